@@ -1,0 +1,325 @@
+"""The ingest pipeline: probe -> segments -> (ASR || keyframes -> OCR + frame embeddings) -> text embeddings -> index.
+
+Each stage's output is an artifact keyed by the stage's config hash (artifacts.py), so a re-run after a
+crash picks up where it stopped, and a changed setting re-runs only the stages it touches. ASR runs in
+a worker thread while the vision stages run in the caller's: both spend their time in native code
+(CTranslate2, ONNX Runtime, torch) that releases the GIL, so on two cores they overlap.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import asr, ocr
+from .artifacts import Artifacts
+from .config import Pipeline, Profile, config_hash
+from .encoders import FrameEncoder, TextEncoder, load_frame_encoder, load_text_encoder
+from .media import MediaError, VideoInfo, decode_audio, find_videos, open_frames, probe
+from .segment import Segment, keyframe_times, segment_video
+from .store import SegmentRecord, Store, VectorRows
+from .weights import MissingWeights
+
+log = logging.getLogger(__name__)
+FRAME_CHUNK = 32  # keyframes decoded at a time: bounds memory on long videos
+
+
+def collection_name(kind: str, model_name: str) -> str:
+    """Chroma collection for one kind of vector from one model (vectors of two models never mix)."""
+    return f"{kind}_" + re.sub(r"[^A-Za-z0-9]+", "-", model_name).strip("-")
+
+
+@dataclass
+class VideoResult:
+    path: str
+    status: str  # done | skipped | failed
+    video_id: str | None = None
+    duration_s: float | None = None
+    error: str | None = None
+    segments: list[dict[str, float]] = field(default_factory=list)
+    stages: dict[str, str] = field(default_factory=dict)
+
+
+class Models:
+    """Every model the pipeline needs, each loaded once per process on first use."""
+
+    def __init__(self, profile: Profile, threads: int = 0):
+        self.profile = profile
+        self.device = profile.torch_device()
+        self.threads = threads
+        self._cache: dict[str, Any] = {}
+
+    def _get(self, role: str, load: Callable[[], Any]) -> Any:
+        if role not in self._cache:
+            started = time.perf_counter()
+            try:
+                self._cache[role] = load()
+            except MissingWeights as exc:
+                self._cache[role] = exc
+            log.info("loaded %s in %.1f s", role, time.perf_counter() - started)
+        return self._cache[role]
+
+    def transcriber(self) -> asr.Transcriber | MissingWeights:
+        return self._get("asr", lambda: asr.load_transcriber(self.profile.asr, self.device, self.threads))
+
+    def ocr(self) -> ocr.OcrReader:
+        return self._get("ocr", lambda: ocr.OcrReader(self.profile.ocr, self.threads))
+
+    def frame_encoder(self) -> FrameEncoder | None:
+        return self._get("frames", lambda: load_frame_encoder(self.profile.frame_encoder, self.device))
+
+    def text_encoder(self) -> TextEncoder:
+        found = self._get("text", lambda: load_text_encoder(self.profile.text_encoder, self.device))
+        if isinstance(found, MissingWeights):
+            raise found
+        return found
+
+
+class Ingestor:
+    """Runs the pipeline over files; one bad file is reported and the rest go on."""
+
+    def __init__(
+        self,
+        store: Store,
+        profile: Profile,
+        pipeline: Pipeline,
+        models: Models | None = None,
+        on_stage: Callable[[str, str], None] | None = None,
+    ):
+        self.store = store
+        self.profile = profile
+        self.pipeline = pipeline
+        self.models = models or Models(profile, threads=_threads_per_lane())
+        self.on_stage = on_stage or (lambda path, stage: None)
+
+    # ---- hashes: a stage's hash covers its own settings and everything upstream of it -------
+    def _hashes(self) -> dict[str, str]:
+        p, prof = self.pipeline, self.profile
+        scenes = config_hash("scenes", p.scenes)
+        keys = config_hash(scenes, p.keyframes)
+        encoder = prof.frame_encoder
+        return {
+            "scenes": scenes,
+            "asr": config_hash("asr", prof.asr),
+            "ocr": config_hash("ocr", keys, prof.ocr),
+            "frames": config_hash("frames", keys, encoder),
+            "index": config_hash("index", scenes, keys, prof, p),
+        }
+
+    def ingest(self, paths: Iterable[str | Path]) -> list[VideoResult]:
+        candidates, _ = find_videos(paths)
+        return [self.ingest_one(path) for path in candidates]
+
+    def ingest_one(self, path: str | Path) -> VideoResult:
+        try:
+            info = probe(path)
+        except MediaError as exc:
+            return VideoResult(path=str(path), status="failed", error=str(exc))
+        result = VideoResult(path=info.path, status="done", video_id=info.video_id, duration_s=info.duration_s)
+        hashes = self._hashes()
+        existing = self.store.video(info.video_id)
+        if existing and existing["status"] == "done" and existing["index_hash"] == hashes["index"]:
+            result.status = "skipped"
+            result.segments = [{"start_s": s.start_s, "end_s": s.end_s} for s in self.store.segments(info.video_id)]
+            return result
+        self.store.begin_video(info, hashes["index"])
+        try:
+            records, vectors, how = self._run(info, hashes, result)
+            self.store.commit_video(info.video_id, records, vectors, how, result.stages)
+        except MediaError as exc:
+            self.store.fail_video(info.video_id, exc.reason, result.stages)
+            result.status, result.error = "failed", str(exc)
+            return result
+        result.segments = [{"start_s": r.start_s, "end_s": r.end_s} for r in records]
+        return result
+
+    # ---- the stages ------------------------------------------------------------------------
+    def _run(
+        self, info: VideoInfo, hashes: dict[str, str], result: VideoResult
+    ) -> tuple[list[SegmentRecord], list[VectorRows], str]:
+        art = Artifacts(self.store.root, info.video_id)
+
+        self.on_stage(info.path, "scenes")
+        cached = art.load("scenes", hashes["scenes"])
+        if cached is None:
+            segs, how = segment_video(info, self.pipeline.scenes)
+            art.save("scenes", hashes["scenes"], {"segments": [[s.start_s, s.end_s] for s in segs], "how": how})
+        else:
+            segs, how = [Segment(a, b) for a, b in cached[0]["segments"]], cached[0]["how"]
+        self._mark(info, result, "scenes", "done", how)
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr") as pool:
+            words_future = pool.submit(self._asr, info, art, hashes["asr"], result)
+            frames = self._vision(info, segs, art, hashes, result)
+            words = words_future.result()
+
+        self.on_stage(info.path, "index")
+        return (*self._assemble(info, segs, words, frames), how)
+
+    @staticmethod
+    def _mark(info: VideoInfo, result: VideoResult, stage: str, status: str, detail: str | None = None):
+        # Only recorded here: the ASR lane runs in another thread, and the catalog is written by the
+        # caller's thread when the video commits.
+        result.stages[stage] = status if not detail else f"{status}: {detail}"
+
+    def _asr(self, info: VideoInfo, art: Artifacts, h: str, result: VideoResult) -> list[asr.Word]:
+        if not self.pipeline.asr.enabled:
+            self._mark(info, result, "asr", "skipped", "disabled in pipeline")
+            return []
+        cached = art.load("asr", h)
+        if cached is not None:
+            self._mark(info, result, "asr", "done", "cached")
+            return [asr.Word(**w) for w in cached[0]["words"]]
+        if not info.has_audio:
+            self._mark(info, result, "asr", "skipped", "no audio track")
+            art.save("asr", h, {"words": []})
+            return []
+        model = self.models.transcriber()
+        if isinstance(model, MissingWeights):
+            self._mark(info, result, "asr", "skipped", str(model))
+            return []
+        self.on_stage(info.path, "asr")
+        try:
+            words = asr.transcribe(model, decode_audio(info.path))
+        except MediaError as exc:  # a broken audio track loses the speech, not the video
+            self._mark(info, result, "asr", "failed", exc.reason)
+            return []
+        art.save("asr", h, {"model": model.name, "words": [asdict(w) for w in words]})
+        self._mark(info, result, "asr", "done", f"{len(words)} words")
+        return words
+
+    def _vision(
+        self, info: VideoInfo, segs: list[Segment], art: Artifacts, hashes: dict[str, str], result: VideoResult
+    ) -> dict[str, Any]:
+        """Keyframes decoded once, in chunks; OCR and the frame encoder share each chunk."""
+        times = [keyframe_times(s, self.pipeline.keyframes) for s in segs]
+        flat = [t for ts in times for t in ts]
+        want_ocr = self.pipeline.ocr.enabled
+        want_frames = self.pipeline.frames.enabled
+        ocr_cached = art.load("ocr", hashes["ocr"]) if want_ocr else None
+        frames_cached = art.load("frames", hashes["frames"]) if want_frames else None
+        encoder = self.models.frame_encoder() if want_frames and frames_cached is None else None
+        if isinstance(encoder, MissingWeights):
+            encoder = None
+        reader = self.models.ocr() if want_ocr and ocr_cached is None else None
+
+        ocr_lines: list[list[ocr.TextLine]] = []
+        embeddings: list[np.ndarray] = []
+        if reader is not None or encoder is not None:
+            self.on_stage(info.path, "keyframes")
+            frames = open_frames(info.path)
+            for i in range(0, len(flat), FRAME_CHUNK):
+                batch = frames.read(flat[i : i + FRAME_CHUNK])
+                if reader is not None:
+                    self.on_stage(info.path, "ocr")
+                    ocr_lines.extend(reader.read(f) for f in batch)
+                if encoder is not None:
+                    self.on_stage(info.path, "frames")
+                    embeddings.append(encoder.encode_images(batch))
+
+        out: dict[str, Any] = {"times": times, "ocr": None, "embeddings": None, "encoder": None}
+        if not want_ocr:
+            self._mark(info, result, "ocr", "skipped", "disabled in pipeline")
+        elif ocr_cached is not None:
+            out["ocr"] = [[ocr.TextLine(t, s, tuple(b)) for t, s, b in lines] for lines in ocr_cached[0]["frames"]]
+            self._mark(info, result, "ocr", "done", "cached")
+        else:
+            art.save(
+                "ocr",
+                hashes["ocr"],
+                {
+                    "model": reader.name,
+                    "frames": [[[ln.text, ln.score, list(ln.box)] for ln in lines] for lines in ocr_lines],
+                },
+            )
+            out["ocr"] = ocr_lines
+            self._mark(info, result, "ocr", "done", f"{sum(map(len, ocr_lines))} lines")
+
+        if not want_frames:
+            self._mark(info, result, "frames", "skipped", "disabled in pipeline")
+        elif frames_cached is not None:
+            out["embeddings"], out["encoder"] = frames_cached[1]["embeddings"], frames_cached[0]["encoder"]
+            self._mark(info, result, "frames", "done", "cached")
+        elif encoder is None:
+            self._mark(info, result, "frames", "skipped", "no frame encoder weights and no fallback")
+        else:
+            out["embeddings"], out["encoder"] = np.concatenate(embeddings), encoder.name
+            art.save("frames", hashes["frames"], {"encoder": encoder.name}, {"embeddings": out["embeddings"]})
+            self._mark(info, result, "frames", "done", encoder.name)
+        return out
+
+    def _assemble(
+        self, info: VideoInfo, segs: list[Segment], words: list[asr.Word], vision: dict[str, Any]
+    ) -> tuple[list[SegmentRecord], list[VectorRows]]:
+        vid = info.video_id
+        records: list[SegmentRecord] = []
+        k = 0
+        for seg, times in zip(segs, vision["times"], strict=True):
+            lines = vision["ocr"][k : k + len(times)] if vision["ocr"] is not None else []
+            records.append(
+                SegmentRecord(
+                    seg.start_s,
+                    seg.end_s,
+                    transcript=asr.words_in(words, seg.start_s, seg.end_s),
+                    ocr=ocr.segment_text(lines),
+                    keyframes=times,
+                )
+            )
+            k += len(times)
+
+        text_encoder = self.models.text_encoder()
+        text_rows = VectorRows(collection_name("text", text_encoder.name))
+        docs = [
+            (i, ch, txt)
+            for i, r in enumerate(records)
+            for ch, txt in (("transcript", r.transcript), ("ocr", " | ".join(r.ocr)))
+            if txt
+        ]
+        for (i, ch, txt), emb in zip(docs, text_encoder.encode([d[2] for d in docs]), strict=True):
+            r = records[i]
+            text_rows.add(
+                f"{vid}:{i}:{ch}", emb, txt, video_id=vid, seg=i, start_s=r.start_s, end_s=r.end_s, channel=ch
+            )
+        vectors = [text_rows]
+
+        if vision["embeddings"] is not None:
+            visual = VectorRows(collection_name("visual", vision["encoder"]))
+            per_video = VectorRows(collection_name("video", vision["encoder"]))
+            emb, k = vision["embeddings"], 0
+            for i, (r, times) in enumerate(zip(records, vision["times"], strict=True)):
+                pooled = emb[k : k + len(times)].mean(axis=0)  # temporal Mean pooling
+                visual.add(
+                    f"{vid}:{i}",
+                    pooled / max(np.linalg.norm(pooled), 1e-12),
+                    "",
+                    video_id=vid,
+                    seg=i,
+                    start_s=r.start_s,
+                    end_s=r.end_s,
+                )
+                k += len(times)
+            whole = emb.mean(axis=0)
+            per_video.add(
+                vid,
+                whole / max(np.linalg.norm(whole), 1e-12),
+                info.path,
+                video_id=vid,
+                start_s=0.0,
+                end_s=info.duration_s,
+            )
+            vectors += [visual, per_video]
+        return records, vectors
+
+
+def _threads_per_lane() -> int:
+    """Split the cores between the ASR lane and the vision lane, so the two overlap, not contend."""
+    return max(1, (os.cpu_count() or 2) // 2)
