@@ -50,7 +50,17 @@ class VideoResult:
 
 
 class Models:
-    """Every model the pipeline needs, each loaded once per process on first use."""
+    """Every model the pipeline needs, each loaded on first use; `Models.shared` keeps one set per
+    profile for the whole process, so a second ingest (or a test) pays no load time."""
+
+    _shared: dict[tuple[Profile, int], Models] = {}
+
+    @classmethod
+    def shared(cls, profile: Profile, threads: int | None = None) -> Models:
+        key = (profile, threads if threads is not None else _threads_per_lane())
+        if key not in cls._shared:
+            cls._shared[key] = cls(profile, key[1])
+        return cls._shared[key]
 
     def __init__(self, profile: Profile, threads: int = 0):
         self.profile = profile
@@ -77,6 +87,16 @@ class Models:
     def frame_encoder(self) -> FrameEncoder | None:
         return self._get("frames", lambda: load_frame_encoder(self.profile.frame_encoder, self.device))
 
+    def load_all(self) -> dict[str, float]:
+        """Load every model now (seconds per role): for servers and benchmarks that load up front."""
+        timings = {}
+        for role, load in (("asr", self.transcriber), ("ocr", self.ocr), ("frames", self.frame_encoder),
+                           ("text", self.text_encoder)):
+            started = time.perf_counter()
+            load()
+            timings[role] = time.perf_counter() - started
+        return timings
+
     def text_encoder(self) -> TextEncoder:
         found = self._get("text", lambda: load_text_encoder(self.profile.text_encoder, self.device))
         if isinstance(found, MissingWeights):
@@ -98,7 +118,7 @@ class Ingestor:
         self.store = store
         self.profile = profile
         self.pipeline = pipeline
-        self.models = models or Models(profile, threads=_threads_per_lane())
+        self.models = models or Models.shared(profile)
         self.on_stage = on_stage or (lambda path, stage: None)
 
     # ---- hashes: a stage's hash covers its own settings and everything upstream of it -------

@@ -1,0 +1,51 @@
+# Set-up and everyday commands. `make demo` and `make test` work on a fresh machine (as root, with
+# only the package registries reachable): each installs what it needs first.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FIXTURES ?= .fixtures
+export VIDEOAGENT_FIXTURES := $(abspath $(FIXTURES))
+export HF_HUB_OFFLINE := 1
+export YOLO_OFFLINE := 1
+DEMO_INDEX := .videoagent-demo
+SYSTEM_PACKAGES := ffmpeg festival festvox-us-slt-hts fonts-dejavu-core
+
+.PHONY: demo test system venv fixtures lint bench clean
+
+demo: system venv fixtures
+	$(BIN)/videoagent ingest $(FIXTURES)/narrated.mp4 --index $(DEMO_INDEX)
+	$(BIN)/videoagent show --index $(DEMO_INDEX) $$($(BIN)/python -c "import sys; from videoagent.media import file_video_id; print(file_video_id(sys.argv[1]))" $(FIXTURES)/narrated.mp4)
+
+test: system venv fixtures
+	$(BIN)/ruff check videoagent tools tests
+	$(BIN)/python -m pytest -p no:langsmith_plugin -q
+
+# System programs the fixtures need (ffmpeg, the festival voice, the font for burned-in text).
+system:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing" >&2; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# The venv is rebuilt when pyproject.toml changes.
+venv: $(BIN)/.installed
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q -U pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+fixtures: venv
+	$(BIN)/python tools/make_fixtures.py --out $(FIXTURES)
+
+lint: venv
+	$(BIN)/ruff check videoagent tools tests
+	$(BIN)/ruff format --check videoagent tools tests
+
+bench: venv fixtures
+	$(BIN)/python tools/bench_ingest.py
+
+clean:
+	rm -rf $(DEMO_INDEX) .pytest_cache

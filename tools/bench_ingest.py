@@ -1,0 +1,326 @@
+#!/usr/bin/env python3
+"""Benchmark warm ingest against baselines measured in the same run, on the same machine.
+
+    .venv/bin/python tools/bench_ingest.py [VIDEO ...] [--repeat N] [--profile NAME] [--threads N] [--json]
+
+With no VIDEO, the `narrated` (20 s, 1280x720) and `vtest60` (60 s, 768x576) fixtures are taken
+from $VIDEOAGENT_FIXTURES/manifest.json, else <repo>/.fixtures/manifest.json (build them with
+tools/make_fixtures.py).
+
+What is measured (every time is the best of --repeat runs, wall clock):
+
+- model load, once per process: `Models.load_all()`, seconds per role. Every later number is warm.
+- ffmpeg: `ffmpeg -threads 0 -i FILE -f null -`, a full decode of every stream of the file and
+  nothing else: the floor any ingest of that file sits on.
+- each stage alone, with the models already loaded: probe; scene detection; ASR (audio decode +
+  transcription); keyframe decode alone; OCR alone and frame encoder alone, each *including* the
+  keyframe decode (the ingest decodes keyframes once and feeds both, so "vision" below is
+  OCR + encoder - one decode); text embeddings of the transcript and OCR text.
+- ingest: `Ingestor.ingest_one` into a fresh temporary index each repetition (best and median),
+  so nothing is ever served from a cached artifact.
+
+Ratios reported, with their targets:
+
+- ingest / duration <= 0.25 on 720p video (4x faster than real time);
+- ingest / ffmpeg decode: how far above the bare-decode floor the ingest sits (no target);
+- ingest / sum of the stages <= 0.7: the sum is what a strictly serial ingest would cost, so the
+  ratio shows how much ASR overlapping vision (two lanes on two cores) actually buys;
+- peak RSS < 4096 MB: the process's high-water mark (ru_maxrss) so far, models included, so
+  it only grows from one video to the next.
+
+Also printed: the critical path (probe + scenes + max(ASR, vision) + text), the wall time a
+perfect overlap would give; the ingest's excess over it is contention plus the index writes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from videoagent import asr, ocr
+from videoagent.config import Pipeline, Profile, load_pipeline, load_profile
+from videoagent.media import VideoInfo, decode_audio, open_frames, probe
+from videoagent.orchestrator import FRAME_CHUNK, Ingestor, Models
+from videoagent.segment import Segment, keyframe_times, segment_video
+from videoagent.store import Store
+from videoagent.weights import MissingWeights
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_FIXTURES = ("narrated", "vtest60")
+TARGET_PER_DURATION = 0.25  # stated for 720p; smaller frames should clear it more easily
+TARGET_PER_STAGES = 0.7
+TARGET_RSS_MB = 4096
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+def timed(fn: Callable[[], Any], repeat: int) -> tuple[list[float], Any]:
+    """Wall times of `repeat` calls of `fn`, and the last call's result."""
+    times, result = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - started)
+    return times, result
+
+
+def peak_rss_mb() -> float:
+    # ru_maxrss is in KiB on Linux but bytes on macOS.
+    scale = 1 / (1024 * 1024) if sys.platform == "darwin" else 1 / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+
+
+def fixture_paths(names: tuple[str, ...]) -> list[Path]:
+    root = Path(os.environ.get("VIDEOAGENT_FIXTURES") or REPO / ".fixtures")
+    manifest_path = root / "manifest.json"
+    if not manifest_path.exists():
+        sys.exit(f"{manifest_path}: no fixture manifest; run tools/make_fixtures.py or pass video paths")
+    manifest = json.loads(manifest_path.read_text())
+    manifest = manifest.get("fixtures", manifest)  # the names sit under "fixtures" (make_fixtures.py)
+    missing = [n for n in names if n not in manifest or not (root / manifest[n]["path"]).exists()]
+    if missing:
+        sys.exit(f"{manifest_path}: fixtures missing: {', '.join(missing)}; run tools/make_fixtures.py")
+    return [root / manifest[n]["path"] for n in names]
+
+
+# ---- the baseline and the stages, each alone -----------------------------------------------------
+def ffmpeg_decode(path: Path) -> None:
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-threads", "0", "-i", str(path), "-f", "null", "-"],
+        check=True,
+    )
+
+
+def read_keyframes(path: str, times: list[float], each_chunk: Callable[[np.ndarray], None]) -> None:
+    """Decode keyframes the way the ingest does (one reader, FRAME_CHUNK at a time)."""
+    frames = open_frames(path)
+    for i in range(0, len(times), FRAME_CHUNK):
+        each_chunk(frames.read(times[i : i + FRAME_CHUNK]))
+
+
+def run_asr(info: VideoInfo, models: Models) -> list[asr.Word]:
+    model = models.transcriber()
+    if isinstance(model, MissingWeights) or not info.has_audio:
+        return []
+    return asr.transcribe(model, decode_audio(info.path))
+
+
+def run_ocr(info: VideoInfo, models: Models, times: list[float]) -> list[list[ocr.TextLine]]:
+    reader, lines = models.ocr(), []
+    read_keyframes(info.path, times, lambda batch: lines.extend(reader.read(f) for f in batch))
+    return lines
+
+
+def run_encoder(info: VideoInfo, models: Models, times: list[float]) -> None:
+    encoder = models.frame_encoder()
+    if encoder is None or isinstance(encoder, MissingWeights):
+        return
+    read_keyframes(info.path, times, encoder.encode_images)
+
+
+def text_docs(segs: list[Segment], seg_times: list[list[float]], words: list[asr.Word], lines: list) -> list[str]:
+    """The documents the ingest embeds: each segment's transcript and its joined OCR text."""
+    docs, k = [], 0
+    for seg, times in zip(segs, seg_times, strict=True):
+        docs.append(asr.words_in(words, seg.start_s, seg.end_s))
+        docs.append(" | ".join(ocr.segment_text(lines[k : k + len(times)])))
+        k += len(times)
+    return [d for d in docs if d]
+
+
+def ingest_fresh(path: Path, profile: Profile, pipeline: Pipeline, models: Models) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-index-") as tmp:
+        store = Store(tmp)
+        try:
+            result = Ingestor(store, profile, pipeline, models=models).ingest_one(path)
+        finally:
+            store.close()
+    if result.status != "done":
+        raise RuntimeError(f"{path}: ingest {result.status}: {result.error}")
+
+
+def warm_index_libraries() -> None:
+    """Import and start Chroma once, so the first ingest repetition does not pay it (it is not per-video)."""
+    with tempfile.TemporaryDirectory(prefix="bench-index-") as tmp:
+        store = Store(tmp)
+        store.collection("warmup")
+        store.close()
+
+
+# ---- one video --------------------------------------------------------------------------------------
+def bench_video(path: Path, profile: Profile, pipeline: Pipeline, models: Models, repeat: int) -> dict[str, Any]:
+    best: dict[str, float] = {}
+
+    times, info = timed(lambda: probe(path), repeat)
+    best["probe"] = min(times)
+    times, _ = timed(lambda: ffmpeg_decode(path), repeat)
+    ffmpeg_s = min(times)
+
+    times, (segs, how) = timed(lambda: segment_video(info, pipeline.scenes), repeat)
+    best["scenes"] = min(times)
+    seg_times = [keyframe_times(s, pipeline.keyframes) for s in segs]
+    flat = [t for ts in seg_times for t in ts]
+
+    times, words = timed(lambda: run_asr(info, models), repeat)
+    best["asr"] = min(times)
+    times, _ = timed(lambda: decode_audio(info.path), repeat)
+    audio_decode_s = min(times)  # inside "asr"; shown apart because it is not the model's time
+
+    times, _ = timed(lambda: read_keyframes(info.path, flat, lambda batch: None), repeat)
+    keyframe_decode_s = min(times)
+    times, lines = timed(lambda: run_ocr(info, models, flat), repeat)
+    best["ocr"] = min(times)
+    times, _ = timed(lambda: run_encoder(info, models, flat), repeat)
+    best["encoder"] = min(times)
+
+    docs = text_docs(segs, seg_times, words, lines)
+    times, _ = timed(lambda: models.text_encoder().encode(docs) if docs else None, repeat)
+    best["text"] = min(times)
+
+    ingest_times, _ = timed(lambda: ingest_fresh(path, profile, pipeline, models), repeat)
+    ingest_s = min(ingest_times)
+
+    # Decode is inside both OCR and encoder alone; the ingest pays it once.
+    vision_s = best["ocr"] + best["encoder"] - keyframe_decode_s
+    serial_s = best["probe"] + best["scenes"] + best["asr"] + vision_s + best["text"]
+    critical_s = best["probe"] + best["scenes"] + max(best["asr"], vision_s) + best["text"]
+    naive_sum_s = sum(best.values())
+    encoder = models.frame_encoder()
+    return {
+        "path": str(path),
+        "duration_s": round(info.duration_s, 3),
+        "size": f"{info.width}x{info.height}",
+        "height": info.height,
+        "fps": round(info.fps, 3),
+        "segments": len(segs),
+        "segmentation": how,
+        "keyframes": len(flat),
+        "words": len(words),
+        "ocr_lines": sum(map(len, lines)),
+        "text_docs": len(docs),
+        "frame_encoder": getattr(encoder, "name", None),
+        "ffmpeg_decode_s": ffmpeg_s,
+        "stages_s": best,
+        "audio_decode_s": audio_decode_s,
+        "keyframe_decode_s": keyframe_decode_s,
+        "vision_s": vision_s,
+        "sum_stages_s": naive_sum_s,
+        "serial_s": serial_s,
+        "critical_path_s": critical_s,
+        "ingest_s": ingest_s,
+        "ingest_median_s": statistics.median(ingest_times),
+        "ingest_runs_s": ingest_times,
+        "ratios": {
+            "ingest/duration": ingest_s / info.duration_s,
+            "ingest/ffmpeg_decode": ingest_s / ffmpeg_s,
+            "ingest/sum_stages": ingest_s / naive_sum_s,
+            "ingest/serial": ingest_s / serial_s,
+            "ingest/critical_path": ingest_s / critical_s,
+        },
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+# ---- output -------------------------------------------------------------------------------------
+def verdict(value: float, target: float, applies: bool = True) -> str:
+    if not applies:
+        return f"(target <= {target:g} is for 720p and up)"
+    return f"{'ok' if value <= target else 'MISSED'} (target <= {target:g})"
+
+
+def print_report(doc: dict[str, Any]) -> None:
+    m = doc["machine"]
+    print(f"machine: {m['cpus']} CPUs, {m['platform']}; profile {doc['profile']}, "
+          f"pipeline {doc['pipeline']}, model threads per lane {doc['threads']}, best of {doc['repeat']}")
+    print("model load (s): " + ", ".join(f"{k} {v:.2f}" for k, v in doc["load_s"].items())
+          + f"  (total {sum(doc['load_s'].values()):.2f})")
+    for v in doc["videos"]:
+        r, s = v["ratios"], v["stages_s"]
+        print(f"\n== {v['path']}")
+        print(f"   {v['size']} @ {v['fps']:g} fps, {v['segments']} segments ({v['segmentation']}), "
+              f"{v['keyframes']} keyframes, {v['words']} words, {v['ocr_lines']} OCR lines, "
+              f"{v['text_docs']} text docs, frame encoder {v['frame_encoder']}")
+        rows = [
+            ("duration_s", f"{v['duration_s']:.2f}", ""),
+            ("ingest wall (best)", f"{v['ingest_s']:.2f}",
+             f"median {v['ingest_median_s']:.2f}; runs " + " ".join(f"{t:.2f}" for t in v["ingest_runs_s"])),
+            ("ingest / duration", f"{r['ingest/duration']:.3f}",
+             verdict(r["ingest/duration"], TARGET_PER_DURATION, v["height"] >= 720)),
+            ("ingest / ffmpeg decode", f"{r['ingest/ffmpeg_decode']:.2f}",
+             f"ffmpeg decode {v['ffmpeg_decode_s']:.2f} s"),
+            ("ingest / sum of stages", f"{r['ingest/sum_stages']:.3f}",
+             verdict(r["ingest/sum_stages"], TARGET_PER_STAGES) + f"; sum {v['sum_stages_s']:.2f} s"),
+            ("ingest / serial", f"{r['ingest/serial']:.3f}",
+             f"serial {v['serial_s']:.2f} s = sum with the keyframe decode counted once"),
+            ("ingest / critical path", f"{r['ingest/critical_path']:.3f}",
+             f"critical path {v['critical_path_s']:.2f} s = probe+scenes+max(asr, vision)+text"),
+            ("  probe", f"{s['probe']:.2f}", "hash the file, decode one frame"),
+            ("  scenes", f"{s['scenes']:.2f}", ""),
+            ("  asr", f"{s['asr']:.2f}", f"incl. audio decode {v['audio_decode_s']:.2f}"),
+            ("  keyframe decode", f"{v['keyframe_decode_s']:.2f}", "alone; included in ocr and encoder below"),
+            ("  ocr", f"{s['ocr']:.2f}", "incl. keyframe decode"),
+            ("  encoder", f"{s['encoder']:.2f}", "incl. keyframe decode"),
+            ("  vision", f"{v['vision_s']:.2f}", "ocr + encoder - one keyframe decode (the ingest's vision lane)"),
+            ("  text embed", f"{s['text']:.2f}", ""),
+            ("peak RSS (MB)", f"{v['peak_rss_mb']:.0f}", verdict(v["peak_rss_mb"], TARGET_RSS_MB)
+             + "; process high-water mark so far"),
+        ]
+        for name, value, note in rows:
+            print(f"   {name:<24} {value:>8}  {note}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("videos", nargs="*", type=Path, help="video files (default: the narrated and vtest60 fixtures)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best is reported")
+    parser.add_argument("--profile", default=None, help="profile name or YAML path (default: $VIDEOAGENT_PROFILE)")
+    parser.add_argument("--pipeline", default=None, help="pipeline YAML (default: pipelines/ingest.yaml)")
+    parser.add_argument("--threads", type=int, default=None, help="model threads per lane (default: the ingest's)")
+    parser.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    if not shutil.which("ffmpeg"):
+        parser.error("ffmpeg is not on PATH (it is the decode baseline)")
+
+    paths = args.videos or fixture_paths(DEFAULT_FIXTURES)
+    profile = load_profile(args.profile)
+    pipeline = load_pipeline(args.pipeline)
+    # Models.shared picks the thread count the ingest itself would use when --threads is not given.
+    models = Models.shared(profile, args.threads)
+    load_s = models.load_all()
+    warm_index_libraries()
+
+    doc = {
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "profile": profile.name,
+        "pipeline": pipeline.name,
+        "device": models.device,
+        "threads": models.threads,
+        "repeat": args.repeat,
+        "load_s": load_s,
+        "videos": [bench_video(p, profile, pipeline, models, args.repeat) for p in paths],
+    }
+    if args.json:
+        json.dump(doc, sys.stdout, indent=2)
+        print()
+    else:
+        print_report(doc)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
