@@ -19,7 +19,7 @@ from . import models_report
 from .config import index_dir, load_pipeline, load_profile
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one error, one line, however long
 out = Console()
 
 IndexOpt = Annotated[
@@ -49,7 +49,7 @@ def _emit(doc: dict[str, Any], as_json: bool) -> None:
 
 
 def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[red]error:[/red] {message}", highlight=False)
     raise typer.Exit(code)
 
 
@@ -109,7 +109,7 @@ def ingest(
             result = ingestor.ingest_one(path)
             results.append(result)
             if result.status == "failed":
-                err.print(f"[red]failed:[/red] {result.error}", highlight=False, soft_wrap=True)
+                err.print(f"[red]failed:[/red] {result.error}", highlight=False)
             progress.advance(task)
     results += [_missing_result(p) for p in missing]
 

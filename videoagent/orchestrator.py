@@ -155,9 +155,12 @@ class Ingestor:
         try:
             records, vectors, how = self._run(info, hashes, result)
             self.store.commit_video(info.video_id, records, vectors, how, result.stages)
-        except MediaError as exc:
-            self.store.fail_video(info.video_id, exc.reason, result.stages)
-            result.status, result.error = "failed", str(exc)
+        except Exception as exc:  # one bad file must not stop a bulk run: record it, drop its rows, go on
+            reason = exc.reason if isinstance(exc, MediaError) else f"{type(exc).__name__}: {exc}"
+            if not isinstance(exc, MediaError):
+                log.exception("%s: ingest failed", info.path)
+            self.store.fail_video(info.video_id, reason, result.stages)
+            result.status, result.error = "failed", f"{info.path}: {reason}"
             return result
         result.segments = [{"start_s": r.start_s, "end_s": r.end_s} for r in records]
         return result
