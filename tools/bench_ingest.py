@@ -28,6 +28,10 @@ Ratios reported, with their targets:
 - peak RSS < 4096 MB: the process's high-water mark (ru_maxrss) so far, models included, so
   it only grows from one video to the next.
 
+Other processes' CPU use during each video's measurements is recorded too (from /proc/stat, minus
+this process and its ffmpeg children): on a 2-core machine anything else running (a test suite, a
+build) skews every number, so a video measured on a busy machine is flagged and should be re-run.
+
 Also printed: the critical path (probe + scenes + max(ASR, vision) + text), the wall time a
 perfect overlap would give; the ingest's excess over it is contention plus the index writes.
 """
@@ -64,6 +68,7 @@ DEFAULT_FIXTURES = ("narrated", "vtest60")
 TARGET_PER_DURATION = 0.25  # stated for 720p; smaller frames should clear it more easily
 TARGET_PER_STAGES = 0.7
 TARGET_RSS_MB = 4096
+BUSY_SHARE = 0.05  # other processes' share of all cores above which the timings are not to be trusted
 
 
 # ---- helpers ------------------------------------------------------------------------------------
@@ -81,6 +86,31 @@ def peak_rss_mb() -> float:
     # ru_maxrss is in KiB on Linux but bytes on macOS.
     scale = 1 / (1024 * 1024) if sys.platform == "darwin" else 1 / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+
+
+def cpu_seconds() -> tuple[float, float] | None:
+    """(CPU seconds all cores have been busy, CPU seconds of this process and its children), or None off Linux."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    # user nice system idle iowait irq softirq steal ...: idle and iowait are the not-busy ones.
+    busy = sum(fields) - fields[3] - fields[4]
+    own = sum(
+        getattr(resource.getrusage(who), f)
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+        for f in ("ru_utime", "ru_stime")
+    )
+    return busy / os.sysconf("SC_CLK_TCK"), own
+
+
+def others_share(start: tuple[float, float] | None, wall_s: float) -> float | None:
+    """Share of all cores that other processes used since `start` (0 on an idle machine)."""
+    end = cpu_seconds()
+    if start is None or end is None or wall_s <= 0:
+        return None
+    foreign = (end[0] - start[0]) - (end[1] - start[1])
+    return max(0.0, foreign) / (wall_s * (os.cpu_count() or 1))
 
 
 def fixture_paths(names: tuple[str, ...]) -> list[Path]:
@@ -163,6 +193,7 @@ def warm_index_libraries() -> None:
 # ---- one video --------------------------------------------------------------------------------------
 def bench_video(path: Path, profile: Profile, pipeline: Pipeline, models: Models, repeat: int) -> dict[str, Any]:
     best: dict[str, float] = {}
+    cpu_start, wall_start = cpu_seconds(), time.perf_counter()
 
     times, info = timed(lambda: probe(path), repeat)
     best["probe"] = min(times)
@@ -192,6 +223,7 @@ def bench_video(path: Path, profile: Profile, pipeline: Pipeline, models: Models
 
     ingest_times, _ = timed(lambda: ingest_fresh(path, profile, pipeline, models), repeat)
     ingest_s = min(ingest_times)
+    busy = others_share(cpu_start, time.perf_counter() - wall_start)
 
     # Decode is inside both OCR and encoder alone; the ingest pays it once.
     vision_s = best["ocr"] + best["encoder"] - keyframe_decode_s
@@ -231,6 +263,7 @@ def bench_video(path: Path, profile: Profile, pipeline: Pipeline, models: Models
             "ingest/critical_path": ingest_s / critical_s,
         },
         "peak_rss_mb": peak_rss_mb(),
+        "others_cpu_share": busy,
     }
 
 
@@ -282,6 +315,10 @@ def print_report(doc: dict[str, Any]) -> None:
         ]
         for name, value, note in rows:
             print(f"   {name:<24} {value:>8}  {note}")
+        busy = v["others_cpu_share"]
+        if busy is not None:
+            flag = "  WARNING: machine busy, re-run on an idle one" if busy > BUSY_SHARE else ""
+            print(f"   {'other processes':<24} {busy:>7.0%}  of all cores during this video's measurements{flag}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -307,7 +344,11 @@ def main(argv: list[str] | None = None) -> int:
     warm_index_libraries()
 
     doc = {
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+        },
         "profile": profile.name,
         "pipeline": pipeline.name,
         "device": models.device,

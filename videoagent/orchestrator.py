@@ -90,8 +90,12 @@ class Models:
     def load_all(self) -> dict[str, float]:
         """Load every model now (seconds per role): for servers and benchmarks that load up front."""
         timings = {}
-        for role, load in (("asr", self.transcriber), ("ocr", self.ocr), ("frames", self.frame_encoder),
-                           ("text", self.text_encoder)):
+        for role, load in (
+            ("asr", self.transcriber),
+            ("ocr", self.ocr),
+            ("frames", self.frame_encoder),
+            ("text", self.text_encoder),
+        ):
             started = time.perf_counter()
             load()
             timings[role] = time.perf_counter() - started
