@@ -13,9 +13,9 @@ from videoagent.segment import Segment, fixed_windows, keyframe_times, segments_
 
 def test_segments_cover_the_video_and_split_long_scenes():
     cfg = SceneConfig(max_scene_s=10.0)
-    segs = segments_from_cuts([3.0, 28.0, 99.0], duration_s=30.0, cfg=cfg)
+    segs = segments_from_cuts([3.0, 28.0, 99.0], duration_s=30.0, cfg=cfg)  # the 25 s scene: three windows
     assert segs[0] == Segment(0.0, 3.0)
-    assert [s.duration_s for s in segs[1:4]] == pytest.approx([25 / 3] * 3, abs=0.002)  # 25 s scene -> three equal windows
+    assert [s.duration_s for s in segs[1:4]] == pytest.approx([25 / 3] * 3, abs=0.002)
     assert segs[-1] == Segment(28.0, 30.0)
     assert all(a.end_s == b.start_s for a, b in zip(segs, segs[1:], strict=False))
 
