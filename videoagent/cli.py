@@ -15,7 +15,6 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
-from . import models_report
 from .config import index_dir, load_pipeline, load_profile
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False)
@@ -34,6 +33,7 @@ def _setup(verbose: bool = False) -> None:
     for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "YOLO_OFFLINE"):
         os.environ.setdefault(var, "1")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # weight-loading bars would flood stderr
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(message)s",
@@ -195,11 +195,58 @@ def show(
 
 
 @app.command()
+def search(
+    text: Annotated[str | None, typer.Argument(help="Text query")] = None,
+    video: Annotated[Path | None, typer.Option("--video", help="Find videos like this video file")] = None,
+    image: Annotated[Path | None, typer.Option("--image", help="Find segments like this image file")] = None,
+    top: Annotated[int, typer.Option("--top", min=1, help="How many results")] = 10,
+    video_id: Annotated[str | None, typer.Option("--video-id", help="Only segments of this video")] = None,
+    profile: ProfileOpt = None,
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search the index: text -> segments, --video -> similar videos, --image -> segments."""
+    _setup()
+    from .media import MediaError
+    from .models import Models
+    from .retrieval import Retriever
+
+    if sum(x is not None for x in (text, video, image)) != 1:
+        _fail("give exactly one of: TEXT, --video PATH, --image PATH")
+    store = _open_store(index)
+    if video_id:
+        found = store.find_video(video_id)
+        if found is None:
+            _fail(f"{video_id}: no such video in {store.root} (or the prefix is ambiguous)")
+        video_id = found["video_id"]
+    retriever = Retriever(store, Models.shared(load_profile(profile)))
+    try:
+        if text is not None:
+            hits = retriever.search_text(text, top_k=top, video_id=video_id)
+        elif video is not None:
+            hits = retriever.search_video(video, top_k=top)
+        else:
+            hits = retriever.search_image(image, top_k=top, video_id=video_id)
+    except MediaError as exc:
+        _fail(str(exc))
+    except RuntimeError as exc:
+        _fail(str(exc), code=1)
+    _emit({"results": [h.as_dict() for h in hits]}, as_json)
+    if not as_json:
+        table = Table("score", "video_id", "start", "end", "why")
+        for h in hits:
+            table.add_row(f"{h.score:.3f}", h.video_id, f"{h.start_s:.2f}", f"{h.end_s:.2f}", h.why)
+        out.print(table)
+
+
+@app.command()
 def models(profile: ProfileOpt = None, index: IndexOpt = None, as_json: JsonOpt = False) -> None:
     """Each model role of the profile: which model, where its weights are, present or missing."""
     _setup()
     try:
-        roles = models_report.roles(load_profile(profile))
+        from .models import roles as model_roles
+
+        roles = model_roles(load_profile(profile))
     except ValueError as exc:
         _fail(str(exc))
     _emit({"roles": roles}, as_json)

@@ -44,6 +44,15 @@ class FrameEncoderConfig(_Section):
     batch_size: int = 16
 
 
+class RetrievalConfig(_Section):
+    """Socratic-style fusion: each channel's cosine similarity, weighted, summed per segment."""
+
+    transcript_weight: float = 1.0
+    ocr_weight: float = 1.0
+    visual_weight: float = 1.0  # only learned visual encoders (CLIP) take part in text search
+    candidates: int = 200  # rows fetched per channel before fusion
+
+
 class Profile(_Section):
     """Which model plays each role."""
 
@@ -53,6 +62,7 @@ class Profile(_Section):
     ocr: OcrConfig = OcrConfig()
     text_encoder: TextEncoderConfig = TextEncoderConfig()
     frame_encoder: FrameEncoderConfig = FrameEncoderConfig()
+    retrieval: RetrievalConfig = RetrievalConfig()
 
     def torch_device(self) -> str:
         if self.device != "auto":

@@ -9,9 +9,7 @@ a worker thread while the vision stages run in the caller's: both spend their ti
 from __future__ import annotations
 
 import logging
-import os
 import re
-import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -23,8 +21,8 @@ import numpy as np
 from . import asr, ocr
 from .artifacts import Artifacts
 from .config import Pipeline, Profile, config_hash
-from .encoders import FrameEncoder, TextEncoder, load_frame_encoder, load_text_encoder
 from .media import MediaError, VideoInfo, decode_audio, find_videos, open_frames, probe
+from .models import Models
 from .segment import Segment, keyframe_times, segment_video
 from .store import SegmentRecord, Store, VectorRows
 from .weights import MissingWeights
@@ -47,65 +45,6 @@ class VideoResult:
     error: str | None = None
     segments: list[dict[str, float]] = field(default_factory=list)
     stages: dict[str, str] = field(default_factory=dict)
-
-
-class Models:
-    """Every model the pipeline needs, each loaded on first use; `Models.shared` keeps one set per
-    profile for the whole process, so a second ingest (or a test) pays no load time."""
-
-    _shared: dict[tuple[Profile, int], Models] = {}
-
-    @classmethod
-    def shared(cls, profile: Profile, threads: int | None = None) -> Models:
-        key = (profile, threads if threads is not None else _threads_per_lane())
-        if key not in cls._shared:
-            cls._shared[key] = cls(profile, key[1])
-        return cls._shared[key]
-
-    def __init__(self, profile: Profile, threads: int = 0):
-        self.profile = profile
-        self.device = profile.torch_device()
-        self.threads = threads
-        self._cache: dict[str, Any] = {}
-
-    def _get(self, role: str, load: Callable[[], Any]) -> Any:
-        if role not in self._cache:
-            started = time.perf_counter()
-            try:
-                self._cache[role] = load()
-            except MissingWeights as exc:
-                self._cache[role] = exc
-            log.info("loaded %s in %.1f s", role, time.perf_counter() - started)
-        return self._cache[role]
-
-    def transcriber(self) -> asr.Transcriber | MissingWeights:
-        return self._get("asr", lambda: asr.load_transcriber(self.profile.asr, self.device, self.threads))
-
-    def ocr(self) -> ocr.OcrReader:
-        return self._get("ocr", lambda: ocr.OcrReader(self.profile.ocr, self.threads))
-
-    def frame_encoder(self) -> FrameEncoder | None:
-        return self._get("frames", lambda: load_frame_encoder(self.profile.frame_encoder, self.device))
-
-    def load_all(self) -> dict[str, float]:
-        """Load every model now (seconds per role): for servers and benchmarks that load up front."""
-        timings = {}
-        for role, load in (
-            ("asr", self.transcriber),
-            ("ocr", self.ocr),
-            ("frames", self.frame_encoder),
-            ("text", self.text_encoder),
-        ):
-            started = time.perf_counter()
-            load()
-            timings[role] = time.perf_counter() - started
-        return timings
-
-    def text_encoder(self) -> TextEncoder:
-        found = self._get("text", lambda: load_text_encoder(self.profile.text_encoder, self.device))
-        if isinstance(found, MissingWeights):
-            raise found
-        return found
 
 
 class Ingestor:
@@ -345,8 +284,3 @@ class Ingestor:
             )
             vectors += [visual, per_video]
         return records, vectors
-
-
-def _threads_per_lane() -> int:
-    """Split the cores between the ASR lane and the vision lane, so the two overlap, not contend."""
-    return max(1, (os.cpu_count() or 2) // 2)
