@@ -14,7 +14,7 @@ from videoagent.encoders import load_frame_encoder
 def tiny_clip(tmp_path_factory):
     from transformers import AutoTokenizer, CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor
 
-    from videoagent.weights import BUNDLED, package_dir
+    from videoagent.weights import resolve
 
     path = tmp_path_factory.mktemp("tiny-clip")
     config = CLIPConfig(
@@ -26,8 +26,7 @@ def tiny_clip(tmp_path_factory):
     )  # fmt: skip
     CLIPModel(config).save_pretrained(path)
     # Any fast tokenizer will do for plumbing: borrow the bundled MiniLM one (same 30522 vocab).
-    package, sub = BUNDLED["all-MiniLM-L6-v2"]
-    tokenizer = AutoTokenizer.from_pretrained(package_dir(package) / sub)
+    tokenizer = AutoTokenizer.from_pretrained(resolve("bundled:all-MiniLM-L6-v2", "text_encoder"))
     image_processor = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
     CLIPProcessor(image_processor=image_processor, tokenizer=tokenizer).save_pretrained(path)
     return path

@@ -10,7 +10,7 @@ from videoagent.segment import detect_cuts
 WER_LIMIT = 0.25
 
 
-def _wer(reference: str, hypothesis: str) -> float:
+def wer(reference: str, hypothesis: str) -> float:
     norm = jiwer.Compose([jiwer.ToLowerCase(), jiwer.RemovePunctuation(), jiwer.RemoveMultipleSpaces(),
                           jiwer.Strip(), jiwer.ReduceToListOfListOfWords()])  # fmt: skip
     return jiwer.wer(reference, hypothesis, reference_transform=norm, hypothesis_transform=norm)
@@ -37,20 +37,20 @@ def test_narrated_transcript_wer(ingested, media):
     store, results = ingested
     segments = store.segments(results["narrated"].video_id)
     scenes = media["narrated"]["scenes"]
-    wer = _wer(" ".join(s["sentence"] for s in scenes), " ".join(s.transcript for s in segments))
-    print(f"narrated WER (bundled tiny.en): {wer:.3f}")
-    assert wer <= WER_LIMIT
+    score = wer(" ".join(s["sentence"] for s in scenes), " ".join(s.transcript for s in segments))
+    print(f"narrated WER (bundled tiny.en): {score:.3f}")
+    assert score <= WER_LIMIT
     # Segment-aligned: each scene's sentence lands in its own segment.
     for scene, seg in zip(scenes, segments, strict=True):
-        assert _wer(scene["sentence"], seg.transcript) <= 0.5, (scene["sentence"], seg.transcript)
+        assert wer(scene["sentence"], seg.transcript) <= 0.5, (scene["sentence"], seg.transcript)
 
 
 def test_real_speech_wer(ingested, media):
     store, results = ingested
     transcript = " ".join(s.transcript for s in store.segments(results["speech"].video_id))
-    wer = _wer(media["speech"]["transcript"], transcript)
-    print(f"librivox WER (bundled tiny.en): {wer:.3f}")
-    assert wer <= WER_LIMIT, transcript
+    score = wer(media["speech"]["transcript"], transcript)
+    print(f"librivox WER (bundled tiny.en): {score:.3f}")
+    assert score <= WER_LIMIT, transcript
 
 
 def _squash(text: str) -> str:
