@@ -113,18 +113,17 @@ class Ingestor:
         self, info: VideoInfo, hashes: dict[str, str], result: VideoResult
     ) -> tuple[list[SegmentRecord], list[VectorRows], str]:
         art = Artifacts(self.store.root, info.video_id)
-
-        self.on_stage(info.path, "scenes")
-        cached = art.load("scenes", hashes["scenes"])
-        if cached is None:
-            segs, how = segment_video(info, self.pipeline.scenes)
-            art.save("scenes", hashes["scenes"], {"segments": [[s.start_s, s.end_s] for s in segs], "how": how})
-        else:
-            segs, how = [Segment(a, b) for a, b in cached[0]["segments"]], cached[0]["how"]
-        self._mark(info, result, "scenes", "done", how)
-
+        # ASR needs no segments: start it first so it overlaps scene detection as well as the vision stages.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr") as pool:
             words_future = pool.submit(self._asr, info, art, hashes["asr"], result)
+            self.on_stage(info.path, "scenes")
+            cached = art.load("scenes", hashes["scenes"])
+            if cached is None:
+                segs, how = segment_video(info, self.pipeline.scenes)
+                art.save("scenes", hashes["scenes"], {"segments": [[s.start_s, s.end_s] for s in segs], "how": how})
+            else:
+                segs, how = [Segment(a, b) for a, b in cached[0]["segments"]], cached[0]["how"]
+            self._mark(info, result, "scenes", "done", how)
             frames = self._vision(info, segs, art, hashes, result)
             words = words_future.result()
 
