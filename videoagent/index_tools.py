@@ -1,0 +1,208 @@
+"""The planner's tools: read-only views of the index, as plain methods and as LangChain tools.
+
+`IndexView` opens its own connection to the catalog with SQLite's `query_only` switched on, so no tool
+(and nothing a tool is talked into) can write to the index; vectors are only ever queried.
+
+Everything a tool returns names its `video_id`, `start_s` and `end_s`, so the planner can cite it.
+Transcripts and on-screen text are returned as data inside JSON, never spliced into instructions.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from langchain_core.tools import StructuredTool
+from pydantic import BaseModel, Field, model_validator
+
+from .store import SegmentRecord, Store
+
+
+class NoSuchVideo(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    description: str  # what the LLM reads; the grounded planner also scores requests against it
+
+
+TOOL_SPECS = {
+    t.name: t
+    for t in (
+        ToolSpec("search_segments", "Search the video for the scenes that best match a text query."),
+        ToolSpec("get_transcript", "Get the spoken words: what people say, the narration and the dialogue."),
+        ToolSpec("get_ocr", "Get the on-screen text: written words, signs, titles, captions, labels and dates."),
+        ToolSpec(
+            "list_tracklets",
+            "List the tracked objects: how many people, cars or animals appear, where they move and when.",
+        ),
+        ToolSpec("video_info", "Get facts about the video file: how long it is, its size and its number of scenes."),
+        ToolSpec("describe_segment", "Describe what is visible in a scene: the objects, the setting and the action."),
+    )
+}
+
+
+class IndexView:
+    """Read-only access to one index: segments, transcript, on-screen text, tracklets, search."""
+
+    def __init__(self, root: str | Path, search: Callable[[str, int, str], list[Any]] | None = None):
+        self.store = Store(root)
+        # Its own connection, with writes switched off: any INSERT/UPDATE/DELETE fails. Agent frameworks
+        # run tools on worker threads, so the connection may cross threads; `lock` serialises its use.
+        self.store.db.close()
+        self.store.db = sqlite3.connect(self.store.root / "catalog.sqlite", timeout=30, check_same_thread=False)
+        self.store.db.row_factory = sqlite3.Row
+        self.store.db.execute("PRAGMA query_only=ON")
+        self.lock = threading.Lock()
+        self._search = search
+        self._segments: dict[str, list[SegmentRecord]] = {}
+
+    def video(self, video_id: str) -> dict[str, Any]:
+        found = self.store.find_video(video_id)
+        if found is None:
+            raise NoSuchVideo(f"{video_id}: no such video in {self.store.root} (or the prefix is ambiguous)")
+        return found
+
+    def segments(self, video_id: str) -> list[SegmentRecord]:
+        if video_id not in self._segments:
+            self._segments[video_id] = self.store.segments(video_id)
+        return self._segments[video_id]
+
+    def _overlapping(self, video_id: str, start_s: float | None, end_s: float | None) -> list[SegmentRecord]:
+        lo = -1.0 if start_s is None else start_s
+        hi = float("inf") if end_s is None else end_s
+        return [s for s in self.segments(video_id) if s.end_s > lo and s.start_s < hi]
+
+    # ---- the tools ----------------------------------------------------------------------------
+    def search_segments(self, query: str, video_id: str, top_k: int = 5) -> list[dict[str, Any]]:
+        if self._search is None:
+            return []
+        return [
+            {"video_id": h.video_id, "start_s": h.start_s, "end_s": h.end_s, "score": round(h.score, 4), "why": h.why}
+            for h in self._search(query, top_k, video_id)
+        ]
+
+    def get_transcript(self, video_id: str, start_s: float | None = None, end_s: float | None = None) -> list[dict]:
+        return [
+            {"video_id": video_id, "start_s": s.start_s, "end_s": s.end_s, "transcript": s.transcript}
+            for s in self._overlapping(video_id, start_s, end_s)
+            if s.transcript
+        ]
+
+    def get_ocr(self, video_id: str, start_s: float | None = None, end_s: float | None = None) -> list[dict]:
+        return [
+            {"video_id": video_id, "start_s": s.start_s, "end_s": s.end_s, "text": s.ocr}
+            for s in self._overlapping(video_id, start_s, end_s)
+            if s.ocr
+        ]
+
+    def describe_segment(self, video_id: str, start_s: float | None = None, end_s: float | None = None) -> list[dict]:
+        return [
+            {"video_id": video_id, "start_s": s.start_s, "end_s": s.end_s, "caption": s.caption}
+            for s in self._overlapping(video_id, start_s, end_s)
+            if s.caption
+        ]
+
+    def has_captions(self, video_id: str) -> bool:
+        return any(s.caption for s in self.segments(video_id))
+
+    def has_tracklets(self, video_id: str) -> bool:
+        return self.store.stages(video_id).get("tracks", {}).get("status") == "done"
+
+    def list_tracklets(
+        self, video_id: str, category: str | None = None, start_s: float | None = None, end_s: float | None = None
+    ) -> dict[str, Any]:
+        if not self.has_tracklets(video_id):
+            return {"available": False, "why": "no tracklets stage in this index for this video", "tracklets": []}
+        from .tracklets import TrackletQuery, describe
+
+        query = TrackletQuery(video_id=video_id, category=category, start_s=start_s, end_s=end_s)
+        rows = [r for r in self.store.tracklets(video_id, category) if query.matches(r)]
+        return {
+            "available": True,
+            "count": len(rows),
+            "tracklets": [
+                {"video_id": video_id, "start_s": r["start_s"], "end_s": r["end_s"], **describe(r)} for r in rows
+            ],
+        }
+
+    def video_info(self, video_id: str) -> dict[str, Any]:
+        v = self.video(video_id)
+        info = json.loads(v["info"] or "{}")
+        segs = self.segments(v["video_id"])
+        return {
+            "video_id": v["video_id"],
+            "start_s": 0.0,
+            "end_s": v["duration_s"],
+            "duration_s": v["duration_s"],
+            "file": Path(v["path"]).name,
+            "width": info.get("width"),
+            "height": info.get("height"),
+            "has_audio": info.get("has_audio"),
+            "scenes": len(segs),
+        }
+
+    def close(self) -> None:
+        self.store.close()
+
+
+# ---- LangChain tools (validated arguments) -------------------------------------------------------
+
+
+class _Span(BaseModel):
+    video: str = Field(description="video id (or a unique prefix)")
+    start_s: float | None = Field(None, ge=0, description="from this time, in seconds")
+    end_s: float | None = Field(None, ge=0, description="up to this time, in seconds")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> _Span:
+        if self.start_s is not None and self.end_s is not None and self.end_s < self.start_s:
+            raise ValueError("end_s must not be before start_s")
+        return self
+
+
+class _Search(BaseModel):
+    query: str = Field(min_length=1, description="what to look for")
+    video: str = Field(description="video id (or a unique prefix)")
+
+
+class _Tracklets(_Span):
+    category: str | None = Field(None, description="e.g. person, car, dog")
+
+
+class _Video(BaseModel):
+    video: str = Field(description="video id (or a unique prefix)")
+
+
+def langchain_tools(view: IndexView, video_id: str) -> list[StructuredTool]:
+    """The tools for one video as LangChain tools; results are JSON data for the model to read."""
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., str]:
+        def run(video: str, **kwargs: Any) -> str:
+            with view.lock:
+                vid = view.video(video)["video_id"]
+                return json.dumps({"data": fn(video_id=vid, **kwargs)}, ensure_ascii=False)
+
+        return run
+
+    schemas: dict[str, tuple[Callable[..., Any], type[BaseModel]]] = {
+        "search_segments": (view.search_segments, _Search),
+        "get_transcript": (view.get_transcript, _Span),
+        "get_ocr": (view.get_ocr, _Span),
+        "list_tracklets": (view.list_tracklets, _Tracklets),
+        "video_info": (view.video_info, _Video),
+    }
+    if view.has_captions(video_id):  # only when a captioner (or trained Q-Former) wrote captions
+        schemas["describe_segment"] = (view.describe_segment, _Span)
+    tools = [
+        StructuredTool.from_function(wrap(fn), name=name, args_schema=schema, description=TOOL_SPECS[name].description)
+        for name, (fn, schema) in schemas.items()
+    ]
+    return tools
