@@ -1,0 +1,151 @@
+"""Scale-out with Ray (`--executor ray`): bulk ingest and bulk-tagging recall in Ray actors.
+
+ChromaDB's embedded client is not safe with several writing processes, so workers compute and only the
+driver writes:
+- ingest: one actor per CPU, each loading its models once, runs the orchestrator's own
+  `Ingestor.ingest_one` against a `RecordingStore` — the real index for reading (the skip check) and for
+  the per-video stage artifacts, but with the three catalog/vector writes (`begin_video`, `commit_video`,
+  `fail_video`) recorded instead of done. The driver replays them into the real store in input order, so
+  the index ends up exactly as a local run leaves it. Byte-identical copies of one file (one video id) go
+  to the workers once; the other copies run in the driver afterwards and are skipped, as locally.
+- tagging: actors run `tagging.ContentRecall` (reads only) and return what they recalled; the driver ranks,
+  borrows related videos' tags and saves.
+`ray.init()` joins the cluster named by $RAY_ADDRESS, or starts a local one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from .config import Pipeline, Profile
+from .media import file_video_id
+from .models import Models
+from .orchestrator import Ingestor, VideoResult
+from .store import Store
+from .tagging import ContentRecall, Plan, Recalled, TagOptions, VideoTags, recall_or_fail
+from .taglib import TagLibrary
+
+OFFLINE_ENV = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "YOLO_OFFLINE", "YOLO_CONFIG_DIR", "ANONYMIZED_TELEMETRY")
+
+
+def _ray():
+    import ray
+
+    if not ray.is_initialized():
+        # log_to_driver=False: workers' prints must never reach the driver's stdout (the --json contract).
+        ray.init(include_dashboard=False, log_to_driver=False, runtime_env={"env_vars": _env()})
+    return ray
+
+
+def _env() -> dict[str, str]:
+    return {k: os.environ[k] for k in OFFLINE_ENV if k in os.environ}
+
+
+def _actors(ray, cls, *args) -> list:
+    workers = max(1, int(ray.available_resources().get("CPU", 1)))
+    remote = ray.remote(num_cpus=1, runtime_env={"env_vars": _env()})(cls)
+    return [remote.remote(*args) for _ in range(workers)]
+
+
+class RecordingStore(Store):
+    """The index, read-only: writes are recorded as (method, args) for the driver to replay."""
+
+    def __init__(self, root: str | Path):
+        super().__init__(root)
+        self.ops: list[tuple[str, tuple[Any, ...]]] = []
+
+    def begin_video(self, *args: Any) -> None:
+        self.ops.append(("begin_video", args))
+
+    def commit_video(self, *args: Any) -> None:
+        self.ops.append(("commit_video", args))
+
+    def fail_video(self, *args: Any) -> None:
+        self.ops.append(("fail_video", args))
+
+
+class _IngestWorker:
+    def __init__(self, root: str, profile: Profile, pipeline: Pipeline):
+        self.store = RecordingStore(root)
+        self.ingestor = Ingestor(self.store, profile, pipeline, Models(profile, threads=1))
+
+    def run(self, path: str) -> tuple[VideoResult, list[tuple[str, tuple[Any, ...]]]]:
+        self.store.ops = []
+        result = self.ingestor.ingest_one(path)
+        return result, self.store.ops
+
+
+def ray_ingest(
+    store: Store,
+    profile: Profile,
+    pipeline: Pipeline,
+    paths: Iterable[str | Path],
+    on_result: Callable[[VideoResult], None] | None = None,
+) -> list[VideoResult]:
+    """`Ingestor.ingest` over Ray actors; the same results and the same index as the local executor."""
+    on_result = on_result or (lambda result: None)
+    paths = [str(p) for p in paths]
+    first: dict[str, int] = {}
+    later: list[int] = []
+    for i, path in enumerate(paths):
+        try:
+            vid = file_video_id(path)
+        except Exception:  # unreadable: the worker's probe reports it as the local run would
+            vid = f"unreadable:{i}"
+        if vid in first:
+            later.append(i)
+        else:
+            first[vid] = i
+    results: dict[int, VideoResult] = {}
+    todo = sorted(first.values())
+    if todo:
+        ray = _ray()
+        from ray.util import ActorPool
+
+        pool = ActorPool(_actors(ray, _IngestWorker, str(store.root), profile, pipeline))
+        for i, (result, ops) in zip(
+            todo, pool.map(lambda a, p: a.run.remote(p), [paths[i] for i in todo]), strict=True
+        ):
+            for method, args in ops:
+                getattr(store, method)(*args)
+            results[i] = result
+            on_result(result)
+    local = Ingestor(store, profile, pipeline)
+    for i in later:
+        results[i] = local.ingest_one(paths[i])
+        on_result(results[i])
+    return [results[i] for i in range(len(paths))]
+
+
+class _RecallWorker:
+    def __init__(self, root: str, library: TagLibrary, plan: Plan, options: TagOptions):
+        self.recall = ContentRecall(Store(root), library, plan, options)
+
+    def run(self, video_id: str) -> Recalled | VideoTags:
+        return recall_or_fail(self.recall, video_id)
+
+
+class RayRecall:
+    """A pool of recall actors for one tagging run (the library is shipped to each actor once)."""
+
+    def __init__(self, root: str | Path, library: TagLibrary, plan: Plan, options: TagOptions):
+        self.args = (str(root), library, plan, options)
+
+    def __enter__(self) -> RayRecall:
+        from ray.util import ActorPool
+
+        self.ray = _ray()
+        root, library, plan, options = self.args
+        self.actors = _actors(self.ray, _RecallWorker, root, self.ray.put(library), plan, options)
+        self.pool = ActorPool(self.actors)
+        return self
+
+    def recall(self, video_ids: list[str]) -> list[Recalled | VideoTags]:
+        return list(self.pool.map(lambda a, vid: a.run.remote(vid), video_ids))
+
+    def __exit__(self, *exc: Any) -> None:
+        for actor in self.actors:
+            self.ray.kill(actor)
