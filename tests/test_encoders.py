@@ -1,35 +1,13 @@
-"""The CLIP path, exercised with a tiny randomly initialised CLIP saved to disk and loaded through the same
-factory as real weights (no real CLIP ships offline). Plumbing and shapes only: these weights mean nothing."""
+"""The CLIP path, exercised with a tiny randomly initialised CLIP saved to disk (conftest `tiny_clip`) and loaded
+through the same factory as real weights (no real CLIP ships offline). Plumbing and shapes only: these weights
+mean nothing."""
 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from videoagent.config import FrameEncoderConfig
 from videoagent.encoders import load_frame_encoder
-
-
-@pytest.fixture(scope="module")
-def tiny_clip(tmp_path_factory):
-    from transformers import AutoTokenizer, CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor
-
-    from videoagent.weights import resolve
-
-    path = tmp_path_factory.mktemp("tiny-clip")
-    config = CLIPConfig(
-        text_config={"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
-                     "vocab_size": 30522, "max_position_embeddings": 77},
-        vision_config={"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
-                       "image_size": 32, "patch_size": 8},
-        projection_dim=16,
-    )  # fmt: skip
-    CLIPModel(config).save_pretrained(path)
-    # Any fast tokenizer will do for plumbing: borrow the bundled MiniLM one (same 30522 vocab).
-    tokenizer = AutoTokenizer.from_pretrained(resolve("bundled:all-MiniLM-L6-v2", "text_encoder"))
-    image_processor = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
-    CLIPProcessor(image_processor=image_processor, tokenizer=tokenizer).save_pretrained(path)
-    return path
 
 
 def test_clip_loads_through_the_factory_and_encodes(tiny_clip):
@@ -47,3 +25,12 @@ def test_missing_clip_falls_back_to_the_named_fingerprint(tmp_path):
     enc = load_frame_encoder(FrameEncoderConfig(model=str(tmp_path / "absent"), fallback="fingerprint"))
     assert enc is not None and enc.name.startswith("fingerprint:") and not enc.learned
     assert load_frame_encoder(FrameEncoderConfig(model=str(tmp_path / "absent"), fallback=None)) is None
+
+
+def test_clip_token_features_for_token_level_modules(tiny_clip):
+    enc = load_frame_encoder(FrameEncoderConfig(model=str(tiny_clip), fallback=None))
+    pooled, tokens, mask = enc.encode_text_tokens(["a cat", "a rocket on the launch pad"])
+    assert np.allclose(pooled, enc.encode_text(["a cat", "a rocket on the launch pad"]), atol=1e-5)
+    assert tokens.shape[:2] == mask.shape and tokens.shape[0] == 2 and tokens.shape[2] == enc.dim
+    assert not mask[:, 0].any()  # the start token is not a word
+    assert mask[1].sum() > mask[0].sum()  # padding is masked: the longer caption has more tokens

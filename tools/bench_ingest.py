@@ -15,7 +15,8 @@ What is measured (every time is the best of --repeat runs, wall clock):
 - each stage alone, with the models already loaded: probe; scene detection; ASR (audio decode +
   transcription); keyframe decode alone; OCR alone and frame encoder alone, each *including* the
   keyframe decode (the ingest decodes keyframes once and feeds both, so "vision" below is
-  OCR + encoder - one decode); text embeddings of the transcript and OCR text.
+  OCR + encoder - one decode); tracks (sampled-frame decode + detector + ByteTrack + appearance
+  crops); text embeddings of the transcript and OCR text. A stage the pipeline disables counts 0.
 - ingest: `Ingestor.ingest_one` into a fresh temporary index each repetition (best and median),
   so nothing is ever served from a cached artifact.
 
@@ -24,7 +25,7 @@ Ratios reported, with their targets:
 - ingest / duration <= 0.25 on 720p video (4x faster than real time);
 - ingest / ffmpeg decode: how far above the bare-decode floor the ingest sits (no target);
 - ingest / sum of the stages <= 0.7: the sum is what a strictly serial ingest would cost, so the
-  ratio shows how much ASR overlapping vision (two lanes on two cores) actually buys;
+  ratio shows how much the ASR lane overlapping the other stages (two lanes on two cores) buys;
 - peak RSS < 4096 MB: the process's high-water mark (ru_maxrss) so far, models included, so
   it only grows from one video to the next.
 
@@ -32,8 +33,10 @@ Other processes' CPU use during each video's measurements is recorded too (from 
 this process and its ffmpeg children): on a 2-core machine anything else running (a test suite, a
 build) skews every number, so a video measured on a busy machine is flagged and should be re-run.
 
-Also printed: the critical path (probe + scenes + max(ASR, vision) + text), the wall time a
-perfect overlap would give; the ingest's excess over it is contention plus the index writes.
+Also printed: the critical path, probe + max(scenes + vision, max(ASR, scenes) + tracks) + text, the
+wall time a perfect overlap would give with the ingest's two lanes (ASR, then tracks, in a worker
+thread; scenes and vision in the caller's); the ingest's excess over it is contention between the
+lanes plus the index writes.
 """
 
 from __future__ import annotations
@@ -55,10 +58,11 @@ from typing import Any
 
 import numpy as np
 
-from videoagent import asr, ocr
+from videoagent import asr, ocr, tracklets
 from videoagent.config import Pipeline, Profile, load_pipeline, load_profile
 from videoagent.media import VideoInfo, decode_audio, open_frames, probe
-from videoagent.orchestrator import FRAME_CHUNK, Ingestor, Models
+from videoagent.models import Models
+from videoagent.orchestrator import FRAME_CHUNK, Ingestor
 from videoagent.segment import Segment, keyframe_times, segment_video
 from videoagent.store import Store
 from videoagent.weights import MissingWeights
@@ -161,6 +165,17 @@ def run_encoder(info: VideoInfo, models: Models, times: list[float]) -> None:
     read_keyframes(info.path, times, encoder.encode_images)
 
 
+def run_tracks(info: VideoInfo, models: Models, segs: list[Segment], pipeline: Pipeline) -> None:
+    detector = models.detector(pipeline.tracks.detect_height)
+    if isinstance(detector, MissingWeights):
+        return
+    # The stage saves appearance crops; they go to a scratch folder, as in a fresh index.
+    with tempfile.TemporaryDirectory(prefix="bench-crops-") as tmp:
+        tracklets.run_stage(
+            info.path, info.video_id, segs, detector, models.frame_encoder(), pipeline.tracks, Path(tmp)
+        )
+
+
 def text_docs(segs: list[Segment], seg_times: list[list[float]], words: list[asr.Word], lines: list) -> list[str]:
     """The documents the ingest embeds: each segment's transcript and its joined OCR text."""
     docs, k = [], 0
@@ -205,17 +220,26 @@ def bench_video(path: Path, profile: Profile, pipeline: Pipeline, models: Models
     seg_times = [keyframe_times(s, pipeline.keyframes) for s in segs]
     flat = [t for ts in seg_times for t in ts]
 
-    times, words = timed(lambda: run_asr(info, models), repeat)
-    best["asr"] = min(times)
+    words: list[asr.Word] = []
+    lines: list[list[ocr.TextLine]] = [[] for _ in flat]
+    best["asr"] = best["ocr"] = best["encoder"] = best["tracks"] = 0.0
+    if pipeline.asr.enabled:
+        times, words = timed(lambda: run_asr(info, models), repeat)
+        best["asr"] = min(times)
     times, _ = timed(lambda: decode_audio(info.path), repeat)
     audio_decode_s = min(times)  # inside "asr"; shown apart because it is not the model's time
 
     times, _ = timed(lambda: read_keyframes(info.path, flat, lambda batch: None), repeat)
     keyframe_decode_s = min(times)
-    times, lines = timed(lambda: run_ocr(info, models, flat), repeat)
-    best["ocr"] = min(times)
-    times, _ = timed(lambda: run_encoder(info, models, flat), repeat)
-    best["encoder"] = min(times)
+    if pipeline.ocr.enabled:
+        times, lines = timed(lambda: run_ocr(info, models, flat), repeat)
+        best["ocr"] = min(times)
+    if pipeline.frames.enabled:
+        times, _ = timed(lambda: run_encoder(info, models, flat), repeat)
+        best["encoder"] = min(times)
+    if pipeline.tracks.enabled:
+        times, _ = timed(lambda: run_tracks(info, models, segs, pipeline), repeat)
+        best["tracks"] = min(times)
 
     docs = text_docs(segs, seg_times, words, lines)
     times, _ = timed(lambda: models.text_encoder().encode(docs) if docs else None, repeat)
@@ -225,10 +249,14 @@ def bench_video(path: Path, profile: Profile, pipeline: Pipeline, models: Models
     ingest_s = min(ingest_times)
     busy = others_share(cpu_start, time.perf_counter() - wall_start)
 
-    # Decode is inside both OCR and encoder alone; the ingest pays it once.
-    vision_s = best["ocr"] + best["encoder"] - keyframe_decode_s
-    serial_s = best["probe"] + best["scenes"] + best["asr"] + vision_s + best["text"]
-    critical_s = best["probe"] + best["scenes"] + max(best["asr"], vision_s) + best["text"]
+    # Decode is inside both OCR and encoder alone; the ingest pays it once for both.
+    vision_stages = int(pipeline.ocr.enabled) + int(pipeline.frames.enabled)
+    vision_s = best["ocr"] + best["encoder"] - keyframe_decode_s * max(0, vision_stages - 1)
+    serial_s = best["probe"] + best["scenes"] + best["asr"] + vision_s + best["tracks"] + best["text"]
+    # Lane 1: scenes then vision. Lane 2: ASR, then tracks once the scene cuts are known.
+    main_lane_s = best["scenes"] + vision_s
+    second_lane_s = max(best["asr"], best["scenes"]) + best["tracks"]
+    critical_s = best["probe"] + max(main_lane_s, second_lane_s) + best["text"]
     naive_sum_s = sum(best.values())
     encoder = models.frame_encoder()
     return {
@@ -244,11 +272,16 @@ def bench_video(path: Path, profile: Profile, pipeline: Pipeline, models: Models
         "ocr_lines": sum(map(len, lines)),
         "text_docs": len(docs),
         "frame_encoder": getattr(encoder, "name", None),
+        "detector": getattr(models.detector(pipeline.tracks.detect_height), "name", None)
+        if pipeline.tracks.enabled
+        else None,
         "ffmpeg_decode_s": ffmpeg_s,
         "stages_s": best,
         "audio_decode_s": audio_decode_s,
         "keyframe_decode_s": keyframe_decode_s,
         "vision_s": vision_s,
+        "main_lane_s": main_lane_s,
+        "second_lane_s": second_lane_s,
         "sum_stages_s": naive_sum_s,
         "serial_s": serial_s,
         "critical_path_s": critical_s,
@@ -278,40 +311,71 @@ def verdict(value: float, target: float, applies: bool = True, strict: bool = Fa
 
 def print_report(doc: dict[str, Any]) -> None:
     m = doc["machine"]
-    print(f"machine: {m['cpus']} CPUs, {m['platform']}; profile {doc['profile']}, "
-          f"pipeline {doc['pipeline']}, model threads per lane {doc['threads']}, best of {doc['repeat']}")
-    print("model load (s): " + ", ".join(f"{k} {v:.2f}" for k, v in doc["load_s"].items())
-          + f"  (total {sum(doc['load_s'].values()):.2f})")
+    print(
+        f"machine: {m['cpus']} CPUs, {m['platform']}; profile {doc['profile']}, "
+        f"pipeline {doc['pipeline']}, model threads per lane {doc['threads']}, best of {doc['repeat']}"
+    )
+    print(
+        "model load (s): "
+        + ", ".join(f"{k} {v:.2f}" for k, v in doc["load_s"].items())
+        + f"  (total {sum(doc['load_s'].values()):.2f})"
+    )
     for v in doc["videos"]:
         r, s = v["ratios"], v["stages_s"]
         print(f"\n== {v['path']}")
-        print(f"   {v['size']} @ {v['fps']:g} fps, {v['segments']} segments ({v['segmentation']}), "
-              f"{v['keyframes']} keyframes, {v['words']} words, {v['ocr_lines']} OCR lines, "
-              f"{v['text_docs']} text docs, frame encoder {v['frame_encoder']}")
+        print(
+            f"   {v['size']} @ {v['fps']:g} fps, {v['segments']} segments ({v['segmentation']}), "
+            f"{v['keyframes']} keyframes, {v['words']} words, {v['ocr_lines']} OCR lines, "
+            f"{v['text_docs']} text docs; frame encoder {v['frame_encoder']}, detector {v['detector']}"
+        )
         rows = [
             ("duration_s", f"{v['duration_s']:.2f}", ""),
-            ("ingest wall (best)", f"{v['ingest_s']:.2f}",
-             f"median {v['ingest_median_s']:.2f}; runs " + " ".join(f"{t:.2f}" for t in v["ingest_runs_s"])),
-            ("ingest / duration", f"{r['ingest/duration']:.3f}",
-             verdict(r["ingest/duration"], TARGET_PER_DURATION, v["height"] >= 720)),
-            ("ingest / ffmpeg decode", f"{r['ingest/ffmpeg_decode']:.2f}",
-             f"ffmpeg decode {v['ffmpeg_decode_s']:.2f} s"),
-            ("ingest / sum of stages", f"{r['ingest/sum_stages']:.3f}",
-             verdict(r["ingest/sum_stages"], TARGET_PER_STAGES) + f"; sum {v['sum_stages_s']:.2f} s"),
-            ("ingest / serial", f"{r['ingest/serial']:.3f}",
-             f"serial {v['serial_s']:.2f} s = sum with the keyframe decode counted once"),
-            ("ingest / critical path", f"{r['ingest/critical_path']:.3f}",
-             f"critical path {v['critical_path_s']:.2f} s = probe+scenes+max(asr, vision)+text"),
+            (
+                "ingest wall (best)",
+                f"{v['ingest_s']:.2f}",
+                f"median {v['ingest_median_s']:.2f}; runs " + " ".join(f"{t:.2f}" for t in v["ingest_runs_s"]),
+            ),
+            (
+                "ingest / duration",
+                f"{r['ingest/duration']:.3f}",
+                verdict(r["ingest/duration"], TARGET_PER_DURATION, v["height"] >= 720),
+            ),
+            (
+                "ingest / ffmpeg decode",
+                f"{r['ingest/ffmpeg_decode']:.2f}",
+                f"ffmpeg decode {v['ffmpeg_decode_s']:.2f} s",
+            ),
+            (
+                "ingest / sum of stages",
+                f"{r['ingest/sum_stages']:.3f}",
+                verdict(r["ingest/sum_stages"], TARGET_PER_STAGES) + f"; sum {v['sum_stages_s']:.2f} s",
+            ),
+            (
+                "ingest / serial",
+                f"{r['ingest/serial']:.3f}",
+                f"serial {v['serial_s']:.2f} s = sum with the keyframe decode counted once",
+            ),
+            (
+                "ingest / critical path",
+                f"{r['ingest/critical_path']:.3f}",
+                f"critical path {v['critical_path_s']:.2f} s = probe + max(main lane, second lane) + text",
+            ),
             ("  probe", f"{s['probe']:.2f}", "hash the file, decode one frame"),
             ("  scenes", f"{s['scenes']:.2f}", ""),
             ("  asr", f"{s['asr']:.2f}", f"incl. audio decode {v['audio_decode_s']:.2f}"),
             ("  keyframe decode", f"{v['keyframe_decode_s']:.2f}", "alone; included in ocr and encoder below"),
             ("  ocr", f"{s['ocr']:.2f}", "incl. keyframe decode"),
             ("  encoder", f"{s['encoder']:.2f}", "incl. keyframe decode"),
-            ("  vision", f"{v['vision_s']:.2f}", "ocr + encoder - one keyframe decode (the ingest's vision lane)"),
+            ("  vision", f"{v['vision_s']:.2f}", "ocr + encoder - one keyframe decode (as the ingest runs them)"),
+            ("  tracks", f"{s['tracks']:.2f}", "incl. its own sampled-frame decode"),
+            ("  main lane", f"{v['main_lane_s']:.2f}", "scenes + vision"),
+            ("  second lane", f"{v['second_lane_s']:.2f}", "asr, then tracks once the scene cuts are known"),
             ("  text embed", f"{s['text']:.2f}", ""),
-            ("peak RSS (MB)", f"{v['peak_rss_mb']:.0f}", verdict(v["peak_rss_mb"], TARGET_RSS_MB, strict=True)
-             + "; process high-water mark so far"),
+            (
+                "peak RSS (MB)",
+                f"{v['peak_rss_mb']:.0f}",
+                verdict(v["peak_rss_mb"], TARGET_RSS_MB, strict=True) + "; process high-water mark so far",
+            ),
         ]
         for name, value, note in rows:
             print(f"   {name:<24} {value:>8}  {note}")
@@ -341,6 +405,10 @@ def main(argv: list[str] | None = None) -> int:
     # Models.shared picks the thread count the ingest itself would use when --threads is not given.
     models = Models.shared(profile, args.threads)
     load_s = models.load_all()
+    if pipeline.tracks.enabled:  # load_all leaves the detector out; load it here so tracks times are warm
+        started = time.perf_counter()
+        models.detector(pipeline.tracks.detect_height)
+        load_s["detector"] = time.perf_counter() - started
     warm_index_libraries()
 
     doc = {

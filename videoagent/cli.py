@@ -26,6 +26,9 @@ IndexOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout")]
 ProfileOpt = Annotated[str | None, typer.Option("--profile", help="Model profile: configs/NAME.yaml or a path")]
+ExecutorOpt = Annotated[
+    str, typer.Option("--executor", help="local, or ray: Ray actors ($RAY_ADDRESS or a local cluster)")
+]
 
 
 def _setup(verbose: bool = False) -> None:
@@ -53,6 +56,20 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def _progress():
+    """A progress bar on stderr (stdout stays free for --json)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=not err.is_terminal,
+    )
+
+
 def _open_store(index: Path | None, must_exist: bool = True):
     from .store import Store
 
@@ -69,12 +86,13 @@ def ingest(
     as_json: JsonOpt = False,
     profile: ProfileOpt = None,
     pipeline: Annotated[Path | None, typer.Option("--pipeline", help="Pipeline YAML")] = None,
+    executor: ExecutorOpt = "local",
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Ingest videos into the index (resumable; a file already ingested is skipped)."""
+    if executor not in ("local", "ray"):
+        _fail(f"--executor {executor}: expected local or ray")
     _setup(verbose)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from .media import find_videos
     from .orchestrator import Ingestor
 
@@ -90,14 +108,7 @@ def ingest(
     candidates, ignored = find_videos(p for p in paths if p.exists())
     store = _open_store(index, must_exist=False)
     results = []
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=not err.is_terminal,
-    ) as progress:
+    with _progress() as progress:
         task = progress.add_task("ingest", total=len(candidates))
         ingestor = Ingestor(
             store,
@@ -105,12 +116,21 @@ def ingest(
             pipe,
             on_stage=lambda path, stage: progress.update(task, description=f"{Path(path).name}: {stage}"),
         )
-        for path in candidates:
-            result = ingestor.ingest_one(path)
+
+        def done(result) -> None:
             results.append(result)
             if result.status == "failed":
                 err.print(f"[red]failed:[/red] {result.error}", highlight=False)
             progress.advance(task)
+
+        if executor == "ray":
+            from .scaleout import ray_ingest
+
+            progress.update(task, description="ingest (ray)")
+            ray_ingest(store, prof, pipe, candidates, on_result=done)
+        else:
+            for path in candidates:
+                done(ingestor.ingest_one(path))
     results += [_missing_result(p) for p in missing]
 
     doc = {
@@ -182,7 +202,7 @@ def show(
             }
             for s in segments
         ],
-        "tracklets": [],
+        "tracklets": store.tracklets(video["video_id"]),
         "stages": store.stages(video["video_id"]),
     }
     _emit(doc, as_json)
@@ -192,6 +212,69 @@ def show(
         for s in segments:
             table.add_row(f"{s.start_s:.2f}", f"{s.end_s:.2f}", s.transcript, " | ".join(s.ocr))
         out.print(table)
+        _print_tracklets(doc["tracklets"])
+
+
+def _print_tracklets(records: list[dict[str, Any]], scores: list[float] | None = None) -> None:
+    """ChatVideo's tracklet table: id, category, appearance, action/motion, trajectory, speech."""
+    from .tracklets import describe
+
+    if not records:
+        return
+    columns = ["id", "category", "time", "appearance", "motion", "trajectory", "speech"]
+    table = Table(*(["score"] if scores else []), *columns)
+    for i, rec in enumerate(records):
+        row = describe(rec)
+        table.add_row(*([f"{scores[i]:.3f}"] if scores else []), *(row[c] for c in columns))
+    out.print(table)
+
+
+@app.command()
+def tracklets(
+    video_id: Annotated[str | None, typer.Argument(help="Video id or unique prefix [default: every video]")] = None,
+    category: Annotated[str | None, typer.Option("--category", help="e.g. person, face")] = None,
+    start: Annotated[float | None, typer.Option("--start", help="Only tracklets in view after this time (s)")] = None,
+    end: Annotated[float | None, typer.Option("--end", help="Only tracklets in view before this time (s)")] = None,
+    enters: Annotated[str | None, typer.Option("--enters", help="left|right|top|bottom|inside")] = None,
+    exits: Annotated[str | None, typer.Option("--exits", help="left|right|top|bottom|inside")] = None,
+    count: Annotated[bool, typer.Option("--count", help="Only count the distinct tracklets that match")] = False,
+    like: Annotated[str | None, typer.Option("--like", help="Tracklets that look like this tracklet id")] = None,
+    top: Annotated[int, typer.Option("--top", min=1, help="How many --like results")] = 10,
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List, filter and count a video's tracklets, or find tracklets that look alike across videos."""
+    _setup()
+    from .tracklets import SIDES, TrackletQuery, similar
+
+    for name, side in (("--enters", enters), ("--exits", exits)):
+        if side is not None and side not in SIDES:
+            _fail(f"{name} {side}: expected one of {', '.join(SIDES)}")
+    store = _open_store(index)
+    if video_id is not None:
+        found = store.find_video(video_id)
+        if found is None:
+            _fail(f"{video_id}: no such video in {store.root} (or the prefix is ambiguous)")
+        video_id = found["video_id"]
+    query = TrackletQuery(video_id, category, start, end, enters, exits)
+    if like is not None:
+        try:
+            hits = similar(store, like, query, top)
+        except KeyError as exc:
+            _fail(str(exc.args[0]))
+        _emit({"results": [{**rec, "score": score} for rec, score in hits]}, as_json)
+        if not as_json:
+            _print_tracklets([rec for rec, _ in hits], [score for _, score in hits])
+        return
+    found_records = [rec for rec in store.tracklets(video_id, category) if query.matches(rec)]
+    if count:
+        _emit({"count": len(found_records), "video_id": video_id, "category": category}, as_json)
+        if not as_json:
+            out.print(len(found_records))
+        return
+    _emit({"tracklets": found_records}, as_json)
+    if not as_json:
+        _print_tracklets(found_records)
 
 
 @app.command()
@@ -231,12 +314,91 @@ def search(
         _fail(str(exc))
     except RuntimeError as exc:
         _fail(str(exc), code=1)
-    _emit({"results": [h.as_dict() for h in hits]}, as_json)
+    _emit({"results": [h.as_dict() for h in hits], "warnings": retriever.warnings}, as_json)
+    for warning in retriever.warnings:  # e.g. a collection whose temporal checkpoint is gone
+        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
     if not as_json:
         table = Table("score", "video_id", "start", "end", "why")
         for h in hits:
             table.add_row(f"{h.score:.3f}", h.video_id, f"{h.start_s:.2f}", f"{h.end_s:.2f}", h.why)
         out.print(table)
+
+
+@app.command()
+def tag(
+    video_ids: Annotated[list[str] | None, typer.Argument(help="Video ids (or unique prefixes)")] = None,
+    all_videos: Annotated[bool, typer.Option("--all", help="Every video in the index")] = False,
+    tags: Annotated[Path | None, typer.Option("--tags", help="Tag library .csv/.yaml/.txt [default: shipped]")] = None,
+    top: Annotated[int, typer.Option("--top", min=1, help="At most this many tags per video")] = 10,
+    min_score: Annotated[float, typer.Option("--min-score", help="Calibrated score a tag needs")] = 0.5,
+    ranker: Annotated[Path | None, typer.Option("--ranker", help="Fitted ranker JSON (tools/eval_tagging.py)")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Re-tag videos already tagged with this library")] = False,
+    export: Annotated[Path | None, typer.Option("--export", help="Also write results to .jsonl or .csv")] = None,
+    executor: ExecutorOpt = "local",
+    profile: ProfileOpt = None,
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Tag videos from a tag library by recall-then-rank (resumable: videos already tagged are skipped)."""
+    _setup()
+    from .models import Models
+    from .tagging import Tagger, TagOptions
+    from .tagging import export as export_results
+    from .taglib import TagLibrary
+    from .tagrank import Ranker
+
+    if bool(video_ids) == all_videos:
+        _fail("give VIDEO_ID... or --all (not both)")
+    if executor not in ("local", "ray"):
+        _fail(f"--executor {executor}: expected local or ray")
+    if export is not None and export.suffix.lower() not in (".jsonl", ".csv"):
+        _fail(f"{export}: --export writes .jsonl or .csv")
+    try:
+        library = TagLibrary.load(tags) if tags else TagLibrary.default()
+        fused = Ranker.load(ranker) if ranker else None
+        prof = load_profile(profile)
+    except ValueError as exc:
+        _fail(str(exc))
+    store = _open_store(index)
+    videos = {v["video_id"]: v for v in store.videos()}
+    if all_videos:
+        ids = list(videos)
+    else:
+        ids = []
+        for prefix in video_ids:
+            found = store.find_video(prefix)
+            if found is None:
+                _fail(f"{prefix}: no such video in {store.root} (or the prefix is ambiguous)")
+            ids.append(found["video_id"])
+    tagger = Tagger(store, Models.shared(prof), library, TagOptions(top_k=top, min_score=min_score), fused)
+    with _progress() as progress:
+        task = progress.add_task(f"tag library: {len(library)} tags", total=len(ids))
+        channels = tagger.plan.channels  # builds the library's embeddings once per index
+        progress.update(task, description=f"tag ({executor})")
+        results = tagger.tag(ids, force=force, executor=executor, on_done=lambda r: progress.advance(task))
+    for r in results:
+        if r.status == "failed":
+            err.print(f"[red]failed:[/red] {r.error}", highlight=False)
+    paths = {vid: v["path"] for vid, v in videos.items()}
+    if export is not None:
+        export_results(results, paths, export)
+    doc = {
+        "library": {"source": library.source, "version": library.version, "tags": len(library)},
+        "channels": channels,
+        "videos": [{**r.as_dict(), "path": paths.get(r.video_id)} for r in results],
+    }
+    _emit(doc, as_json)
+    if not as_json:
+        table = Table("video_id", "file", "status", "tags")
+        for r in results:
+            names = ", ".join(f"{t['tag']} {t['score']:.2f}" for t in r.tags) or (r.error or "")
+            table.add_row(r.video_id, Path(paths.get(r.video_id, "")).name, r.status, names)
+        out.print(table)
+        skipped = [f"{ch} ({why.removeprefix('skipped: ')})" for ch, why in channels.items() if why != "used"]
+        if skipped:
+            err.print("channels skipped: " + "; ".join(skipped), highlight=False)
+    if results and all(r.status == "failed" for r in results):
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -257,6 +419,71 @@ def models(profile: ProfileOpt = None, index: IndexOpt = None, as_json: JsonOpt 
                 r["role"], r["model"] or "-", "yes" if r["present"] else "[red]missing[/red]", r["path"] or ""
             )
         out.print(table)
+
+
+def _open_agent(index: Path | None, profile: str | None, video_id: str):
+    from .agent import open_agent
+    from .index_tools import NoSuchVideo
+    from .weights import MissingWeights
+
+    store = _open_store(index)
+    try:
+        return open_agent(store.root, load_profile(profile), video_id)
+    except (NoSuchVideo, ValueError) as exc:
+        _fail(str(exc))
+    except MissingWeights as exc:
+        _fail(str(exc), code=1)
+
+
+def _print_answer(answer) -> None:
+    out.print(answer.answer, highlight=False)
+    for c in answer.citations:
+        out.print(f"  [dim]cited: {c.video_id} {c.start_s:.2f}-{c.end_s:.2f} s[/dim]", highlight=False)
+
+
+@app.command()
+def ask(
+    video_id: Annotated[str, typer.Argument(help="Video id (or a unique prefix)")],
+    question: Annotated[str, typer.Argument(help="The question")],
+    profile: ProfileOpt = None,
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Answer a question about one video, citing the time spans of the evidence."""
+    _setup()
+    if not question.strip():
+        _fail("the question is empty")
+    answer = _open_agent(index, profile, video_id).ask(question)
+    _emit(answer.as_dict(), as_json)
+    if not as_json:
+        _print_answer(answer)
+
+
+@app.command()
+def chat(
+    video_id: Annotated[str, typer.Argument(help="Video id (or a unique prefix)")],
+    profile: ProfileOpt = None,
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Talk about one video: one question per line, follow-ups refer to the last answer; /quit ends.
+    With --json, one JSON line per answer."""
+    _setup()
+    agent = _open_agent(index, profile, video_id)
+    if sys.stdin.isatty():
+        err.print(f"chatting about {agent.video_id} (/quit to end)")
+    for raw in sys.stdin:
+        line = raw.strip()
+        if line in ("/quit", "/exit"):
+            break
+        if not line:
+            continue
+        answer = agent.ask(line)
+        if as_json:
+            sys.stdout.write(json.dumps({"question": line, **answer.as_dict()}, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        else:
+            _print_answer(answer)
 
 
 def main() -> None:  # pragma: no cover - console script entry

@@ -30,7 +30,7 @@ class AsrConfig(_Section):
 
 class OcrConfig(_Section):
     backend: Literal["rapidocr"] = "rapidocr"
-    det_limit_side_len: int = 640
+    max_side: int = 640  # frames are shrunk to this long side before OCR
     min_score: float = 0.6
 
 
@@ -44,6 +44,16 @@ class FrameEncoderConfig(_Section):
     batch_size: int = 16
 
 
+class DetectorConfig(_Section):
+    """Object detector for tracklets: YOLO weights (a path, or a file name in the current folder) when
+    they are on disk, else OpenCV's bundled HOG people (`hog`) and/or Haar face (`haar`) detectors."""
+
+    model: str | None = "yolo11n.pt"
+    fallback: Literal["hog", "haar", "hog+haar"] | None = "hog"
+    yolo_imgsz: int = 640
+    yolo_conf: float = 0.1  # low: ByteTrack's second association uses the low-confidence boxes
+
+
 class RetrievalConfig(_Section):
     """Socratic-style fusion: each channel's cosine similarity, weighted, summed per segment."""
 
@@ -51,6 +61,24 @@ class RetrievalConfig(_Section):
     ocr_weight: float = 1.0
     visual_weight: float = 1.0  # only learned visual encoders (CLIP) take part in text search
     candidates: int = 200  # rows fetched per channel before fusion
+
+
+class LlmConfig(_Section):
+    """The LLM that answers questions, and how the planner uses it (see llm.py, planner.py)."""
+
+    backend: Literal["local-gguf", "hf", "openai", "ollama"] = "local-gguf"
+    model: str = "bundled:smollm2-135m"
+    # auto: native tool calling for openai/ollama, the grounded evidence planner for local models
+    planner: Literal["auto", "grounded", "tools"] = "auto"
+    base_url: str | None = None  # openai-compatible or ollama server
+    api_key_env: str = "OPENAI_API_KEY"  # the key is read from this environment variable, never from a file
+    max_new_tokens: int = 12
+    temperature: float = 0.0
+    # local models: torch threads while the LLM runs (0: torch's default). One thread, because a tiny
+    # model's short forward passes gain little from a second core and lose 5-10x when it is busy.
+    threads: int = 1
+    # grounded planner: evidence PMI below this means "not in this video" (tools/eval_qa.py measures it)
+    cutoff: float = 0.85
 
 
 class Profile(_Section):
@@ -62,7 +90,9 @@ class Profile(_Section):
     ocr: OcrConfig = OcrConfig()
     text_encoder: TextEncoderConfig = TextEncoderConfig()
     frame_encoder: FrameEncoderConfig = FrameEncoderConfig()
+    detector: DetectorConfig = DetectorConfig()
     retrieval: RetrievalConfig = RetrievalConfig()
+    llm: LlmConfig = LlmConfig()
 
     def torch_device(self) -> str:
         if self.device != "auto":
@@ -90,6 +120,32 @@ class StageSwitch(_Section):
     enabled: bool = True
 
 
+class TemporalConfig(_Section):
+    """How a segment's keyframe embeddings become one vector (videoagent/temporal.py; names = its MODULES).
+    A learned module needs a checkpoint from tools/train_temporal.py made for the same frame encoder;
+    without one, ingest uses `mean` and says so in the stage status."""
+
+    module: Literal["mean", "weighted", "transformer", "tdb", "tab"] = "mean"
+    checkpoint: str | None = None
+
+
+class TracksConfig(_Section):
+    """Detect + ByteTrack at `sample_fps` (tracks reset at scene cuts) -> tracklets (see track.py)."""
+
+    enabled: bool = True
+    sample_fps: float = 2.0
+    detect_height: int = 360  # frames are resized to this height before the OpenCV detectors
+    high_conf: float = 0.5  # ByteTrack: first-association / low-confidence split
+    low_conf: float = 0.3  # detections below this are dropped
+    new_track_conf: float = 0.55  # a track starts only from a detection at least this confident
+    match_iou: float = 0.2  # minimum IoU (buffered boxes, score-fused) for a detection to join a track
+    box_buffer: float = 1.0  # boxes grow by this fraction of their size on each side before matching
+    lost_s: float = 4.0  # a track unseen this long ends
+    min_boxes: int = 3  # shorter tracks are dropped
+    min_mean_conf: float = 0.55  # tracks less confident on average are dropped
+    edge_margin: float = 0.1  # a box this close (fraction of the frame) to an edge touches that side
+
+
 class Pipeline(_Section):
     """Which ingest stages run, with which parameters."""
 
@@ -99,6 +155,8 @@ class Pipeline(_Section):
     asr: StageSwitch = StageSwitch()
     ocr: StageSwitch = StageSwitch()
     frames: StageSwitch = StageSwitch()
+    temporal: TemporalConfig = TemporalConfig()
+    tracks: TracksConfig = TracksConfig()
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

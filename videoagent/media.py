@@ -6,7 +6,7 @@ Frame numbers live only here and in segment.py; everything else speaks float sec
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -213,6 +213,39 @@ def _nearest(times: np.ndarray, wanted: Sequence[float]) -> np.ndarray:
     pos = np.clip(np.searchsorted(times, np.asarray(wanted, dtype=np.float64)), 1, len(times) - 1)
     left, right = times[pos - 1], times[pos]
     return np.where(np.abs(np.asarray(wanted) - left) <= np.abs(right - np.asarray(wanted)), pos - 1, pos)
+
+
+def iter_frames(path: str | Path, times_s: Sequence[float]) -> Iterator[np.ndarray]:
+    """RGB frames nearest to ascending `times_s`, in one sequential decoding pass (PyAV, threaded).
+
+    For dense sampling (a frame every second or more often) this beats seeking, which decodes from
+    the previous keyframe for every frame. Times past the last frame get the last frame.
+    """
+    import av
+
+    pending = list(times_s)
+    last = None
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            base = float(stream.time_base or 0)
+            half = 0.5 / float(stream.average_rate or stream.guessed_rate or 25)
+            for frame in container.decode(stream):
+                if not pending:
+                    break
+                t = (frame.pts or 0) * base
+                if t + half >= pending[0]:
+                    last = frame.to_ndarray(format="rgb24")
+                    while pending and t + half >= pending[0]:
+                        pending.pop(0)
+                        yield last
+    except av.error.FFmpegError as exc:
+        raise MediaError(path, f"frames cannot be decoded ({_ffmpeg_reason(exc)})") from None
+    if last is None and pending:
+        raise MediaError(path, "no frame could be decoded (truncated or corrupt)")
+    for _ in pending:
+        yield last
 
 
 def open_frames(path: str | Path) -> FrameReader:

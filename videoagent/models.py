@@ -14,6 +14,7 @@ from typing import Any
 
 from . import asr, ocr
 from .config import Profile
+from .detect import Detector, load_detector, locate_yolo, opencv_detector_files
 from .encoders import FrameEncoder, TextEncoder, load_frame_encoder, load_text_encoder
 from .weights import MissingWeights, locate, package_dir
 
@@ -58,6 +59,10 @@ class Models:
     def frame_encoder(self) -> FrameEncoder | None:
         return self._get("frames", lambda: load_frame_encoder(self.profile.frame_encoder, self.device))
 
+    def detector(self, height: int) -> Detector | MissingWeights:
+        """The tracklet detector; `height` is the OpenCV detectors' input height (YOLO uses its imgsz)."""
+        return self._get(f"detector:{height}", lambda: load_detector(self.profile.detector, height, self.device))
+
     def load_all(self) -> dict[str, float]:
         """Load every model now (seconds per role): for servers and benchmarks that load up front."""
         timings = {}
@@ -71,6 +76,15 @@ class Models:
             load()
             timings[role] = time.perf_counter() - started
         return timings
+
+    def llm(self):
+        """The profile's chat model (llm.py); raises MissingWeights when a local model's weights are absent."""
+        from .llm import load_chat_model
+
+        found = self._get("llm", lambda: load_chat_model(self.profile.llm, self.device))
+        if isinstance(found, MissingWeights):
+            raise found
+        return found
 
     def text_encoder(self) -> TextEncoder:
         found = self._get("text", lambda: load_text_encoder(self.profile.text_encoder, self.device))
@@ -112,4 +126,18 @@ def roles(profile: Profile) -> list[dict[str, Any]]:
                 "present": True,
             }
         )
+    yolo = locate_yolo(profile.detector.model)
+    rows.append({"role": "detector", "model": profile.detector.model, "path": yolo, "present": yolo is not None})
+    opencv = opencv_detector_files()
+    for part in profile.detector.fallback.split("+") if profile.detector.fallback else []:
+        name = {"hog": "hog-people", "haar": "haar-face"}[part]
+        found = opencv[name]
+        rows.append(
+            {"role": "detector_fallback", "model": f"opencv:{name}", "path": found, "present": found is not None}
+        )
+    from .llm import locate_llm
+
+    llm_path, _ = locate_llm(profile.llm)
+    rows.append({"role": "llm", "model": f"{profile.llm.backend}:{profile.llm.model}", "path": llm_path,
+                 "present": llm_path is not None})  # fmt: skip
     return rows

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from . import asr, ocr
+from . import asr, ocr, temporal, tracklets
 from .artifacts import Artifacts
 from .config import Pipeline, Profile, config_hash
 from .media import MediaError, VideoInfo, decode_audio, find_videos, open_frames, probe
@@ -70,12 +70,16 @@ class Ingestor:
         scenes = config_hash("scenes", p.scenes)
         keys = config_hash(scenes, p.keyframes)
         encoder = prof.frame_encoder
+        # The checkpoint's contents, not just its path: retraining into the same file must re-index.
+        ckpt = Path(p.temporal.checkpoint).expanduser() if p.temporal.checkpoint else None
+        ckpt_id = temporal.checkpoint_id(ckpt) if ckpt and ckpt.is_file() else None
         return {
             "scenes": scenes,
             "asr": config_hash("asr", prof.asr),
             "ocr": config_hash("ocr", keys, prof.ocr),
             "frames": config_hash("frames", keys, encoder),
-            "index": config_hash("index", scenes, keys, prof, p),
+            "tracks": config_hash("tracks", scenes, p.tracks, prof.detector, encoder),
+            "index": config_hash("index", scenes, keys, prof, p, ckpt_id),
         }
 
     def ingest(self, paths: Iterable[str | Path]) -> list[VideoResult]:
@@ -96,8 +100,8 @@ class Ingestor:
             return result
         self.store.begin_video(info, hashes["index"])
         try:
-            records, vectors, how = self._run(info, hashes, result)
-            self.store.commit_video(info.video_id, records, vectors, how, result.stages)
+            records, vectors, how, tracks = self._run(info, hashes, result)
+            self.store.commit_video(info.video_id, records, vectors, how, result.stages, tracks)
         except Exception as exc:  # one bad file must not stop a bulk run: record it, drop its rows, go on
             reason = exc.reason if isinstance(exc, MediaError) else f"{type(exc).__name__}: {exc}"
             if not isinstance(exc, MediaError):
@@ -111,10 +115,11 @@ class Ingestor:
     # ---- the stages ------------------------------------------------------------------------
     def _run(
         self, info: VideoInfo, hashes: dict[str, str], result: VideoResult
-    ) -> tuple[list[SegmentRecord], list[VectorRows], str]:
+    ) -> tuple[list[SegmentRecord], list[VectorRows], str, list[dict[str, Any]]]:
         art = Artifacts(self.store.root, info.video_id)
-        # ASR needs no segments: start it first so it overlaps scene detection as well as the vision stages.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr") as pool:
+        # Two lanes. ASR needs no segments: it starts first, beside scene detection; tracking (which needs the
+        # scene cuts) queues behind it. This thread runs scenes, then keyframes -> OCR + frame encoder.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lane2") as pool:
             words_future = pool.submit(self._asr, info, art, hashes["asr"], result)
             self.on_stage(info.path, "scenes")
             cached = art.load("scenes", hashes["scenes"])
@@ -124,11 +129,16 @@ class Ingestor:
             else:
                 segs, how = [Segment(a, b) for a, b in cached[0]["segments"]], cached[0]["how"]
             self._mark(info, result, "scenes", "done", how)
+            tracks_future = pool.submit(self._tracks, info, segs, art, hashes["tracks"], result)
             frames = self._vision(info, segs, art, hashes, result)
             words = words_future.result()
+            tracks, track_rows = tracks_future.result()
 
         self.on_stage(info.path, "index")
-        return (*self._assemble(info, segs, words, frames), how)
+        for rec in tracks:  # ChatVideo's audio column: what is said while the object is in view
+            rec["speech"] = asr.words_in(words, rec["start_s"], rec["end_s"])
+        records, vectors = self._assemble(info, segs, words, frames)
+        return records, vectors + track_rows, how, tracks
 
     @staticmethod
     def _mark(info: VideoInfo, result: VideoResult, stage: str, status: str, detail: str | None = None):
@@ -220,7 +230,23 @@ class Ingestor:
             out["embeddings"], out["encoder"] = np.concatenate(embeddings), encoder.name
             art.save("frames", hashes["frames"], {"encoder": encoder.name}, {"embeddings": out["embeddings"]})
             self._mark(info, result, "frames", "done", encoder.name)
+        if out["embeddings"] is not None:
+            cfg = self.pipeline.temporal
+            out["pooler"], detail = temporal.pooler_for(
+                cfg.module, cfg.checkpoint, out["encoder"], out["embeddings"].shape[1]
+            )
+            ran = out["pooler"].module.name == cfg.module
+            self._mark(info, result, "temporal", "done" if ran else "skipped", detail)
         return out
+
+    def _tracks(
+        self, info: VideoInfo, segs: list[Segment], art: Artifacts, h: str, result: VideoResult
+    ) -> tuple[list[dict[str, Any]], list[VectorRows]]:
+        records, rows, outcome = tracklets.ingest_stage(
+            info, segs, art, h, self.models, self.pipeline.tracks, lambda: self.on_stage(info.path, "tracks")
+        )
+        self._mark(info, result, "tracks", *outcome)
+        return records, rows
 
     def _assemble(
         self, info: VideoInfo, segs: list[Segment], words: list[asr.Word], vision: dict[str, Any]
@@ -257,29 +283,22 @@ class Ingestor:
         vectors = [text_rows]
 
         if vision["embeddings"] is not None:
-            visual = VectorRows(collection_name("visual", vision["encoder"]))
-            per_video = VectorRows(collection_name("video", vision["encoder"]))
-            emb, k = vision["embeddings"], 0
-            for i, (r, times) in enumerate(zip(records, vision["times"], strict=True)):
-                pooled = emb[k : k + len(times)].mean(axis=0)  # temporal Mean pooling
+            pooler, emb = vision["pooler"], vision["embeddings"]
+            visual = VectorRows(collection_name("visual", vision["encoder"]) + pooler.suffix)
+            per_video = VectorRows(collection_name("video", vision["encoder"]) + pooler.suffix)
+            ends = np.cumsum([len(times) for times in vision["times"]])
+            for i, (r, vec) in enumerate(zip(records, pooler.pool(np.split(emb, ends[:-1])), strict=True)):
                 visual.add(
-                    f"{vid}:{i}",
-                    pooled / max(np.linalg.norm(pooled), 1e-12),
-                    "",
-                    video_id=vid,
-                    seg=i,
-                    start_s=r.start_s,
-                    end_s=r.end_s,
+                    f"{vid}:{i}", vec, "", video_id=vid, seg=i, start_s=r.start_s, end_s=r.end_s, **pooler.meta
                 )
-                k += len(times)
-            whole = emb.mean(axis=0)
             per_video.add(
                 vid,
-                whole / max(np.linalg.norm(whole), 1e-12),
+                pooler.pool([emb])[0],
                 info.path,
                 video_id=vid,
                 start_s=0.0,
                 end_s=info.duration_s,
+                **pooler.meta,
             )
             vectors += [visual, per_video]
         return records, vectors

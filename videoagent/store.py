@@ -39,6 +39,15 @@ CREATE TABLE IF NOT EXISTS stages (
     video_id TEXT NOT NULL, stage TEXT NOT NULL, status TEXT NOT NULL, detail TEXT,
     PRIMARY KEY (video_id, stage)
 );
+CREATE TABLE IF NOT EXISTS tracklets (
+    video_id TEXT NOT NULL, id TEXT PRIMARY KEY, category TEXT NOT NULL, start_s REAL NOT NULL, end_s REAL NOT NULL,
+    enters TEXT, exits TEXT, record TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tracklets_by_video ON tracklets (video_id, category, start_s);
+CREATE TABLE IF NOT EXISTS video_tags (
+    video_id TEXT PRIMARY KEY, library_version TEXT NOT NULL, settings_hash TEXT NOT NULL,
+    tags TEXT NOT NULL, content TEXT NOT NULL DEFAULT '{}', updated_at REAL
+);
 """
 # Chroma's own cap on one add() call.
 CHROMA_MAX_BATCH = 5000
@@ -132,6 +141,8 @@ class Store:
         with self.db:
             self._write_stages(video_id, stages)
             self.db.execute("DELETE FROM segments WHERE video_id=?", (video_id,))
+            self.db.execute("DELETE FROM video_tags WHERE video_id=?", (video_id,))  # tags of old content are stale
+            self.db.execute("DELETE FROM tracklets WHERE video_id=?", (video_id,))
             self.db.execute(
                 "UPDATE videos SET status='failed', error=?, updated_at=? WHERE video_id=?",
                 (error, time.time(), video_id),
@@ -144,8 +155,9 @@ class Store:
         vectors: Sequence[VectorRows],
         segmentation: str,
         stages: dict[str, str],
+        tracklets: Sequence[dict[str, Any]] = (),
     ) -> None:
-        """Replace the video's vectors and segments, then flip it to `done` atomically."""
+        """Replace the video's vectors, segments and tracklets, then flip it to `done` atomically."""
         self._delete_vectors(video_id)
         for rows in vectors:
             coll = self.collection(rows.collection)
@@ -160,6 +172,25 @@ class Store:
         with self.db:
             self._write_stages(video_id, stages)
             self.db.execute("DELETE FROM segments WHERE video_id=?", (video_id,))
+            self.db.execute("DELETE FROM video_tags WHERE video_id=?", (video_id,))  # tags of old content are stale
+            self.db.execute("DELETE FROM tracklets WHERE video_id=?", (video_id,))
+            self.db.executemany(
+                "INSERT INTO tracklets (video_id, id, category, start_s, end_s, enters, exits, record)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        video_id,
+                        t["id"],
+                        t["category"],
+                        t["start_s"],
+                        t["end_s"],
+                        t["trajectory"]["enters"],
+                        t["trajectory"]["exits"],
+                        json.dumps(t),
+                    )
+                    for t in tracklets
+                ],
+            )
             self.db.executemany(
                 "INSERT INTO segments (video_id, idx, start_s, end_s, transcript, ocr, caption, keyframes, tags)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -220,6 +251,49 @@ class Store:
             )
             for r in rows
         ]
+
+    # ---- tags (tagging.py) -------------------------------------------------------------------
+    def save_tags(
+        self,
+        video_id: str,
+        library_version: str,
+        settings_hash: str,
+        tags: list[dict[str, Any]],
+        content: dict[str, float],
+        segment_tags: dict[int, list[str]],
+    ) -> None:
+        """A video's assigned tags (and the per-segment tags they were found in), in one transaction."""
+        with self.db:
+            self.db.execute(
+                "INSERT OR REPLACE INTO video_tags"
+                " (video_id, library_version, settings_hash, tags, content, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (video_id, library_version, settings_hash, json.dumps(tags), json.dumps(content), time.time()),
+            )
+            self.db.execute("UPDATE segments SET tags='[]' WHERE video_id=?", (video_id,))
+            self.db.executemany(
+                "UPDATE segments SET tags=? WHERE video_id=? AND idx=?",
+                [(json.dumps(names), video_id, idx) for idx, names in segment_tags.items()],
+            )
+
+    def video_tags(self, video_id: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT * FROM video_tags WHERE video_id=?", (video_id,)).fetchone()
+        if row is None:
+            return None
+        return {**dict(row), "tags": json.loads(row["tags"]), "content": json.loads(row["content"])}
+
+    def tracklets(
+        self, video_id: str | None = None, category: str | None = None, ids: Sequence[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Tracklet records of done videos, by video and start time (finer filters: tracklets.TrackletQuery)."""
+        sql = "SELECT t.record FROM tracklets t JOIN videos v USING (video_id) WHERE v.status='done'"
+        args: list[Any] = []
+        for column, value in (("video_id", video_id), ("category", category)):
+            if value is not None:
+                sql, args = sql + f" AND t.{column}=?", [*args, value]
+        if ids is not None:
+            sql += f" AND t.id IN ({','.join('?' * len(ids))})"
+            args += list(ids)
+        return [json.loads(r["record"]) for r in self.db.execute(sql + " ORDER BY t.video_id, t.start_s", args)]
 
     def stages(self, video_id: str) -> dict[str, dict[str, str | None]]:
         rows = self.db.execute("SELECT * FROM stages WHERE video_id=? ORDER BY stage", (video_id,))

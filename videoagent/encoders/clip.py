@@ -36,6 +36,17 @@ class ClipEncoder:
         batch = self.processor(text=texts, return_tensors="pt", padding=True, truncation=True).to(self.device)
         return normalize(_features(self.model.get_text_features(**batch)))
 
+    @torch.inference_mode()
+    def encode_text_tokens(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Sentence vectors [N,dim] (unit length), projected token features [N,L,dim], and the token
+        mask [N,L] (padding and the start token off): what token-level modules (temporal TAB) read."""
+        batch = self.processor(text=texts, return_tensors="pt", padding=True, truncation=True).to(self.device)
+        out = self.model.get_text_features(**batch)
+        tokens = self.model.text_projection(out.last_hidden_state).float().cpu().numpy()
+        mask = batch["attention_mask"].bool().cpu().numpy()
+        mask[:, 0] = False
+        return normalize(_features(out)), tokens, mask
+
 
 def _features(out) -> np.ndarray:
     # transformers 5 may return a model output object instead of a bare tensor.
