@@ -27,7 +27,7 @@ class OcrReader:
 
         self.cfg = cfg
         opts = {"intra_op_num_threads": threads} if threads else {}
-        self.engine = RapidOCR(use_cls=False, **opts)
+        self.engine = RapidOCR(det_limit_type="max", use_cls=False, **opts)  # "min" would upscale small frames
 
     def read(self, frame_rgb: np.ndarray) -> list[TextLine]:
         # Shrink first: RapidOCR otherwise scans a 720p frame at full size (its own size options are
@@ -38,7 +38,8 @@ class OcrReader:
         lines = []
         for box, text, score in result or []:
             xs, ys = [p[0] for p in box], [p[1] for p in box]
-            if float(score) >= self.cfg.min_score and text.strip():
+            # Lone characters are mostly texture read as letters (an 'O' in a saucer's rim), not text.
+            if float(score) >= self.cfg.min_score and len(text.strip()) >= 2:
                 lines.append(TextLine(text.strip(), float(score), (min(xs) / w, min(ys) / h, max(xs) / w, max(ys) / h)))
         return lines
 
