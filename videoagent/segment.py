@@ -27,6 +27,9 @@ def detect_cuts(path: str | Path, cfg: SceneConfig) -> list[float]:
     """Times (s) of the scene cuts PySceneDetect finds, on the OpenCV backend (fastest here)."""
     from scenedetect import AdaptiveDetector, ContentDetector, SceneManager, open_video
 
+    # Importing scenedetect resets its logger to INFO; its per-video chatter would break our progress lines.
+    logging.getLogger("pyscenedetect").setLevel(max(log.getEffectiveLevel(), logging.WARNING))
+
     video = open_video(str(path), backend="opencv")
     min_len = max(1, round(cfg.min_scene_s * float(video.frame_rate)))
     detector = (
