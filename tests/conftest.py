@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-# Offline by construction, before anything imports transformers/chromadb/ultralytics.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("YOLO_OFFLINE", "1")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+from videoagent.config import use_offline_env
+
+# Before anything imports transformers, chromadb or ultralytics.
+
+use_offline_env()
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(os.environ.get("VIDEOAGENT_FIXTURES") or ROOT / ".fixtures")

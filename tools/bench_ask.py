@@ -30,13 +30,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
+from videoagent.config import load_profile, use_offline_env  # noqa: E402
+
+use_offline_env()
 from eval_qa import FIXTURES, build_index, load_questions  # noqa: E402
-
-from videoagent.config import load_profile  # noqa: E402
 
 LOAD_SNIPPET = (
     "import time,sys; t=time.perf_counter(); from videoagent.config import LlmConfig; "

@@ -247,8 +247,9 @@ def main(argv: list[str] | None = None) -> int:
     for p in (fx, ds):
         p.add_argument("--json", action="store_true", help="one JSON document on stdout")
     args = parser.parse_args(argv)
-    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "YOLO_OFFLINE"):
-        os.environ.setdefault(var, "1")
+    from videoagent.config import use_offline_env
+
+    use_offline_env()
     doc = run_fixtures(args) if args.mode == "fixtures" else run_dataset(args)
     if args.json:
         print(json.dumps(doc))

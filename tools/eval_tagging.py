@@ -32,11 +32,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("YOLO_OFFLINE", "1")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+from videoagent.config import load_pipeline, load_profile, use_offline_env  # noqa: E402
 
-from videoagent.config import load_pipeline, load_profile  # noqa: E402
+use_offline_env()
 from videoagent.models import Models  # noqa: E402
 from videoagent.orchestrator import Ingestor  # noqa: E402
 from videoagent.store import Store  # noqa: E402

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,7 +14,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
-from .config import index_dir, load_pipeline, load_profile
+from .config import index_dir, load_pipeline, load_profile, use_offline_env
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False)
 err = Console(stderr=True, soft_wrap=True)  # one error, one line, however long
@@ -32,11 +31,7 @@ ExecutorOpt = Annotated[
 
 
 def _setup(verbose: bool = False) -> None:
-    # Offline by construction: nothing may try the network behind the user's back.
-    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "YOLO_OFFLINE"):
-        os.environ.setdefault(var, "1")
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # weight-loading bars would flood stderr
+    use_offline_env()
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(message)s",

@@ -159,6 +159,22 @@ class Pipeline(_Section):
     tracks: TracksConfig = TracksConfig()
 
 
+# Hub libraries read these when imported: set them before transformers, chromadb or ultralytics load.
+OFFLINE_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "YOLO_OFFLINE": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",  # weight-loading bars would flood stderr
+}
+
+
+def use_offline_env() -> None:
+    """Offline by construction: nothing may try the network behind the user's back (explicit settings win)."""
+    for key, value in OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)
+
+
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in over.items():

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from .config import Pipeline, Profile
+from .config import OFFLINE_ENV, Pipeline, Profile
 from .media import file_video_id
 from .models import Models
 from .orchestrator import Ingestor, VideoResult
@@ -28,7 +28,7 @@ from .store import Store
 from .tagging import ContentRecall, Plan, Recalled, TagOptions, VideoTags, recall_or_fail
 from .taglib import TagLibrary
 
-OFFLINE_ENV = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "YOLO_OFFLINE", "YOLO_CONFIG_DIR", "ANONYMIZED_TELEMETRY")
+WORKER_ENV = (*OFFLINE_ENV, "YOLO_CONFIG_DIR")
 
 
 def _ray():
@@ -41,7 +41,7 @@ def _ray():
 
 
 def _env() -> dict[str, str]:
-    return {k: os.environ[k] for k in OFFLINE_ENV if k in os.environ}
+    return {k: os.environ[k] for k in WORKER_ENV if k in os.environ}
 
 
 def _actors(ray, cls, *args) -> list:
