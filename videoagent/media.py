@@ -9,7 +9,7 @@ import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -167,12 +167,32 @@ class DecordReader:
         return self._vr.get_batch(list(idx)).asnumpy()
 
 
+def _pyav_frames(path: str | Path, decode: bool) -> Iterator[tuple[float, Any]]:
+    """(time, frame) in decode order, times counted from the video's start as decord counts them;
+    with decode=False only packet times (no frame is decoded)."""
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        base = float(stream.time_base or 0)
+        start = stream.start_time or 0
+        if decode:
+            for frame in container.decode(stream):
+                yield ((frame.pts or start) - start) * base, frame
+        else:
+            for packet in container.demux(stream):
+                if packet.pts is not None:
+                    yield (packet.pts - start) * base, None
+
+
 class PyAVReader:
     """Sequential reader over PyAV for files decord cannot open (it decodes each frame once)."""
 
     def __init__(self, path: str | Path):
         self.path = str(path)
-        self._times = np.asarray([t for t, _ in self._walk(decode=False)], dtype=np.float64)
+        # Packets arrive in decode order; sorted, the times are in presentation order.
+        self._times = np.sort(np.asarray([t for t, _ in _pyav_frames(self.path, decode=False)], dtype=np.float64))
 
     def _walk(self, decode: bool):
         import av
@@ -181,30 +201,32 @@ class PyAVReader:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             base = float(stream.time_base or 0)
+            start = stream.start_time or 0  # times count from the video's start, as decord's do
             if decode:
                 for frame in container.decode(stream):
-                    yield (frame.pts or 0) * base, frame
+                    yield ((frame.pts or start) - start) * base, frame
             else:
                 for packet in container.demux(stream):
                     if packet.pts is not None:
-                        yield packet.pts * base, None
+                        yield (packet.pts - start) * base, None
 
     def frame_times(self) -> np.ndarray:
-        return np.sort(self._times)
+        return self._times
 
     def read(self, times_s: Sequence[float]) -> np.ndarray:
-        wanted = sorted(set(_nearest(self.frame_times(), times_s).tolist()))
-        by_index: dict[int, np.ndarray] = {}
-        targets = {i: self.frame_times()[i] for i in wanted}
-        for t, frame in self._walk(decode=True):
-            for i, ti in targets.items():
-                if i not in by_index and abs(t - ti) < 1e-6:
-                    by_index[i] = frame.to_ndarray(format="rgb24")
-            if len(by_index) == len(targets):
-                break
-        if len(by_index) != len(targets):
+        keys = [round(float(self._times[i]), 6) for i in _nearest(self._times, times_s)]
+        found: dict[float, np.ndarray] = {}
+        missing = set(keys)
+        for t, frame in _pyav_frames(self.path, decode=True):
+            key = round(t, 6)
+            if key in missing:
+                found[key] = frame.to_ndarray(format="rgb24")
+                missing.discard(key)
+                if not missing:
+                    break
+        if missing:
             raise MediaError(self.path, "frames missing while decoding (truncated or corrupt)")
-        return np.stack([by_index[i] for i in _nearest(self.frame_times(), times_s)])
+        return np.stack([found[k] for k in keys])
 
 
 def _nearest(times: np.ndarray, wanted: Sequence[float]) -> np.ndarray:
@@ -225,21 +247,19 @@ def iter_frames(path: str | Path, times_s: Sequence[float]) -> Iterator[np.ndarr
 
     pending = list(times_s)
     last = None
+    prev_t = None
     try:
-        with av.open(str(path)) as container:
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
-            base = float(stream.time_base or 0)
-            half = 0.5 / float(stream.average_rate or stream.guessed_rate or 25)
-            for frame in container.decode(stream):
-                if not pending:
-                    break
-                t = (frame.pts or 0) * base
-                if t + half >= pending[0]:
-                    last = frame.to_ndarray(format="rgb24")
-                    while pending and t + half >= pending[0]:
-                        pending.pop(0)
-                        yield last
+        for t, frame in _pyav_frames(path, decode=True):
+            if not pending:
+                break
+            # Half a frame's gap: the frame nearest to a wanted time is the first within that distance.
+            half = 0.5 * (t - prev_t) if prev_t is not None and t > prev_t else 0.02
+            prev_t = t
+            if t + half >= pending[0]:
+                last = frame.to_ndarray(format="rgb24")
+                while pending and t + half >= pending[0]:
+                    pending.pop(0)
+                    yield last
     except av.error.FFmpegError as exc:
         raise MediaError(path, f"frames cannot be decoded ({_ffmpeg_reason(exc)})") from None
     if last is None and pending:
