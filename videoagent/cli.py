@@ -74,6 +74,14 @@ def _open_store(index: Path | None, must_exist: bool = True):
     return Store(root)
 
 
+def _find_video(store, prefix: str) -> dict[str, Any]:
+    """The done video with this id or unique id prefix; a clear error (exit 2) otherwise."""
+    found = store.find_video(prefix)
+    if found is None:
+        _fail(f"{prefix}: no such video in {store.root} (or the prefix is ambiguous)")
+    return found
+
+
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Video files or folders")],
@@ -178,9 +186,7 @@ def show(
     """Show what the index knows about one video: segments, transcript, on-screen text."""
     _setup()
     store = _open_store(index)
-    video = store.find_video(video_id)
-    if video is None:
-        _fail(f"{video_id}: no such video in {store.root} (or the prefix is ambiguous)")
+    video = _find_video(store, video_id)
     segments = store.segments(video["video_id"])
     doc = {
         "video_id": video["video_id"],
@@ -247,10 +253,7 @@ def tracklets(
             _fail(f"{name} {side}: expected one of {', '.join(SIDES)}")
     store = _open_store(index)
     if video_id is not None:
-        found = store.find_video(video_id)
-        if found is None:
-            _fail(f"{video_id}: no such video in {store.root} (or the prefix is ambiguous)")
-        video_id = found["video_id"]
+        video_id = _find_video(store, video_id)["video_id"]
     query = TrackletQuery(video_id, category, start, end, enters, exits)
     if like is not None:
         try:
@@ -293,10 +296,7 @@ def search(
         _fail("give exactly one of: TEXT, --video PATH, --image PATH")
     store = _open_store(index)
     if video_id:
-        found = store.find_video(video_id)
-        if found is None:
-            _fail(f"{video_id}: no such video in {store.root} (or the prefix is ambiguous)")
-        video_id = found["video_id"]
+        video_id = _find_video(store, video_id)["video_id"]
     retriever = Retriever(store, Models.shared(load_profile(profile)))
     try:
         if text is not None:
@@ -359,12 +359,7 @@ def tag(
     if all_videos:
         ids = list(videos)
     else:
-        ids = []
-        for prefix in video_ids:
-            found = store.find_video(prefix)
-            if found is None:
-                _fail(f"{prefix}: no such video in {store.root} (or the prefix is ambiguous)")
-            ids.append(found["video_id"])
+        ids = [_find_video(store, prefix)["video_id"] for prefix in video_ids]
     tagger = Tagger(store, Models.shared(prof), library, TagOptions(top_k=top, min_score=min_score), fused)
     with _progress() as progress:
         task = progress.add_task(f"tag library: {len(library)} tags", total=len(ids))

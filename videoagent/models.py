@@ -1,7 +1,8 @@
 """Every model role, loaded once per process on first use; and where each role's weights are.
 
-Roles: asr, ocr, frames (frame encoder), text (text encoder). A role whose weights are missing holds
-the MissingWeights error instead of a model, so the stage that needs it is skipped and says why.
+Roles: asr, ocr, frames (frame encoder), text (text encoder), detector (tracklets), llm. A role whose
+weights are missing holds the MissingWeights error instead of a model, so the stage that needs it is
+skipped and says why; `text_encoder()` and `llm()` raise it instead, as their callers cannot go on without.
 """
 
 from __future__ import annotations

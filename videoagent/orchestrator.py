@@ -128,7 +128,7 @@ class Ingestor:
                 art.save("scenes", hashes["scenes"], {"segments": [[s.start_s, s.end_s] for s in segs], "how": how})
             else:
                 segs, how = [Segment(a, b) for a, b in cached[0]["segments"]], cached[0]["how"]
-            self._mark(info, result, "scenes", "done", how)
+            self._mark(result, "scenes", "done", how)
             tracks_future = pool.submit(self._tracks, info, segs, art, hashes["tracks"], result)
             frames = self._vision(info, segs, art, hashes, result)
             words = words_future.result()
@@ -141,35 +141,35 @@ class Ingestor:
         return records, vectors + track_rows, how, tracks
 
     @staticmethod
-    def _mark(info: VideoInfo, result: VideoResult, stage: str, status: str, detail: str | None = None):
+    def _mark(result: VideoResult, stage: str, status: str, detail: str | None = None) -> None:
         # Only recorded here: the ASR lane runs in another thread, and the catalog is written by the
         # caller's thread when the video commits.
         result.stages[stage] = status if not detail else f"{status}: {detail}"
 
     def _asr(self, info: VideoInfo, art: Artifacts, h: str, result: VideoResult) -> list[asr.Word]:
         if not self.pipeline.asr.enabled:
-            self._mark(info, result, "asr", "skipped", "disabled in pipeline")
+            self._mark(result, "asr", "skipped", "disabled in pipeline")
             return []
         cached = art.load("asr", h)
         if cached is not None:
-            self._mark(info, result, "asr", "done", "cached")
+            self._mark(result, "asr", "done", "cached")
             return [asr.Word(**w) for w in cached[0]["words"]]
         if not info.has_audio:
-            self._mark(info, result, "asr", "skipped", "no audio track")
+            self._mark(result, "asr", "skipped", "no audio track")
             art.save("asr", h, {"words": []})
             return []
         model = self.models.transcriber()
         if isinstance(model, MissingWeights):
-            self._mark(info, result, "asr", "skipped", str(model))
+            self._mark(result, "asr", "skipped", str(model))
             return []
         self.on_stage(info.path, "asr")
         try:
             words = asr.transcribe(model, decode_audio(info.path))
         except MediaError as exc:  # a broken audio track loses the speech, not the video
-            self._mark(info, result, "asr", "failed", exc.reason)
+            self._mark(result, "asr", "failed", exc.reason)
             return []
         art.save("asr", h, {"model": model.name, "words": [asdict(w) for w in words]})
-        self._mark(info, result, "asr", "done", f"{len(words)} words")
+        self._mark(result, "asr", "done", f"{len(words)} words")
         return words
 
     def _vision(
@@ -203,10 +203,10 @@ class Ingestor:
 
         out: dict[str, Any] = {"times": times, "ocr": None, "embeddings": None, "encoder": None}
         if not want_ocr:
-            self._mark(info, result, "ocr", "skipped", "disabled in pipeline")
+            self._mark(result, "ocr", "skipped", "disabled in pipeline")
         elif ocr_cached is not None:
             out["ocr"] = [[ocr.TextLine(t, s, tuple(b)) for t, s, b in lines] for lines in ocr_cached[0]["frames"]]
-            self._mark(info, result, "ocr", "done", "cached")
+            self._mark(result, "ocr", "done", "cached")
         else:
             art.save(
                 "ocr",
@@ -217,26 +217,26 @@ class Ingestor:
                 },
             )
             out["ocr"] = ocr_lines
-            self._mark(info, result, "ocr", "done", f"{sum(map(len, ocr_lines))} lines")
+            self._mark(result, "ocr", "done", f"{sum(map(len, ocr_lines))} lines")
 
         if not want_frames:
-            self._mark(info, result, "frames", "skipped", "disabled in pipeline")
+            self._mark(result, "frames", "skipped", "disabled in pipeline")
         elif frames_cached is not None:
             out["embeddings"], out["encoder"] = frames_cached[1]["embeddings"], frames_cached[0]["encoder"]
-            self._mark(info, result, "frames", "done", "cached")
+            self._mark(result, "frames", "done", "cached")
         elif encoder is None:
-            self._mark(info, result, "frames", "skipped", "no frame encoder weights and no fallback")
+            self._mark(result, "frames", "skipped", "no frame encoder weights and no fallback")
         else:
             out["embeddings"], out["encoder"] = np.concatenate(embeddings), encoder.name
             art.save("frames", hashes["frames"], {"encoder": encoder.name}, {"embeddings": out["embeddings"]})
-            self._mark(info, result, "frames", "done", encoder.name)
+            self._mark(result, "frames", "done", encoder.name)
         if out["embeddings"] is not None:
             cfg = self.pipeline.temporal
             out["pooler"], detail = temporal.pooler_for(
                 cfg.module, cfg.checkpoint, out["encoder"], out["embeddings"].shape[1]
             )
             ran = out["pooler"].module.name == cfg.module
-            self._mark(info, result, "temporal", "done" if ran else "skipped", detail)
+            self._mark(result, "temporal", "done" if ran else "skipped", detail)
         return out
 
     def _tracks(
@@ -245,7 +245,7 @@ class Ingestor:
         records, rows, outcome = tracklets.ingest_stage(
             info, segs, art, h, self.models, self.pipeline.tracks, lambda: self.on_stage(info.path, "tracks")
         )
-        self._mark(info, result, "tracks", *outcome)
+        self._mark(result, "tracks", *outcome)
         return records, rows
 
     def _assemble(

@@ -135,14 +135,19 @@ class Store:
             [(video_id, stage, *(text.split(": ", 1) + [None])[:2]) for stage, text in stages.items()],
         )
 
+    def _replace_rows(self, video_id: str, stages: dict[str, str]) -> None:
+        """Write the stage outcomes and drop the video's segments, tags and tracklets (inside the caller's
+        transaction)."""
+        self._write_stages(video_id, stages)
+        self.db.execute("DELETE FROM segments WHERE video_id=?", (video_id,))
+        self.db.execute("DELETE FROM video_tags WHERE video_id=?", (video_id,))  # tags of old content are stale
+        self.db.execute("DELETE FROM tracklets WHERE video_id=?", (video_id,))
+
     def fail_video(self, video_id: str, error: str, stages: dict[str, str]) -> None:
         """Mark a video failed and drop any rows it had: the index holds nothing half-made."""
         self._delete_vectors(video_id)
         with self.db:
-            self._write_stages(video_id, stages)
-            self.db.execute("DELETE FROM segments WHERE video_id=?", (video_id,))
-            self.db.execute("DELETE FROM video_tags WHERE video_id=?", (video_id,))  # tags of old content are stale
-            self.db.execute("DELETE FROM tracklets WHERE video_id=?", (video_id,))
+            self._replace_rows(video_id, stages)
             self.db.execute(
                 "UPDATE videos SET status='failed', error=?, updated_at=? WHERE video_id=?",
                 (error, time.time(), video_id),
@@ -170,10 +175,7 @@ class Store:
                     metadatas=rows.metadatas[sl],
                 )
         with self.db:
-            self._write_stages(video_id, stages)
-            self.db.execute("DELETE FROM segments WHERE video_id=?", (video_id,))
-            self.db.execute("DELETE FROM video_tags WHERE video_id=?", (video_id,))  # tags of old content are stale
-            self.db.execute("DELETE FROM tracklets WHERE video_id=?", (video_id,))
+            self._replace_rows(video_id, stages)
             self.db.executemany(
                 "INSERT INTO tracklets (video_id, id, category, start_s, end_s, enters, exits, record)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
