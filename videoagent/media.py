@@ -194,22 +194,6 @@ class PyAVReader:
         # Packets arrive in decode order; sorted, the times are in presentation order.
         self._times = np.sort(np.asarray([t for t, _ in _pyav_frames(self.path, decode=False)], dtype=np.float64))
 
-    def _walk(self, decode: bool):
-        import av
-
-        with av.open(self.path) as container:
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
-            base = float(stream.time_base or 0)
-            start = stream.start_time or 0  # times count from the video's start, as decord's do
-            if decode:
-                for frame in container.decode(stream):
-                    yield ((frame.pts or start) - start) * base, frame
-            else:
-                for packet in container.demux(stream):
-                    if packet.pts is not None:
-                        yield (packet.pts - start) * base, None
-
     def frame_times(self) -> np.ndarray:
         return self._times
 
