@@ -183,8 +183,6 @@ class Ingestor:
         ocr_cached = art.load("ocr", hashes["ocr"]) if want_ocr else None
         frames_cached = art.load("frames", hashes["frames"]) if want_frames else None
         encoder = self.models.frame_encoder() if want_frames and frames_cached is None else None
-        if isinstance(encoder, MissingWeights):
-            encoder = None
         reader = self.models.ocr() if want_ocr and ocr_cached is None else None
 
         ocr_lines: list[list[ocr.TextLine]] = []

@@ -144,7 +144,7 @@ class Retriever:
 
     def _frame_encoder(self):
         encoder = self.models.frame_encoder()
-        if encoder is None or isinstance(encoder, Exception):
+        if encoder is None:
             raise RuntimeError("no frame encoder is available in this profile (see `videoagent models`)")
         return encoder
 

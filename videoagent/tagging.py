@@ -155,7 +155,7 @@ def plan(store: Store, models: Models, library: TagLibrary) -> Plan:
 
     encoder = models.frame_encoder()
     tag_visual = visual_rows = video_rows = None
-    if encoder is None or isinstance(encoder, Exception):
+    if encoder is None:
         channels["visual"] = "skipped: no frame encoder in this profile"
         channels["related"] = "skipped: no frame encoder, so no video vectors"
     else:
