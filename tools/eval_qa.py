@@ -1,15 +1,20 @@
 #!/usr/bin/env python3
 """Grounded-QA evaluation on the fixtures: answer accuracy and citation hit rate, per LLM backend.
 
-    python tools/eval_qa.py [--models bundled:smollm2-135m bundled:gemma3-270m] [--index DIR] [--json]
+    python tools/eval_qa.py [--models bundled:smollm2-135m bundled:gemma3-270m] [--set dev|heldout|all]
+                            [--index DIR] [--json]
 
-Questions, expected answer keywords and expected spans are in tests/data/qa.yaml. A question is
+Questions, expected answer keywords and expected spans are in tests/data/qa.yaml (dev: the set the
+cutoff and the planner's rules were tuned on) and tests/data/qa_heldout.yaml (held out: report it,
+never tune on it). A question is
 answered right when the answer contains one of its keywords (answerable) or says the video holds no
 evidence (absent); a citation hits when a cited span overlaps the expected scene. The fixtures are
 ingested once into DIR (default: <fixtures>/_qa_index) with the default profile.
 
-Each question is also answered with the cutoff off, so the report shows, for every cutoff, how the
-answerable and the absent questions would fare: the evidence for choosing the profile's `llm.cutoff`.
+Each question is answered once with the score cutoff off; below the cutoff the planner would have
+said "no evidence" instead, so the results at any cutoff follow exactly from that one answer and its
+best evidence score. The report gives them at the profile's `llm.cutoff` (or --cutoff) and swept over
+the observed scores: the evidence for choosing the cutoff (on the dev set only).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -29,12 +35,13 @@ from videoagent.config import load_pipeline, load_profile, use_offline_env  # no
 
 use_offline_env()
 
-QA_FILE = ROOT / "tests" / "data" / "qa.yaml"
+QA_SETS = {"dev": ROOT / "tests" / "data" / "qa.yaml", "heldout": ROOT / "tests" / "data" / "qa_heldout.yaml"}
 FIXTURES = Path(os.environ.get("VIDEOAGENT_FIXTURES") or ROOT / ".fixtures")
 
 
-def load_questions(path: Path = QA_FILE) -> list[dict]:
-    return yaml.safe_load(path.read_text())["questions"]
+def load_questions(name: str = "dev") -> list[dict]:
+    names = list(QA_SETS) if name == "all" else [name]
+    return [dict(q, set=n) for n in names for q in yaml.safe_load(QA_SETS[n].read_text())["questions"]]
 
 
 def build_index(index: Path, fixtures: list[str]) -> dict[str, str]:
@@ -56,7 +63,12 @@ def build_index(index: Path, fixtures: list[str]) -> dict[str, str]:
 def is_correct(q: dict, answer) -> bool:
     if q["kind"] == "absent":
         return not answer.found
-    return answer.found and any(k.lower() in answer.answer.lower() for k in q["expect"])
+    return answer.found and _says(q, answer.answer)
+
+
+def phrase(answer: str) -> str:
+    """The answer without the evidence line it quotes in brackets: what the planner itself states."""
+    return re.sub(r'\s*\([\d.]+-[\d.]+ s: ".*"\)\s*$', "", answer, flags=re.S)
 
 
 def cites(q: dict, answer) -> bool:
@@ -72,8 +84,8 @@ def evaluate(model: str, questions: list[dict], index: Path, ids: dict[str, str]
     from videoagent.agent import open_agent
 
     base = load_profile("default")
-    llm = base.llm.model_copy(update={"model": model, **({"cutoff": cutoff} if cutoff is not None else {})})
-    profile = base.model_copy(update={"llm": llm})
+    cutoff = base.llm.cutoff if cutoff is None else cutoff
+    profile = base.model_copy(update={"llm": base.llm.model_copy(update={"model": model, "cutoff": float("-inf")})})
     started = time.perf_counter()
     open_agent(index, profile, ids[questions[0]["fixture"]])  # load the models before timing questions
     load_s = time.perf_counter() - started
@@ -85,30 +97,59 @@ def evaluate(model: str, questions: list[dict], index: Path, ids: dict[str, str]
         print(f"  {model}: {len(rows) + 1}/{len(questions)} {time.perf_counter() - t0:.1f} s", file=sys.stderr)
         rows.append(
             {
+                "set": q["set"],
                 "fixture": q["fixture"],
                 "kind": q["kind"],
                 "question": q["question"],
-                "answer": answer.answer,
-                "correct": is_correct(q, answer),
-                "cited": cites(q, answer) if q["kind"] != "absent" else None,
+                "uncut_answer": answer.answer,
+                "uncut_correct": is_correct(q, answer),
+                "uncut_strict": is_correct(q, answer) and (q["kind"] == "absent" or _says(q, phrase(answer.answer))),
+                "uncut_cited": cites(q, answer) if q["kind"] != "absent" else None,
                 "score": best_score(answer),
                 "seconds": round(time.perf_counter() - t0, 2),
                 "tool": next((s["choice"] for s in answer.steps if s.get("tool") == "choose_tool"), None),
             }
         )
+    rows = [_at_cutoff(r, cutoff) for r in rows]
+    return {
+        "model": model,
+        "cutoff": cutoff,
+        "load_s": round(load_s, 1),
+        "median_s": sorted(r["seconds"] for r in rows)[len(rows) // 2],
+        "sets": {
+            name: _metrics([r for r in rows if r["set"] == name]) for name in dict.fromkeys(q["set"] for q in questions)
+        },
+        "questions": rows,
+    }
+
+
+def _metrics(rows: list[dict]) -> dict:
     answerable = [r for r in rows if r["kind"] != "absent"]
     absent = [r for r in rows if r["kind"] == "absent"]
     return {
-        "model": model,
-        "cutoff": profile.llm.cutoff,
-        "load_s": round(load_s, 1),
         "answer_accuracy": _rate(r["correct"] for r in answerable),
+        "strict_accuracy": _rate(r["strict"] for r in answerable),
         "citation_hit_rate": _rate(r["cited"] for r in answerable),
         "absent_correct": _rate(r["correct"] for r in absent),
+        "absent_refused": f"{sum(r['correct'] for r in absent)}/{len(absent)}",
         "overall_accuracy": _rate(r["correct"] for r in rows),
-        "median_s": sorted(r["seconds"] for r in rows)[len(rows) // 2],
         "cutoff_sweep": _sweep(rows),
-        "questions": rows,
+    }
+
+
+def _says(q: dict, text: str) -> bool:
+    return any(k.lower() in text.lower() for k in q["expect"])
+
+
+def _at_cutoff(row: dict, cutoff: float) -> dict:
+    """The row as the planner with this cutoff would have answered it."""
+    refused = row["score"] is None or row["score"] < cutoff
+    return {
+        **row,
+        "answer": "(below the cutoff) no evidence" if refused else row["uncut_answer"],
+        "correct": row["kind"] == "absent" if refused else row["uncut_correct"],
+        "strict": row["kind"] == "absent" if refused else row["uncut_strict"],
+        "cited": (False if refused else row["uncut_cited"]) if row["kind"] != "absent" else None,
     }
 
 
@@ -118,26 +159,30 @@ def _rate(flags) -> float:
 
 
 def _sweep(rows: list[dict]) -> list[dict]:
-    """For cutoffs between the observed scores: answerable questions kept vs absent ones refused."""
-    scored = [r for r in rows if r["score"] is not None]
-    cuts = sorted({round(r["score"], 2) for r in scored})
+    """For cutoffs at the observed scores: answerable questions answered right vs absent ones refused."""
     out = []
-    for c in cuts:
-        kept = [r for r in scored if r["kind"] != "absent" and r["score"] >= c]
-        refused = [r for r in scored if r["kind"] == "absent" and r["score"] < c]
-        out.append({"cutoff": c, "answerable_kept": len(kept), "absent_refused": len(refused)})
+    for c in sorted({r["score"] for r in rows if r["score"] is not None}):
+        at = [_at_cutoff(r, c) for r in rows]
+        out.append(
+            {
+                "cutoff": round(c, 3),
+                "answerable_right": sum(r["correct"] for r in at if r["kind"] != "absent"),
+                "absent_refused": sum(r["correct"] for r in at if r["kind"] == "absent"),
+            }
+        )
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", nargs="+", default=["bundled:smollm2-135m", "bundled:gemma3-270m"])
+    parser.add_argument("--set", choices=[*QA_SETS, "all"], default="dev", help="which question set")
     parser.add_argument("--index", type=Path, default=FIXTURES / "_qa_index")
     parser.add_argument("--cutoff", type=float, default=None, help="override the profile's llm.cutoff")
     parser.add_argument("--json", action="store_true", help="print the full report as JSON")
     args = parser.parse_args(argv)
 
-    questions = load_questions()
+    questions = load_questions(args.set)
     ids = build_index(args.index, sorted({q["fixture"] for q in questions}))
     reports = [evaluate(m, questions, args.index, ids, args.cutoff) for m in args.models]
     if args.json:
@@ -151,16 +196,19 @@ def main(argv: list[str] | None = None) -> int:
         for r in rep["questions"]:
             mark = "ok " if r["correct"] else "BAD"
             cite = {True: "cite-hit", False: "cite-MISS", None: ""}[r["cited"]]
-            print(f"  {mark} {r['kind']:<6} {cite:<9} score={r['score']} tool={r['tool']:<14} {r['question']}")
+            score = f"score={r['score']}"
+            print(f"  {mark} {r['set']:<7} {r['kind']:<6} {cite:<9} {score:<12} tool={r['tool']:<14} {r['question']}")
             print(f"        -> {r['answer']}")
-        print(
-            f"  answer accuracy (speech/on-screen): {rep['answer_accuracy']:.0%}   "
-            f"citation hits: {rep['citation_hit_rate']:.0%}   absent refused: {rep['absent_correct']:.0%}"
-        )
-        print(
-            "  cutoff sweep (answerable kept / absent refused): "
-            + ", ".join(f"{s['cutoff']}: {s['answerable_kept']}/{s['absent_refused']}" for s in rep["cutoff_sweep"])
-        )
+        for name, m in rep["sets"].items():
+            print(
+                f"  [{name}] answer accuracy (speech/on-screen): {m['answer_accuracy']:.0%} "
+                f"(strict, the stated phrase alone: {m['strict_accuracy']:.0%})   "
+                f"citation hits: {m['citation_hit_rate']:.0%}   absent refused: {m['absent_refused']}"
+            )
+            print(
+                f"  [{name}] cutoff sweep (answerable right / absent refused): "
+                + ", ".join(f"{s['cutoff']}: {s['answerable_right']}/{s['absent_refused']}" for s in m["cutoff_sweep"])
+            )
     return 0
 
 

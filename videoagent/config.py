@@ -78,7 +78,7 @@ class LlmConfig(_Section):
     # model's short forward passes gain little from a second core and lose 5-10x when it is busy.
     threads: int = 1
     # grounded planner: evidence PMI below this means "not in this video" (tools/eval_qa.py measures it)
-    cutoff: float = 0.85
+    cutoff: float = 0.72
 
 
 class Profile(_Section):

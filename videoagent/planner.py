@@ -9,7 +9,13 @@ asked only for likelihoods, plus a few words at the end:
 3. gather evidence lines with the read-only tools (transcript sentences, on-screen text, and the
    chosen tool's output) and score each line by PMI: mean log P(line | question) - mean log P(line);
 4. below the score cutoff, answer that the video holds no evidence; otherwise cite the best line's
-   span, copy on-screen text or times from it, and let the model write only a short phrase.
+   span, copy on-screen text or times from it, and let the model write only a short phrase;
+5. keep the answer only when the evidence backs it (`grounding.check`): a phrase naming what the line
+   does not say is dropped for the quoted line, and a line that cannot answer the question (no name
+   for "which city", no mention of the dog for "is there a dog") means the video holds no evidence.
+
+A question about on-screen text (a sign, a banner, words on the screen) is answered from on-screen
+text only.
 
 Only the question decides which tools run; evidence text is scored, quoted and cited, never obeyed.
 """
@@ -21,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import grounding
 from .index_tools import TOOL_SPECS, IndexView
 
 SYSTEM_PROMPT = (
@@ -29,7 +36,9 @@ SYSTEM_PROMPT = (
 )
 NOT_FOUND = "This video holds no evidence about that."
 _CHOOSABLE = ("get_transcript", "get_ocr", "list_tracklets", "video_info", "describe_segment")
-_WHEN = re.compile(r"^\s*(when|at what (time|point)|what time|how (early|late))\b", re.I)
+_ON_SCREEN = re.compile(
+    r"\b(text|written|writing|sign|banner|screen|caption|title|label|poster|letters|overlay|subtitles?)\b", re.I
+)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _NEUTRAL: dict[tuple[str, str, str], float] = {}  # (model, neutral prompt, text) -> mean log P(text)
 
@@ -84,6 +93,9 @@ class GroundedPlanner:
         candidates = self._candidates(video_id, question, window, steps)
         tool = self._choose_tool(video_id, question, steps)
         lines = self._evidence(video_id, candidates, tool, steps)
+        if _ON_SCREEN.search(question):
+            lines = [ln for ln in lines if ln.source == "ocr"]
+            steps.append({"tool": "keep_on_screen_text", "lines": len(lines)})
         if not lines:
             return Answer(NOT_FOUND, [], steps, found=False)
         pmi = self._pmi(question, lines)
@@ -191,18 +203,30 @@ class GroundedPlanner:
 
     def _compose(self, question: str, best: Line, steps: list[dict[str, Any]]) -> Answer:
         span = f"{best.start_s:.1f}-{best.end_s:.1f} s"
-        if best.source == "ocr":  # on-screen text is copied, never paraphrased
-            steps.append({"tool": "answer", "mode": "copy on-screen text"})
-            return Answer(f'The on-screen text reads "{best.text}" ({span}).', [best.cite()], steps)
-        if best.source in ("video_info", "tracklets"):
-            steps.append({"tool": "answer", "mode": f"copy {best.source}"})
-            return Answer(best.text, [best.cite()], steps)
-        if _WHEN.match(question):
-            steps.append({"tool": "answer", "mode": "copy time span"})
-            return Answer(f"At {span}: {best.text}", [best.cite()], steps)
-        short = self._short_answer(question, best.text)
-        steps.append({"tool": "answer", "mode": "short answer from the best line", "generated": short})
-        text = f'{short} ({span}: "{best.text}")' if short else f'{span}: "{best.text}"'
+        on_screen = best.source == "ocr"
+        if on_screen:  # on-screen text is copied, never paraphrased
+            mode, text = "copy on-screen text", f'The on-screen text reads "{best.text}" ({span}).'
+        elif best.source in ("video_info", "tracklets"):
+            mode, text = f"copy {best.source}", best.text
+        elif grounding.expects(question) == "yes_no":
+            mode, text = "yes: the evidence mentions it", f'Yes ({span}: "{best.text}")'
+        elif grounding.expects(question) == "when":
+            mode, text = "copy time span", f"At {span}: {best.text}"
+        else:
+            short = self._short_answer(question, best.text)
+            support = grounding.check(question, short, best.text)
+            steps.append({"tool": "answer", "mode": "short answer from the best line", "generated": short})
+            steps.append({"tool": "check_support", "answer": short, **support.__dict__})
+            if support.grounded:
+                return Answer(f'{short} ({span}: "{best.text}")', [best.cite()], steps)
+            mode, text = "quote the best line", f'{span}: "{best.text}"'
+        # The line itself must be able to answer: name a thing the question asks about, hold a name or
+        # a number when one is asked for.
+        support = grounding.check(question, best.text, best.text, evidence_is_text_on_screen=on_screen)
+        steps.append({"tool": "check_support", "answer": best.text, **support.__dict__})
+        if not support.grounded:
+            return Answer(NOT_FOUND, [], steps, found=False)
+        steps.append({"tool": "answer", "mode": mode})
         return Answer(text, [best.cite()], steps)
 
     def _short_answer(self, question: str, evidence: str) -> str:
