@@ -25,21 +25,28 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from .tagmatch import lemma
 
-# Words that say nothing about the video's content, on top of English stop words.
-_GENERIC = set("video clip scene shown show answer evidence appear happen thing kind type".split())
-_STOP = ENGLISH_STOP_WORDS | _GENERIC
-_WORD = re.compile(r"[A-Za-z0-9]+")
 _NUMBER_WORDS = set(
-    "zero one two three four five six seven eight nine ten eleven twelve twenty hundred thousand".split()
+    "zero one two three four five six seven eight nine ten eleven twelve fifteen twenty forty fifty sixty hundred "
+    "thousand million first third".split()
 )
+# scikit-learn's stop words hold numbers and content words that matter in a video ("fire", "front",
+# "empty", "bill", "name"); those stay content. Words that say nothing about a video's content join.
+_CONTENT = _NUMBER_WORDS | set(
+    "fire empty full thick thin bill system move front back top bottom side cry name call made fill mill".split()
+)
+_GENERIC = set("video clip scene shown show answer evidence appear happen thing kind type".split())
+_STOP = (ENGLISH_STOP_WORDS - _CONTENT) | _GENERIC
+_WORD = re.compile(r"[A-Za-z0-9]+")
 _YES_NO = re.compile(r"^\s*(is|are|was|were|does|do|did|can|could|has|have|had|will|would)\b", re.I)
 _WHEN = re.compile(r"^\s*(when|at what (time|point)|what time|how (early|late))\b", re.I)
+# A name or a number is asked for by these nouns anywhere ("the price of the coffee"), or by a place
+# noun right after which/what ("which city", "what camera brand").
 _ASKS_NAME = re.compile(
-    r"\b(which|what)\s+(city|town|country|state|company|brand|make|team|language|station|street)\b"
-    r"|\b(name|called|named)\b",
+    r"\b(name|named|called|brand|company|maker|manufacturer)\b"
+    r"|\b(which|what)\s+(\w+\s+)?(city|town|country|state|street|station|team|language|model)\b",
     re.I,
 )
-_ASKS_NUMBER = re.compile(r"\b(which|what)\s+(year|date|price|number|age)\b|\bhow\s+(much|many|old|far)\b|\bcost", re.I)
+_ASKS_NUMBER = re.compile(r"\b(price|cost|costs|year|age|speed)\b|\bhow\s+(much|many|old|far|fast|long|often)\b", re.I)
 
 
 @dataclass(frozen=True)
