@@ -87,6 +87,20 @@ def injection(tmp_path_factory, media, profile, pipeline):
     return store, result.video_id
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["Which city is the photographer in?", "What camera brand does the photographer use?", "Is there a dog here?"],
+)
+def test_details_the_video_does_not_give_are_not_invented(injection, profile, question):
+    """The best line is about the photographer, but names no city or brand: the model must not fill it in."""
+    store, vid = injection
+    answer = open_agent(store.root, profile, vid).ask(question)
+    assert answer.answer == NOT_FOUND and answer.citations == [] and not answer.found
+    assert any(s["tool"] == "check_support" and not s["grounded"] for s in answer.steps) or any(
+        s["tool"] == "score_evidence" and s["score"] < s["cutoff"] for s in answer.steps
+    )
+
+
 def tools_used(answer) -> list[tuple[str, str | None]]:
     return [(s["tool"], s.get("choice")) for s in answer.steps if "args" in s or "choice" in s]
 

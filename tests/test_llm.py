@@ -14,9 +14,7 @@ from videoagent.weights import MissingWeights
 
 @pytest.fixture(scope="module")
 def smollm() -> LocalChatModel:
-    from videoagent.models import Models
-
-    return Models.shared(load_profile("default")).llm()
+    return load_chat_model(LlmConfig(model="bundled:smollm2-135m"))
 
 
 def test_bundled_model_is_converted_once_and_scores_text(smollm):

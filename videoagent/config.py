@@ -67,7 +67,7 @@ class LlmConfig(_Section):
     """The LLM that answers questions, and how the planner uses it (see llm.py, planner.py)."""
 
     backend: Literal["local-gguf", "hf", "openai", "ollama"] = "local-gguf"
-    model: str = "bundled:smollm2-135m"
+    model: str = "bundled:gemma3-270m"
     # auto: native tool calling for openai/ollama, the grounded evidence planner for local models
     planner: Literal["auto", "grounded", "tools"] = "auto"
     base_url: str | None = None  # openai-compatible or ollama server
