@@ -287,6 +287,17 @@ def test_trained_checkpoint_loads_back_into_ingest_and_search(tmp_path, tiny_cli
     similar = retriever.search_video(media.path("narrated"), top_k=1)
     assert similar[0].video_id == result.video_id and "tdb" in similar[0].why
 
+    # Tagging's visual channel reads the same space: the tags' prompts go through tdb's text side.
+    from videoagent.tagging import Tagger
+
+    tagger = Tagger(store, Models.shared(profile))
+    assert tagger.plan.channels["visual"] == f"used: tdb:{doc['id']} pooling"
+    recalled = tagger.candidates([result.video_id])[result.video_id]
+    seen = [e for c in recalled.values() for e in c.evidence if e.channel == "visual"]
+    assert seen and {(e.start_s, e.end_s) for e in seen} <= {
+        (s.start_s, s.end_s) for s in store.segments(result.video_id)
+    }
+
     # The same pipeline without the checkpoint: mean pooling, reported, into the plain collection.
     fallback = Ingestor(store, profile, _pipeline("tdb")).ingest_one(media.path("carphone"))
     assert fallback.stages["temporal"] == "skipped: tdb has no checkpoint: mean pooling used"

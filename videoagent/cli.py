@@ -209,9 +209,11 @@ def show(
     _emit(doc, as_json)
     if not as_json:
         out.print(f"[bold]{video['video_id']}[/bold]  {video['path']}  {video['duration_s']:.1f}s")
-        table = Table("start", "end", "transcript", "on-screen text")
+        captioned = any(s.caption for s in segments)
+        table = Table("start", "end", "transcript", "on-screen text", *(["caption"] if captioned else []))
         for s in segments:
-            table.add_row(f"{s.start_s:.2f}", f"{s.end_s:.2f}", s.transcript, " | ".join(s.ocr))
+            extra = [s.caption or ""] if captioned else []
+            table.add_row(f"{s.start_s:.2f}", f"{s.end_s:.2f}", s.transcript, " | ".join(s.ocr), *extra)
         out.print(table)
         _print_tracklets(doc["tracklets"])
 
@@ -384,7 +386,9 @@ def tag(
             names = ", ".join(f"{t['tag']} {t['score']:.2f}" for t in r.tags) or (r.error or "")
             table.add_row(r.video_id, Path(paths.get(r.video_id, "")).name, r.status, names)
         out.print(table)
-        skipped = [f"{ch} ({why.removeprefix('skipped: ')})" for ch, why in channels.items() if why != "used"]
+        skipped = [
+            f"{ch} ({why.removeprefix('skipped: ')})" for ch, why in channels.items() if why.startswith("skipped")
+        ]
         if skipped:
             err.print("channels skipped: " + "; ".join(skipped), highlight=False)
     if results and all(r.status == "failed" for r in results):

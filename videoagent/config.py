@@ -60,6 +60,7 @@ class RetrievalConfig(_Section):
     transcript_weight: float = 1.0
     ocr_weight: float = 1.0
     visual_weight: float = 1.0  # only learned visual encoders (CLIP) take part in text search
+    caption_weight: float = 1.0  # segment captions, when a Q-Former wrote them
     candidates: int = 200  # rows fetched per channel before fusion
 
 
@@ -129,6 +130,14 @@ class TemporalConfig(_Section):
     checkpoint: str | None = None
 
 
+class CaptionsConfig(_Section):
+    """Segment captions from a video Q-Former (qformer.py) trained by tools/train_qformer.py on the profile's
+    frame encoder; none ships, so without a checkpoint the stage is skipped and says so."""
+
+    checkpoint: str | None = None
+    max_new_tokens: int = 24
+
+
 class TracksConfig(_Section):
     """Detect + ByteTrack at `sample_fps` (tracks reset at scene cuts) -> tracklets (see track.py)."""
 
@@ -156,6 +165,7 @@ class Pipeline(_Section):
     ocr: StageSwitch = StageSwitch()
     frames: StageSwitch = StageSwitch()
     temporal: TemporalConfig = TemporalConfig()
+    captions: CaptionsConfig = CaptionsConfig()
     tracks: TracksConfig = TracksConfig()
 
 

@@ -64,6 +64,12 @@ class Models:
         """The tracklet detector; `height` is the OpenCV detectors' input height (YOLO uses its imgsz)."""
         return self._get(f"detector:{height}", lambda: load_detector(self.profile.detector, height, self.device))
 
+    def captioner(self, checkpoint: str, frame_encoder: str):
+        """The Q-Former checkpoint's captioner (qformer.py), with the LLM it was trained against."""
+        from .qformer import load_captioner
+
+        return self._get(f"captioner:{checkpoint}", lambda: load_captioner(checkpoint, frame_encoder))
+
     def load_all(self) -> dict[str, float]:
         """Load every model now (seconds per role): for servers and benchmarks that load up front."""
         timings = {}

@@ -1,4 +1,5 @@
-"""The ingest pipeline: probe -> segments -> (ASR || keyframes -> OCR + frame embeddings) -> text embeddings -> index.
+"""The ingest pipeline: probe -> segments -> (ASR || keyframes -> OCR + frame embeddings [-> Q-Former captions])
+-> text embeddings -> index.
 
 Each stage's output is an artifact keyed by the stage's config hash (artifacts.py), so a re-run after a
 crash picks up where it stopped, and a changed setting re-runs only the stages it touches. ASR runs in
@@ -18,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from . import asr, ocr, temporal, tracklets
+from . import asr, ocr, qformer, temporal, tracklets
 from .artifacts import Artifacts
 from .config import Pipeline, Profile, config_hash
 from .media import MediaError, VideoInfo, decode_audio, find_videos, open_frames, probe
@@ -29,6 +30,7 @@ from .weights import MissingWeights
 
 log = logging.getLogger(__name__)
 FRAME_CHUNK = 32  # keyframes decoded at a time: bounds memory on long videos
+CAPTION_BATCH = 8  # segments captioned per LLM call
 
 
 def collection_name(kind: str, model_name: str) -> str:
@@ -73,13 +75,17 @@ class Ingestor:
         # The checkpoint's contents, not just its path: retraining into the same file must re-index.
         ckpt = Path(p.temporal.checkpoint).expanduser() if p.temporal.checkpoint else None
         ckpt_id = temporal.checkpoint_id(ckpt) if ckpt and ckpt.is_file() else None
+        qf = Path(p.captions.checkpoint).expanduser() if p.captions.checkpoint else None
+        qf_id = qformer.checkpoint_id(qf) if qf and qf.is_file() else None
+        frames = config_hash("frames", keys, encoder)
         return {
             "scenes": scenes,
             "asr": config_hash("asr", prof.asr),
             "ocr": config_hash("ocr", keys, prof.ocr),
-            "frames": config_hash("frames", keys, encoder),
+            "frames": frames,
+            "captions": config_hash("captions", frames, p.captions, qf_id),
             "tracks": config_hash("tracks", scenes, p.tracks, prof.detector, encoder),
-            "index": config_hash("index", scenes, keys, prof, p, ckpt_id),
+            "index": config_hash("index", scenes, keys, prof, p, ckpt_id, qf_id),
         }
 
     def ingest(self, paths: Iterable[str | Path]) -> list[VideoResult]:
@@ -131,6 +137,7 @@ class Ingestor:
             self._mark(result, "scenes", "done", how)
             tracks_future = pool.submit(self._tracks, info, segs, art, hashes["tracks"], result)
             frames = self._vision(info, segs, art, hashes, result)
+            frames["captions"] = self._captions(info, frames, art, hashes["captions"], result)
             words = words_future.result()
             tracks, track_rows = tracks_future.result()
 
@@ -237,6 +244,38 @@ class Ingestor:
             self._mark(result, "temporal", "done" if ran else "skipped", detail)
         return out
 
+    def _captions(
+        self, info: VideoInfo, vision: dict[str, Any], art: Artifacts, h: str, result: VideoResult
+    ) -> list[str] | None:
+        """One caption per segment from its keyframe embeddings, when a Q-Former checkpoint is configured."""
+        cfg = self.pipeline.captions
+        if not cfg.checkpoint:
+            self._mark(result, "captions", "skipped", "no Q-Former checkpoint in the pipeline")
+            return None
+        if vision["embeddings"] is None:
+            self._mark(result, "captions", "skipped", "no frame embeddings")
+            return None
+        cached = art.load("captions", h)
+        if cached is not None:
+            self._mark(result, "captions", "done", "cached")
+            return cached[0]["captions"]
+        try:
+            captioner = self.models.captioner(cfg.checkpoint, vision["encoder"])
+        except (OSError, ValueError) as exc:  # a missing or mismatched checkpoint loses captions, not the video
+            self._mark(result, "captions", "skipped", str(exc))
+            return None
+        self.on_stage(info.path, "captions")
+        ends = np.cumsum([len(times) for times in vision["times"]])
+        groups = np.split(vision["embeddings"], ends[:-1])
+        texts = [
+            text
+            for i in range(0, len(groups), CAPTION_BATCH)
+            for text in captioner.caption(groups[i : i + CAPTION_BATCH], cfg.max_new_tokens)
+        ]
+        art.save("captions", h, {"captions": texts})
+        self._mark(result, "captions", "done", f"{len(texts)} segments")
+        return texts
+
     def _tracks(
         self, info: VideoInfo, segs: list[Segment], art: Artifacts, h: str, result: VideoResult
     ) -> tuple[list[dict[str, Any]], list[VectorRows]]:
@@ -260,6 +299,7 @@ class Ingestor:
                     seg.end_s,
                     transcript=asr.words_in(words, seg.start_s, seg.end_s),
                     ocr=ocr.segment_text(lines),
+                    caption=vision["captions"][len(records)] if vision.get("captions") else None,
                     keyframes=times,
                 )
             )
@@ -270,7 +310,7 @@ class Ingestor:
         docs = [
             (i, ch, txt)
             for i, r in enumerate(records)
-            for ch, txt in (("transcript", r.transcript), ("ocr", " | ".join(r.ocr)))
+            for ch, txt in (("transcript", r.transcript), ("ocr", " | ".join(r.ocr)), ("caption", r.caption))
             if txt
         ]
         for (i, ch, txt), emb in zip(docs, text_encoder.encode([d[2] for d in docs]), strict=True):
@@ -286,9 +326,7 @@ class Ingestor:
             per_video = VectorRows(collection_name("video", vision["encoder"]) + pooler.suffix)
             ends = np.cumsum([len(times) for times in vision["times"]])
             for i, (r, vec) in enumerate(zip(records, pooler.pool(np.split(emb, ends[:-1])), strict=True)):
-                visual.add(
-                    f"{vid}:{i}", vec, "", video_id=vid, seg=i, start_s=r.start_s, end_s=r.end_s, **pooler.meta
-                )
+                visual.add(f"{vid}:{i}", vec, "", video_id=vid, seg=i, start_s=r.start_s, end_s=r.end_s, **pooler.meta)
             per_video.add(
                 vid,
                 pooler.pool([emb])[0],

@@ -121,7 +121,11 @@ class Retriever:
                 texts[(*key, channel)] = text
 
         text_encoder = self.models.text_encoder()
-        weights = {"transcript": self.cfg.transcript_weight, "ocr": self.cfg.ocr_weight}
+        weights = {
+            "transcript": self.cfg.transcript_weight,
+            "ocr": self.cfg.ocr_weight,
+            "caption": self.cfg.caption_weight,
+        }
         text_collection = collection_name("text", text_encoder.name)
         if text_collection in self.store.collections():
             query_vec = text_encoder.encode([query])[0]

@@ -94,10 +94,11 @@ class Plan:
     library_version: str
     tag_text: str
     text_rows: str
-    tag_visual: str | None
-    visual_rows: str | None
+    # (rows, tags) collection pairs: one per space of visual vectors (a temporal module and checkpoint),
+    # the library's prompts encoded through that space's own text side
+    visual: list[tuple[str, str]]
     video_rows: str | None
-    channels: dict[str, str]  # channel -> "used" or "skipped: why"
+    channels: dict[str, str]  # channel -> "used" (or "used: how") or "skipped: why"
 
 
 @dataclass
@@ -154,7 +155,7 @@ def plan(store: Store, models: Models, library: TagLibrary) -> Plan:
     channels = {"text": "used", "keyword": "used"}
 
     encoder = models.frame_encoder()
-    tag_visual = visual_rows = video_rows = None
+    visual, video_rows = [], None
     if encoder is None:
         channels["visual"] = "skipped: no frame encoder in this profile"
         channels["related"] = "skipped: no frame encoder, so no video vectors"
@@ -162,19 +163,24 @@ def plan(store: Store, models: Models, library: TagLibrary) -> Plan:
         video_rows = collection_name("video", encoder.name)
         channels["related"] = "used"
         if getattr(encoder, "learned", False) and hasattr(encoder, "encode_text"):
-            visual_rows = collection_name("visual", encoder.name)
-            tag_visual = collection_name("tagsvisual", f"{encoder.name}-{library.version}")
-            prompts = lambda: [f"a photo of a {t.name}." for t in library.tags]  # noqa: E731 - CLIP's own prompt
-            _tag_collection(store, tag_visual, len(library), prompts, encoder.encode_text, names)
-            channels["visual"] = "used"
+            from .retrieval import Retriever
+
+            prompts = [f"a photo of a {t.name}." for t in library.tags]  # CLIP's own prompt
+            spaces = Retriever(store, models).spaces("visual", encoder)
+            for space in spaces:
+                tags = collection_name("tagsvisual", f"{space.collection}-{library.version}")
+                encode = lambda texts, pooler=space.pooler: pooler.encode_text(encoder, list(texts))  # noqa: E731
+                _tag_collection(store, tags, len(library), lambda: prompts, encode, names)
+                visual.append((space.collection, tags))
+            used = ", ".join(f"{s.label} pooling" for s in spaces)
+            channels["visual"] = f"used: {used}" if spaces else "skipped: no visual vectors in this index yet"
         else:
             channels["visual"] = f"skipped: frame encoder {encoder.name} is not an image-text model (no CLIP)"
     return Plan(
         library.version,
         tag_text,
         collection_name("text", text_encoder.name),
-        tag_visual,
-        visual_rows,
+        visual,
         video_rows,
         channels,
     )
@@ -198,10 +204,8 @@ class ContentRecall:
                     cand.bump("keyword", value)
                     cand.evidence.append(Evidence("keyword", value, source, seg, s.start_s, s.end_s, hit.matched))
         self._dense(video_id, cands, "text", self.plan.text_rows, self.plan.tag_text, self.options.text_candidates)
-        if self.plan.tag_visual:
-            self._dense(
-                video_id, cands, "visual", self.plan.visual_rows, self.plan.tag_visual, self.options.visual_candidates
-            )
+        for rows, tags in self.plan.visual:
+            self._dense(video_id, cands, "visual", rows, tags, self.options.visual_candidates)
         return Recalled(
             video_id,
             {self.library.tags[i].name: c for i, c in sorted(cands.items())},

@@ -182,4 +182,3 @@ def _tag(row: dict[str, Any], path: Path, i: int) -> Tag:
         parent=clean(str(row.get("parent") or "")),
         extra=extra,
     )
-

@@ -119,15 +119,18 @@ def extract_features(
     n_frames: int = 12,
     cache_dir: str | Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    encode_captions: bool = True,
 ) -> PairData:
-    """Encode each distinct clip's frames once (n_frames spread evenly over it) and every caption.
+    """Encode each distinct clip's frames once (n_frames spread evenly over it) and every caption
+    (unless not `encode_captions`: then `text` is [C, 0], for trainers that read the captions as text).
 
     Clips that cannot be decoded are dropped with their captions (logged). With `cache_dir`, the result
     is kept as an .npz keyed by the manifest rows, the files' sizes/mtimes and the encoder.
     """
     cache = None
     if cache_dir is not None:
-        cache = Path(cache_dir) / f"features-{_cache_key(pairs, encoder.name, n_frames)}.npz"
+        key = _cache_key(pairs, encoder.name, n_frames) + ("" if encode_captions else "-frames")
+        cache = Path(cache_dir) / f"features-{key}.npz"
         if cache.exists():
             return PairData.load(cache)
     clips = list(dict.fromkeys(p.clip for p in pairs))
@@ -152,7 +155,9 @@ def extract_features(
     frames, mask = pad([feats[c] for c in kept])
     captions = [p.caption for p in rows]
     tokens = token_mask = None
-    if hasattr(encoder, "encode_text_tokens"):
+    if not encode_captions:
+        text = np.zeros((len(captions), 0), np.float32)
+    elif hasattr(encoder, "encode_text_tokens"):
         text, tokens, token_mask = _batched_tokens(encoder, captions)
     else:
         text = encoder.encode_text(captions)
