@@ -107,12 +107,9 @@ def open_agent(index_root: str | Path, profile: Profile, video: str) -> Agent:
     """An agent over `video` (id or unique prefix) in the index at `index_root`, with the profile's LLM."""
     from .llm import LocalChatModel
     from .models import Models
-    from .retrieval import Retriever
-    from .store import Store
 
     models = Models.shared(profile)
-    retriever = Retriever(Store(index_root), models)
-    view = IndexView(index_root, search=lambda q, k, vid: retriever.search_text(q, top_k=k, video_id=vid))
+    view = IndexView(index_root, models)
     video_id = view.video(video)["video_id"]
     llm = models.llm()
     kind = profile.llm.planner

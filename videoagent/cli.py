@@ -188,24 +188,7 @@ def show(
     store = _open_store(index)
     video = _find_video(store, video_id)
     segments = store.segments(video["video_id"])
-    doc = {
-        "video_id": video["video_id"],
-        "path": video["path"],
-        "duration_s": video["duration_s"],
-        "segments": [
-            {
-                "start_s": s.start_s,
-                "end_s": s.end_s,
-                "transcript": s.transcript,
-                "ocr": s.ocr,
-                "caption": s.caption,
-                "tags": s.tags,
-            }
-            for s in segments
-        ],
-        "tracklets": store.tracklets(video["video_id"]),
-        "stages": store.stages(video["video_id"]),
-    }
+    doc = store.describe(video["video_id"])
     _emit(doc, as_json)
     if not as_json:
         out.print(f"[bold]{video['video_id']}[/bold]  {video['path']}  {video['duration_s']:.1f}s")
@@ -478,6 +461,23 @@ def chat(
             sys.stdout.flush()
         else:
             _print_answer(answer)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port")] = 8000,
+    profile: ProfileOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Serve the index over HTTP (FastAPI; API docs at /docs): videos, search, ask with chat sessions."""
+    _setup()
+    import uvicorn
+
+    from .server import create_app
+
+    store = _open_store(index)
+    uvicorn.run(create_app(store.root, load_profile(profile)), host=host, port=port, log_level="warning")
 
 
 def main() -> None:  # pragma: no cover - console script entry

@@ -52,7 +52,8 @@ TOOL_SPECS = {
 class IndexView:
     """Read-only access to one index: segments, transcript, on-screen text, tracklets, search."""
 
-    def __init__(self, root: str | Path, search: Callable[[str, int, str], list[Any]] | None = None):
+    def __init__(self, root: str | Path, models: Any = None):
+        """`models` (models.Models) enables search_segments; without it the tool finds nothing."""
         self.store = Store(root)
         # Its own connection, with writes switched off: any INSERT/UPDATE/DELETE fails. Agent frameworks
         # run tools on worker threads, so the connection may cross threads; `lock` serialises its use.
@@ -61,7 +62,11 @@ class IndexView:
         self.store.db.row_factory = sqlite3.Row
         self.store.db.execute("PRAGMA query_only=ON")
         self.lock = threading.Lock()
-        self._search = search
+        self.retriever = None
+        if models is not None:
+            from .retrieval import Retriever
+
+            self.retriever = Retriever(self.store, models)
         self._segments: dict[str, list[SegmentRecord]] = {}
 
     def video(self, video_id: str) -> dict[str, Any]:
@@ -82,11 +87,11 @@ class IndexView:
 
     # ---- the tools ----------------------------------------------------------------------------
     def search_segments(self, query: str, video_id: str, top_k: int = 5) -> list[dict[str, Any]]:
-        if self._search is None:
+        if self.retriever is None:
             return []
         return [
             {"video_id": h.video_id, "start_s": h.start_s, "end_s": h.end_s, "score": round(h.score, 4), "why": h.why}
-            for h in self._search(query, top_k, video_id)
+            for h in self.retriever.search_text(query, top_k=top_k, video_id=video_id)
         ]
 
     def get_transcript(self, video_id: str, start_s: float | None = None, end_s: float | None = None) -> list[dict]:

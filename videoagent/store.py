@@ -254,6 +254,21 @@ class Store:
             for r in rows
         ]
 
+    def describe(self, video_id: str) -> dict[str, Any]:
+        """Everything the catalog holds about one video (`videoagent show --json`, the API's /videos/ID)."""
+        video = self.video(video_id) or {}
+        return {
+            "video_id": video_id,
+            "path": video.get("path"),
+            "duration_s": video.get("duration_s"),
+            "segments": [
+                {k: getattr(s, k) for k in ("start_s", "end_s", "transcript", "ocr", "caption", "tags")}
+                for s in self.segments(video_id)
+            ],
+            "tracklets": self.tracklets(video_id),
+            "stages": self.stages(video_id),
+        }
+
     # ---- tags (tagging.py) -------------------------------------------------------------------
     def save_tags(
         self,
