@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from . import asr, ocr, qformer, temporal, tracklets
+from . import asr, ocr, temporal, tracklets
 from .artifacts import Artifacts
 from .config import Pipeline, Profile, config_hash
 from .media import MediaError, VideoInfo, decode_audio, find_videos, open_frames, probe
@@ -76,7 +76,7 @@ class Ingestor:
         ckpt = Path(p.temporal.checkpoint).expanduser() if p.temporal.checkpoint else None
         ckpt_id = temporal.checkpoint_id(ckpt) if ckpt and ckpt.is_file() else None
         qf = Path(p.captions.checkpoint).expanduser() if p.captions.checkpoint else None
-        qf_id = qformer.checkpoint_id(qf) if qf and qf.is_file() else None
+        qf_id = temporal.checkpoint_id(qf) if qf and qf.is_file() else None
         frames = config_hash("frames", keys, encoder)
         return {
             "scenes": scenes,

@@ -203,14 +203,14 @@ class GroundedPlanner:
 
     def _compose(self, question: str, best: Line, steps: list[dict[str, Any]]) -> Answer:
         span = f"{best.start_s:.1f}-{best.end_s:.1f} s"
-        on_screen = best.source == "ocr"
+        on_screen, kind = best.source == "ocr", grounding.expects(question)
         if on_screen:  # on-screen text is copied, never paraphrased
             mode, text = "copy on-screen text", f'The on-screen text reads "{best.text}" ({span}).'
         elif best.source in ("video_info", "tracklets"):
             mode, text = f"copy {best.source}", best.text
-        elif grounding.expects(question) == "yes_no":
+        elif kind == "yes_no":
             mode, text = "yes: the evidence mentions it", f'Yes ({span}: "{best.text}")'
-        elif grounding.expects(question) == "when":
+        elif kind == "when":
             mode, text = "copy time span", f"At {span}: {best.text}"
         else:
             short = self._short_answer(question, best.text)

@@ -13,7 +13,6 @@ here ships trained weights.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 from dataclasses import asdict, dataclass
@@ -25,7 +24,7 @@ import torch
 from torch import Tensor, nn
 
 from .config import LlmConfig
-from .temporal import pad
+from .temporal import checkpoint_id, pad, write_checkpoint
 
 log = logging.getLogger(__name__)
 CHECKPOINT_FORMAT = "videoagent-qformer-1"
@@ -173,10 +172,7 @@ def fit(
 
 # ---- checkpoints -----------------------------------------------------------------------------
 def save_checkpoint(qformer: VideoQFormer, path: str | Path, frame_encoder: str, llm: LlmConfig, **info: Any) -> str:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(
+    return write_checkpoint(
         {
             "format": CHECKPOINT_FORMAT,
             "frame_dim": qformer.frame_dim,
@@ -187,14 +183,8 @@ def save_checkpoint(qformer: VideoQFormer, path: str | Path, frame_encoder: str,
             "info": info,
             "state_dict": {k: v.detach().cpu() for k, v in qformer.state_dict().items()},
         },
-        tmp,
+        path,
     )
-    tmp.replace(path)
-    return checkpoint_id(path)
-
-
-def checkpoint_id(path: str | Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)

@@ -277,10 +277,7 @@ def build(name: str, dim: int, **settings: Any) -> TemporalModule:
 # ---- checkpoints -----------------------------------------------------------------------------
 def save_checkpoint(module: TemporalModule, path: str | Path, frame_encoder: str, **info: Any) -> str:
     """Write a checkpoint for `module` trained on `frame_encoder` features; returns its id."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(
+    return write_checkpoint(
         {
             "format": CHECKPOINT_FORMAT,
             "module": module.name,
@@ -290,13 +287,22 @@ def save_checkpoint(module: TemporalModule, path: str | Path, frame_encoder: str
             "info": info,
             "state_dict": {k: v.detach().cpu() for k, v in module.state_dict().items()},
         },
-        tmp,
+        path,
     )
+
+
+def write_checkpoint(data: dict[str, Any], path: str | Path) -> str:
+    """torch.save `data` to `path` atomically (a crash leaves the old file or none); returns its id."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(data, tmp)
     tmp.replace(path)
     return checkpoint_id(path)
 
 
 def checkpoint_id(path: str | Path) -> str:
+    """The first 12 hex digits of the file's sha256: what the index records about a checkpoint."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
 
 
