@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from videoagent.grounding import check, expects
+from videoagent.grounding import check, choice, expects
 
 PHOTOGRAPHER = "A photographer stands in a field with his camera."
 MOTORCYCLE = "A red motorcycle is parked in the garage."
@@ -22,6 +22,8 @@ MOTORCYCLE = "A red motorcycle is parked in the garage."
         ("What is the price of the coffee?", "number"),
         ("How many people cross the lawn?", "number"),
         ("What color is the motorcycle?", "open"),
+        ("Was he described as cold-hearted or warm-hearted?", "choice"),
+        ("Is there a dog or not?", "yes_no"),
     ],
 )
 def test_expected_answer_types(question, kind):
@@ -65,3 +67,15 @@ def test_yes_no_and_when_questions_need_the_thing_asked_about():
     assert check("Is there a red motorcycle?", "", MOTORCYCLE).grounded
     assert not check("When does the train arrive?", MOTORCYCLE, MOTORCYCLE).grounded
     assert check("When is the motorcycle parked?", MOTORCYCLE, MOTORCYCLE).grounded
+
+
+def test_either_or_questions_take_the_one_choice_the_line_holds():
+    line = "Unless to be rather cold -hearted and rather selfish, is to be ill -disposed."
+    assert choice("Was he described as cold-hearted or warm-hearted?", line) == "cold-hearted"
+    assert (
+        choice("What does the cat rest on, a blanket or a chair?", "A tabby cat rests on a soft blanket.") == "blanket"
+    )
+    # neither choice (or both) is no answer
+    assert choice("Is it day or night?", "The rocket stands on the launch pad at dusk.") is None
+    assert not check("Is it red or blue?", "", "A red and blue motorcycle.").grounded
+    assert check("Is the motorcycle red or blue?", "", MOTORCYCLE).grounded

@@ -11,7 +11,8 @@ evidence. So an answer counts as grounded only when
   much), the evidence holds one. Sentence-initial capitals do not make a name; on-screen text, often
   all capitals, counts in full.
 Yes/no questions are grounded when the evidence mentions every thing the question asks about, "when"
-questions (answered with the line's time span) when it mentions any of them.
+questions (answered with the line's time span) when it mentions any of them, and either-or questions
+("cold-hearted or warm-hearted?") when it holds exactly one of the two choices, which is the answer.
 
 Words match by lemma (lemminflect), so "rests" supports "resting".
 """
@@ -38,6 +39,7 @@ _GENERIC = set("video clip scene shown show answer evidence appear happen thing 
 _STOP = (ENGLISH_STOP_WORDS - _CONTENT) | _GENERIC
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _YES_NO = re.compile(r"^\s*(is|are|was|were|does|do|did|can|could|has|have|had|will|would)\b", re.I)
+_CHOICE = re.compile(r"\b([\w-]+)\s+or\s+(?!not\b|no\b)(?:(?:a|an|the)\s+)?([\w-]+)\s*\??\s*$", re.I)
 _WHEN = re.compile(r"^\s*(when|at what (time|point)|what time|how (early|late))\b", re.I)
 # A name or a number is asked for by these nouns anywhere ("the price of the coffee"), or by a place
 # noun right after which/what ("which city", "what camera brand").
@@ -56,7 +58,9 @@ class Support:
 
 
 def expects(question: str) -> str:
-    """The answer type the question asks for: yes_no | when | name | number | open."""
+    """The answer type the question asks for: choice | yes_no | when | name | number | open."""
+    if _CHOICE.search(question):
+        return "choice"
     if _YES_NO.match(question):
         return "yes_no"
     if _WHEN.match(question):
@@ -68,6 +72,19 @@ def expects(question: str) -> str:
     return "open"
 
 
+def choice(question: str, evidence: str) -> str | None:
+    """The one choice of an either-or question that the evidence holds (None: neither, or both)."""
+    found = _CHOICE.search(question)
+    if found is None:
+        return None
+    held = _lemmas(evidence)
+    # Compare the words that tell the choices apart ("warm" vs "cold" in "warm-hearted or cold-hearted").
+    left, right = _content(found.group(1)), _content(found.group(2))
+    options = [(found.group(1), left - right), (found.group(2), right - left)]
+    kept = [text for text, words in options if words and words <= held]
+    return kept[0] if len(kept) == 1 else None
+
+
 def check(question: str, answer: str, evidence: str, evidence_is_text_on_screen: bool = False) -> Support:
     """Whether `answer` to `question` is backed by the `evidence` line it was drawn from."""
     asked = _lemmas(question)
@@ -76,6 +93,9 @@ def check(question: str, answer: str, evidence: str, evidence_is_text_on_screen:
     if kind == "yes_no":
         missing = sorted(_content(question) - held)
         return Support(not missing, f"not in the evidence: {', '.join(missing)}" if missing else "all mentioned")
+    if kind == "choice":
+        picked = choice(question, evidence)
+        return Support(picked is not None, f"holds: {picked}" if picked else "holds neither choice, or both")
     if kind == "when":
         shared = sorted(_content(question) & held)
         return Support(bool(shared), f"mentions: {', '.join(shared)}" if shared else "mentions nothing asked about")

@@ -208,6 +208,9 @@ class GroundedPlanner:
             mode, text = "copy on-screen text", f'The on-screen text reads "{best.text}" ({span}).'
         elif best.source in ("video_info", "tracklets"):
             mode, text = f"copy {best.source}", best.text
+        elif kind == "choice":
+            picked = grounding.choice(question, best.text)
+            mode, text = "the choice the line holds", f'{picked or ""} ({span}: "{best.text}")'
         elif kind == "yes_no":
             mode, text = "yes: the evidence mentions it", f'Yes ({span}: "{best.text}")'
         elif kind == "when":
