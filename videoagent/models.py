@@ -40,6 +40,10 @@ class Models:
         self.device = profile.torch_device()
         self.threads = threads
         self._cache: dict[str, Any] = {}
+        if threads:  # OpenCV's pool (scene-cut decode, HOG) is process-wide: give it a lane's share too
+            import cv2
+
+            cv2.setNumThreads(threads)
 
     def _get(self, role: str, load: Callable[[], Any]) -> Any:
         if role not in self._cache:
