@@ -54,18 +54,18 @@ def trained(scenes, tmp_path_factory):
     before = {k: v.clone() for k, v in llm._model.state_dict().items()}
     torch.manual_seed(0)
     captioner = Captioner(VideoQFormer(encoder.dim, llm._model.get_input_embeddings().embedding_dim), llm)
-    report = fit(captioner, clips, captions, epochs=30, batch=1, lr=5e-4)
+    losses = fit(captioner, clips, captions, epochs=30, batch=1, lr=5e-4)
     frozen = all(torch.equal(before[k], v) for k, v in llm._model.state_dict().items())
     path = tmp_path_factory.mktemp("qformer") / "qformer.pt"
     save_checkpoint(captioner.qformer, path, encoder.name, cfg, epochs=30)
-    return captioner, report, frozen, path
+    return captioner, losses, frozen, path
 
 
 def test_learns_to_caption_through_a_frozen_llm(scenes, trained, media, pipeline):
     encoder, clips, captions = scenes
-    captioner, report, frozen, _ = trained
+    captioner, losses, frozen, _ = trained
     assert frozen, "the LLM's weights changed: only the Q-Former side may learn"
-    assert report.losses[-1] < report.losses[0] / 3
+    assert losses[-1] < losses[0] / 3
     said = captioner.caption(clips)
     # The soft prompt alone tells the LLM which scene it sees: each clip's own subject comes out.
     subjects = ["astronaut", "cat", "coffee", "rocket", "motorcycle"]

@@ -105,8 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     llm_dim = llm._model.get_input_embeddings().embedding_dim
     settings = QFormerSettings(queries=args.queries, max_frames=max(32, args.frames))
     captioner = Captioner(VideoQFormer(encoder.dim, llm_dim, settings), llm)
-    report = fit(captioner, clips(data), data.captions, args.epochs, args.batch_size, args.lr, args.seed)
-    for epoch, loss in enumerate(report.losses, 1):
+    losses = fit(captioner, clips(data), data.captions, args.epochs, args.batch_size, args.lr, args.seed)
+    for epoch, loss in enumerate(losses, 1):
         print(f"epoch {epoch}/{args.epochs}: loss {loss:.4f}", file=sys.stderr)
     shown = sorted(set(val.target.tolist()), key=val.target.tolist().index)
     generated = captioner.caption([val.frames[t][val.frame_mask[t]] for t in shown])
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         captions=len(data.captions),
         frames=args.frames,
         epochs=args.epochs,
-        final_loss=report.losses[-1],
+        final_loss=losses[-1],
     )
     doc = {
         "checkpoint": str(Path(args.out).resolve()),
@@ -133,14 +133,14 @@ def main(argv: list[str] | None = None) -> int:
         "llm": llm_cfg.model,
         "clips": len(data.clips),
         "captions": len(data.captions),
-        "losses": report.losses,
+        "losses": losses,
         "captioned": "val" if val_pairs else "train",
         "samples": samples,
     }
     if args.json:
         print(json.dumps(doc, indent=2))
     else:
-        print(f"checkpoint {doc['checkpoint']} (id {ckpt_id}); loss {report.losses[0]:.3f} -> {report.losses[-1]:.3f}")
+        print(f"checkpoint {doc['checkpoint']} (id {ckpt_id}); loss {losses[0]:.3f} -> {losses[-1]:.3f}")
         for s in samples:
             print(f"  {Path(s['clip']['path']).name} [{s['clip']['start_s']}-{s['clip']['end_s']}]")
             print(f"    reference: {s['reference']}\n    generated: {s['generated']}")

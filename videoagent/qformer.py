@@ -13,7 +13,6 @@ here ships trained weights.
 
 from __future__ import annotations
 
-import logging
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -24,9 +23,8 @@ import torch
 from torch import Tensor, nn
 
 from .config import LlmConfig
-from .temporal import checkpoint_id, pad, write_checkpoint
+from .temporal import checkpoint_id, pad, read_checkpoint, write_checkpoint
 
-log = logging.getLogger(__name__)
 CHECKPOINT_FORMAT = "videoagent-qformer-1"
 PROMPT = " A short description of this video clip:"
 
@@ -130,12 +128,6 @@ class Captioner:
         return [t.strip().split("\n")[0].strip() for t in texts]
 
 
-@dataclass
-class FitReport:
-    losses: list[float]
-    examples: int
-
-
 def fit(
     captioner: Captioner,
     frames: list[np.ndarray],
@@ -144,8 +136,9 @@ def fit(
     batch: int = 4,
     lr: float = 5e-4,
     seed: int = 0,
-) -> FitReport:
-    """Train the Q-Former side on (clip frames, caption) pairs with the LLM's next-token loss."""
+) -> list[float]:
+    """Train the Q-Former side on (clip frames, caption) pairs with the LLM's next-token loss; the
+    mean loss of each epoch."""
     if len(frames) != len(captions) or not frames:
         raise ValueError("need one caption per clip, and at least one clip")
     torch.manual_seed(seed)
@@ -167,7 +160,7 @@ def fit(
         if not math.isfinite(losses[-1]):
             raise FloatingPointError("training diverged (loss is not finite): lower the learning rate")
     captioner.qformer.eval()
-    return FitReport(losses, len(frames))
+    return losses
 
 
 # ---- checkpoints -----------------------------------------------------------------------------
@@ -197,12 +190,7 @@ class Checkpoint:
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:
-    path = Path(path).expanduser().resolve()
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such Q-Former checkpoint")
-    data = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path}: not a videoagent Q-Former checkpoint")
+    path, data = read_checkpoint(path, CHECKPOINT_FORMAT, "Q-Former")
     qformer = VideoQFormer(int(data["frame_dim"]), int(data["llm_dim"]), QFormerSettings(**data["settings"]))
     qformer.load_state_dict(data["state_dict"])
     llm = LlmConfig(**data["llm"])

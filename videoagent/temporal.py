@@ -301,6 +301,18 @@ def write_checkpoint(data: dict[str, Any], path: str | Path) -> str:
     return checkpoint_id(path)
 
 
+def read_checkpoint(path: str | Path, fmt: str, kind: str) -> tuple[Path, dict[str, Any]]:
+    """The resolved path and contents of a checkpoint written by `write_checkpoint` in format `fmt`;
+    FileNotFoundError / ValueError name the file and the `kind` of checkpoint expected."""
+    path = Path(path).expanduser().resolve()
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such {kind} checkpoint")
+    data = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(data, dict) or data.get("format") != fmt:
+        raise ValueError(f"{path}: not a videoagent {kind} checkpoint")
+    return path, data
+
+
 def checkpoint_id(path: str | Path) -> str:
     """The first 12 hex digits of the file's sha256: what the index records about a checkpoint."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
@@ -316,12 +328,7 @@ class Checkpoint:
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:
-    path = Path(path).expanduser().resolve()
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such temporal checkpoint")
-    data = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path}: not a videoagent temporal checkpoint")
+    path, data = read_checkpoint(path, CHECKPOINT_FORMAT, "temporal")
     module = build(data["module"], int(data["dim"]), **data["settings"])
     module.load_state_dict(data["state_dict"])
     return Checkpoint(module.eval(), data["frame_encoder"], checkpoint_id(path), str(path), data.get("info", {}))
