@@ -10,6 +10,7 @@ is not safe with two writing processes. Models load once; requests that run them
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import threading
 from collections import OrderedDict
@@ -56,7 +57,7 @@ def create_app(index: str | Path, profile: Profile) -> FastAPI:
         """Run `run(path)` on the upload saved to a temporary file; a MediaError names the upload."""
         suffix = Path(upload.filename or "upload").suffix
         with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
-            tmp.write(upload.file.read())
+            shutil.copyfileobj(upload.file, tmp)  # streamed: a video upload need not fit in memory
             tmp.flush()
             try:
                 with turn:
