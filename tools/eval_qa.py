@@ -7,7 +7,7 @@
 Questions, expected answer keywords and expected spans are in tests/data/qa.yaml (dev: the set the
 cutoff and the planner's rules were tuned on) and tests/data/qa_heldout.yaml (held out: report it,
 never tune on it). A question is
-answered right when the answer contains one of its keywords (answerable) or says the video holds no
+answered right when the answer contains one of its keywords (as whole words) (answerable) or says the video holds no
 evidence (absent); a citation hits when a cited span overlaps the expected scene. The fixtures are
 ingested once into DIR (default: <fixtures>/_qa_index) with the default profile.
 
@@ -138,7 +138,8 @@ def _metrics(rows: list[dict]) -> dict:
 
 
 def _says(q: dict, text: str) -> bool:
-    return any(k.lower() in text.lower() for k in q["expect"])
+    """Whether `text` holds one of the expected keywords as whole words ("no" is not in "not")."""
+    return any(re.search(rf"(?<!\w){re.escape(k)}(?!\w)", text, re.I) for k in q["expect"])
 
 
 def _at_cutoff(row: dict, cutoff: float) -> dict:
