@@ -118,3 +118,17 @@ def test_stage_crash_fails_only_that_video(index, media, monkeypatch):
     assert first["status"] == "failed" and "simulated OCR crash" in first["error"]
     assert second["status"] == "done"
     assert_index_clean(index)
+
+
+def test_list_shows_what_failed_and_why(index, media):
+    """After the ingests above, `list` holds the done videos with their scene counts and the video whose
+    stage crashed with its error. (Files that never open get no catalog row: ingest reports them.)"""
+    result = CliRunner().invoke(app, ["list", "--index", str(index), "--json"])
+    assert result.exit_code == 0, result.stderr
+    rows = {r["path"]: r for r in json.loads(result.stdout)["videos"]}
+    crashed = rows[str(media.path("launch"))]
+    assert crashed["status"] == "failed" and "simulated OCR crash" in crashed["error"]
+    carphone = rows[str(media.path("carphone"))]
+    assert carphone["status"] == "done" and carphone["segments"] >= 1
+    failed = CliRunner().invoke(app, ["list", "--index", str(index), "--status", "failed", "--json"])
+    assert [r["path"] for r in json.loads(failed.stdout)["videos"]] == [str(media.path("launch"))]

@@ -177,6 +177,24 @@ def _print_ingest(results, ignored) -> None:
         out.print(f"ignored {len(ignored)} non-video file(s): " + ", ".join(Path(p).name for p in ignored))
 
 
+@app.command("list")
+def list_videos(
+    index: IndexOpt = None,
+    status: Annotated[str | None, typer.Option(help="Only videos with this status: done | failed | ingesting")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the videos in the index: id, duration, scenes, status; a failed ingest says why."""
+    _setup()
+    rows = _open_store(index).listing(status)
+    _emit({"videos": rows}, as_json)
+    if not as_json:
+        table = Table("video_id", "duration", "scenes", "status", "path")
+        for r in rows:
+            state = r["status"] if r["status"] != "failed" else f"[red]failed[/red]: {r['error']}"
+            table.add_row(r["video_id"], f"{r['duration_s'] or 0:.1f}s", str(r["segments"]), state, r["path"])
+        out.print(table)
+
+
 @app.command()
 def show(
     video_id: Annotated[str, typer.Argument(help="Video id (or a unique prefix)")],

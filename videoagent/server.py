@@ -70,8 +70,7 @@ def create_app(index: str | Path, profile: Profile) -> FastAPI:
     @app.get("/videos")
     def videos() -> dict[str, Any]:
         with turn:
-            rows = store.videos()
-        return {"videos": [{k: v[k] for k in ("video_id", "path", "duration_s")} for v in rows]}
+            return {"videos": store.listing("done")}
 
     @app.get("/videos/{video_id}")
     def show(video_id: str) -> dict[str, Any]:

@@ -239,6 +239,13 @@ class Store:
             sql, args = sql + " WHERE status=?", (status,)
         return [dict(r) for r in self.db.execute(sql + " ORDER BY path", args)]
 
+    def listing(self, status: str | None = None) -> list[dict[str, Any]]:
+        """One row per video for `videoagent list` and `GET /videos`: id, path, duration, status, error,
+        scene count."""
+        counts = dict(self.db.execute("SELECT video_id, COUNT(*) FROM segments GROUP BY video_id"))
+        keys = ("video_id", "path", "duration_s", "status", "error")
+        return [{**{k: v[k] for k in keys}, "segments": counts.get(v["video_id"], 0)} for v in self.videos(status)]
+
     def segments(self, video_id: str) -> list[SegmentRecord]:
         rows = self.db.execute("SELECT * FROM segments WHERE video_id=? ORDER BY idx", (video_id,))
         return [
