@@ -75,6 +75,21 @@ def test_learns_to_caption_through_a_frozen_llm(scenes, trained, media, pipeline
     assert "coffee" in captioner.caption([other])[0].lower()
 
 
+@torch.no_grad()
+def test_a_padded_batch_trains_like_its_clips_alone(scenes, trained):
+    """Padding a batch changes no clip's loss: the batch loss is the token-weighted mean of each clip's
+    loss alone (the mask hides the left padding; positions count from each row's first token)."""
+    _, clips, captions = scenes
+    captioner = trained[0]
+    captioner.qformer.eval()  # no dropout: the same clip must give the same loss twice
+    pair, texts = clips[:2], [captions[0], captions[1] + " It is a very calm and quiet afternoon."]
+    counts = [int((captioner._inputs([c], [t])[2] != -100).sum()) for c, t in zip(pair, texts, strict=True)]
+    alone = [float(captioner.loss([c], [t])) for c, t in zip(pair, texts, strict=True)]
+    expected = sum(a * n for a, n in zip(alone, counts, strict=True)) / sum(counts)
+    assert counts[0] != counts[1]
+    assert float(captioner.loss(pair, texts)) == pytest.approx(expected, rel=1e-3)
+
+
 def test_checkpoint_round_trip_and_its_frame_encoder_is_enforced(scenes, trained):
     encoder, clips, _ = scenes
     captioner, _, _, path = trained

@@ -111,7 +111,9 @@ class Captioner:
 
     def loss(self, frames: list[np.ndarray], captions: list[str]) -> Tensor:
         inputs, attention, labels = self._inputs(frames, captions)
-        return self.model(inputs_embeds=inputs, attention_mask=attention, labels=labels).loss
+        # Positions count from each row's first real token, as generate() counts them under left padding.
+        positions = (attention.cumsum(-1) - 1).clamp(min=0)
+        return self.model(inputs_embeds=inputs, attention_mask=attention, position_ids=positions, labels=labels).loss
 
     @torch.no_grad()
     def caption(self, frames: list[np.ndarray], max_new_tokens: int = 24) -> list[str]:
