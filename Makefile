@@ -11,7 +11,7 @@ export YOLO_OFFLINE := 1
 DEMO_INDEX := .videoagent-demo
 # The demo video's id, computed when used (after the fixtures are built).
 DEMO_ID = $$($(BIN)/python -c "import sys; from videoagent.media import file_video_id; print(file_video_id(sys.argv[1]))" $(FIXTURES)/narrated.mp4)
-SYSTEM_PACKAGES := ffmpeg festival festvox-us-slt-hts fonts-dejavu-core
+SYSTEM_PACKAGES := ffmpeg festival festvox-us-slt-hts fonts-dejavu-core wordnet-base
 
 .PHONY: demo test system venv fixtures lint bench clean
 
@@ -24,7 +24,8 @@ test: system venv fixtures
 	$(BIN)/ruff check videoagent tools tests
 	$(BIN)/python -m pytest -p no:langsmith_plugin -q
 
-# System programs the fixtures need (ffmpeg, the festival voice, the font for burned-in text).
+# System packages: what the fixtures need (ffmpeg, the festival voice, the font for burned-in text) and
+# WordNet's data, which QA grounding reads (videoagent/lexicon.py).
 system:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

@@ -39,7 +39,7 @@ def test_models_reports_every_role():
     code, stdout, _ = invoke("models", "--json")
     assert code == 0
     roles = {r["role"]: r for r in json.loads(stdout)["roles"]}
-    for role in ("asr", "ocr", "text_encoder"):
+    for role in ("asr", "ocr", "text_encoder", "llm", "lexicon"):
         assert roles[role]["present"] and roles[role]["path"], role
     # No CLIP ships offline: reported missing, with the honest fallback named.
     assert roles["frame_encoder"]["present"] is False

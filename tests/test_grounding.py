@@ -1,10 +1,24 @@
-"""The answer-support check on its own: answers are kept only when the evidence line backs them."""
+"""The answer-support check on its own: answers are kept only when the evidence line backs them.
+
+The kind and action checks read WordNet (`make system` installs Debian's wordnet-base); these tests
+fail rather than skip without it, since the QA results depend on it.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from videoagent.grounding import check, choice, expects
+from videoagent import lexicon
+from videoagent.grounding import (
+    asked_actions,
+    asked_kind,
+    asks_for_text,
+    check,
+    choice,
+    expects,
+    mentions,
+    polarity,
+)
 
 PHOTOGRAPHER = "A photographer stands in a field with his camera."
 MOTORCYCLE = "A red motorcycle is parked in the garage."
@@ -59,7 +73,7 @@ def test_numbers_are_asked_for_and_must_be_there():
         "What year is on the banner?", "LAUNCH DAY 2026", "LAUNCH DAY 2026", evidence_is_text_on_screen=True
     ).grounded
     # counted numbers are words too (scikit-learn's stop words would drop them)
-    assert check("Which numbers are counted down?", "three, two,", "three, two,").grounded
+    assert check("Which numbers are said?", "three, two,", "three, two,").grounded
 
 
 def test_yes_no_and_when_questions_need_the_thing_asked_about():
@@ -79,3 +93,87 @@ def test_either_or_questions_take_the_one_choice_the_line_holds():
     assert choice("Is it day or night?", "The rocket stands on the launch pad at dusk.") is None
     assert not check("Is it red or blue?", "", "A red and blue motorcycle.").grounded
     assert check("Is the motorcycle red or blue?", "", MOTORCYCLE).grounded
+
+
+COFFEE = "A cup of hot coffee sits on a red saucer."
+CAT = "A tabby cat rests on a soft blanket."
+
+
+def test_wordnet_knows_kinds_and_verb_senses():
+    lex = lexicon.load()
+    assert lex is not None, "WordNet is missing: apt-get install wordnet-base (make system does)"
+    assert lex.is_kind("animal", "cat") and lex.is_kind("drink", "coffee") and lex.is_kind("vehicle", "motorcycle")
+    assert lex.is_kind("color", "red") and lex.is_kind("temperature", "hot")  # an adjective gives its attribute
+    assert not lex.is_kind("animal", "motorcycle") and not lex.is_kind("flavor", "coffee")
+    assert not lex.is_kind("fabric", "tabby")  # only common senses: a tabby is a cat, rarely a silk
+    assert lex.same_sense("lie", "rest") and not lex.same_sense("eat", "rest")
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("What kind of vehicle is in the garage?", "vehicle"),
+        ("Which animal is resting?", "animal"),
+        ("What is the temperature of the coffee?", "temperature"),
+        ("What is the motorcycle's license plate?", "plate"),
+        ("What stands on the launch pad?", None),
+        ("What is the cat eating?", None),
+    ],
+)
+def test_the_kind_a_question_asks_for(question, kind):
+    assert asked_kind(question) == kind
+
+
+def test_the_actions_a_question_asks_about():
+    assert asked_actions("What is the cat eating?") == ["eat"]
+    assert asked_actions("Who made the coffee?") == ["make"]
+    assert asked_actions("Where was the cat born?") == ["bear"]
+    # the bare verb after "does the <noun>"; modal verbs are not actions
+    assert asked_actions("When does the astronaut land on the moon?") == ["land"]
+    assert asked_actions("What would it take to be ill-disposed?") == ["dispose"]
+    # about the video itself, or nouns: nothing to check
+    assert asked_actions("What is said after the countdown?") == []
+    assert asked_actions("What does the sign in the cat scene say?") == []
+    assert asked_actions("What kind of coins are shown?") == []
+
+
+def test_the_line_must_hold_the_kind_asked_for():
+    assert check("What drink is shown?", "coffee", COFFEE).grounded
+    assert check("What is the temperature of the coffee?", "hot", COFFEE).grounded
+    support = check("What flavor is the coffee?", COFFEE, COFFEE)
+    assert not support.grounded and "flavor" in support.reason
+    assert not check("What is the motorcycle's license plate?", MOTORCYCLE, MOTORCYCLE).grounded
+    assert not check("What lens is on the camera?", PHOTOGRAPHER, PHOTOGRAPHER).grounded
+
+
+def test_unstated_actions_of_things_in_the_video_are_refused():
+    # the line is about the cat, but says nothing of eating: an unstated detail, not an answer
+    support = check("What is the cat eating?", CAT, CAT)
+    assert not support.grounded and "eat" in support.reason
+    assert not check("Who is riding the motorcycle?", MOTORCYCLE, MOTORCYCLE).grounded
+    assert not check("Who made the coffee?", COFFEE, COFFEE).grounded
+    assert not check("What is the astronaut holding?", "the flag", "An astronaut poses in front of the flag.").grounded
+    # a verb of the same sense, or "with" for what is held, does state it
+    assert check("Where is the cat lying?", "on a soft blanket", CAT).grounded
+    assert check("What is the photographer holding?", "his camera", PHOTOGRAPHER).grounded
+
+
+def test_on_screen_text_answers_only_questions_about_text():
+    assert asks_for_text("What words appear over the cat picture?") and not asks_for_text("What is the cat eating?")
+    sign = "CAT CAFE OPEN"
+    assert check("What does the sign say?", sign, sign, evidence_is_text_on_screen=True).grounded
+    # for any other question, on-screen text faces the same checks as speech
+    assert not check("What is the cat eating?", sign, sign, evidence_is_text_on_screen=True).grounded
+
+
+def test_yes_no_answers_follow_the_line():
+    assert check("Is there an animal in the video?", "", CAT).grounded  # a cat is one
+    line = "He was not an ill -disposed young man."
+    assert polarity("Was he an ill-disposed young man?", line) == "No"
+    assert polarity("Is the motorcycle red?", MOTORCYCLE) == "Yes"
+    assert polarity("Is the motorcycle not red?", MOTORCYCLE) == "No"
+
+
+def test_mentions_are_by_word_or_kind():
+    assert mentions("What animal is shown?", CAT)
+    assert not mentions("What is the astronaut doing?", "The rocket stands on the launch pad at dusk.")

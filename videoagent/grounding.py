@@ -10,11 +10,17 @@ evidence. So an answer counts as grounded only when
 - when the question asks for a name (which city, what brand, whose name) or a number (what year, how
   much), the evidence holds one. Sentence-initial capitals do not make a name; on-screen text, often
   all capitals, counts in full.
-Yes/no questions are grounded when the evidence mentions every thing the question asks about, "when"
-questions (answered with the line's time span) when it mentions any of them, and either-or questions
-("cold-hearted or warm-hearted?") when it holds exactly one of the two choices, which is the answer.
+- the evidence holds what the question asks for: an instance of the kind it names ("which animal" -> a
+  cat, "the temperature of" -> hot; WordNet, `lexicon`), and the action it asks about ("what is the cat
+  eating" needs eating, or a verb of the same sense: "lying" is backed by "rests"; "with his camera"
+  backs holding and carrying). This is what refuses unstated details of things the video does show.
+Yes/no questions are grounded when the evidence mentions every thing the question asks about (a cat is
+an animal), and the answer is "no" when the evidence negates it; "when" questions (answered with the
+line's time span) when it mentions any of them; either-or questions ("cold-hearted or warm-hearted?")
+when it holds exactly one of the two choices, which is the answer.
 
-Words match by lemma (lemminflect), so "rests" supports "resting".
+Words match by lemma (lemminflect), so "rests" supports "resting". Without WordNet installed, the
+checks that need it are skipped (and say so).
 """
 
 from __future__ import annotations
@@ -22,8 +28,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from lemminflect import getAllLemmas
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
+from . import lexicon
 from .tagmatch import lemma
 
 _NUMBER_WORDS = set(
@@ -40,6 +48,10 @@ _STOP = (ENGLISH_STOP_WORDS - _CONTENT) | _GENERIC
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _YES_NO = re.compile(r"^\s*(is|are|was|were|does|do|did|can|could|has|have|had|will|would)\b", re.I)
 _CHOICE = re.compile(r"\b([\w-]+)\s+or\s+(?!not\b|no\b)(?:(?:a|an|the)\s+)?([\w-]+)\s*\??\s*$", re.I)
+_ON_SCREEN = re.compile(
+    r"\b(text|written|writing|words|sign|banner|screen|caption|title|label|poster|letters|overlay|subtitles?)\b",
+    re.I,
+)
 _WHEN = re.compile(r"^\s*(when|at what (time|point)|what time|how (early|late))\b", re.I)
 # A name or a number is asked for by these nouns anywhere ("the price of the coffee"), or by a place
 # noun right after which/what ("which city", "what camera brand").
@@ -48,6 +60,28 @@ _ASKS_NAME = re.compile(
     r"|\b(which|what)\s+(\w+\s+)?(city|town|country|state|street|station|team|language|model)\b",
     re.I,
 )
+# The noun that names what the answer must be: "what kind of vehicle", "the color of the saucer", "the
+# motorcycle's license plate", "which animal is ...".
+_ASKED_KIND = (
+    re.compile(r"^\s*(?:what|which)\s+(?:kinds?|types?|sorts?)\s+of\s+([a-z]+)", re.I),
+    re.compile(r"^\s*(?:what|which)\s+(?:is|are|was|were)\s+the\s+([a-z]+)\s+of\b", re.I),
+    re.compile(r"^\s*(?:what|which)\s+(?:is|are|was|were)\s+(?:the\s+)?[a-z]+'s\s+(?:[a-z]+\s+)?([a-z]+)\W*$", re.I),
+    re.compile(
+        r"^\s*(?:what|which)\s+([a-z]+)\s+(?:is|are|was|were|does|do|did|can|could|has|have|had|will|would|might)\b",
+        re.I,
+    ),
+)
+# Verbs that ask about the video itself ("what is shown", "what is said"), not about what happens in it.
+_ABOUT_THE_VIDEO = set(
+    "be have do happen say tell show see appear look mention describe write print display read hear speak call "
+    "name mean go get seem become feature depict present contain include find give occur".split()
+)
+_DOES_NOUN_VERB = re.compile(
+    r"\b(?:do|does|did)\s+(?:(?:the|a|an|this|that|his|her|their|its)\s+)?[a-z]+\s+([a-z]+)\b", re.I
+)
+_POSSESSION = {"hold", "carry", "have", "bring"}  # "a photographer ... with his camera" holds it
+_WITH = re.compile(r"\bwith\b", re.I)
+_NEGATION = re.compile(r"\b(not|no|never|nobody|nothing|none|neither|nor|without)\b|n't\b", re.I)
 _ASKS_NUMBER = re.compile(r"\b(price|cost|costs|year|age|speed)\b|\bhow\s+(much|many|old|far|fast|long|often)\b", re.I)
 
 
@@ -91,11 +125,15 @@ def check(question: str, answer: str, evidence: str, evidence_is_text_on_screen:
     held = _lemmas(evidence)
     kind = expects(question)
     if kind == "yes_no":
-        missing = sorted(_content(question) - held)
+        missing = sorted(w for w in _content(question) if not _mentioned(w, held, evidence))
         return Support(not missing, f"not in the evidence: {', '.join(missing)}" if missing else "all mentioned")
     if kind == "choice":
         picked = choice(question, evidence)
         return Support(picked is not None, f"holds: {picked}" if picked else "holds neither choice, or both")
+    if not (evidence_is_text_on_screen and asks_for_text(question)):  # then the text itself is the answer
+        gap = _unasked(question, held, evidence)
+        if gap:
+            return Support(False, gap)
     if kind == "when":
         shared = sorted(_content(question) & held)
         return Support(bool(shared), f"mentions: {', '.join(shared)}" if shared else "mentions nothing asked about")
@@ -111,6 +149,75 @@ def check(question: str, answer: str, evidence: str, evidence_is_text_on_screen:
     if kind == "number" and not any(_is_number(w) for w in held):
         return Support(False, "the question asks for a number and the evidence holds none")
     return Support(True, "found in the evidence: " + ", ".join(sorted(added)))
+
+
+def asks_for_text(question: str) -> bool:
+    """Whether the question asks about on-screen text (a sign, a banner, words on the screen)."""
+    return bool(_ON_SCREEN.search(question))
+
+
+def mentions(question: str, evidence: str) -> bool:
+    """Whether the evidence names anything the question asks about (a cat for "which animal")."""
+    held = _lemmas(evidence)
+    return any(_mentioned(w, held, evidence) for w in _content(question))
+
+
+def polarity(question: str, evidence: str) -> str:
+    """The answer to a yes/no question whose things the evidence mentions: "No" when exactly one of
+    the two is negated ("Was he ill-disposed?" / "He was not an ill-disposed young man")."""
+    return "No" if bool(_NEGATION.search(question)) != bool(_NEGATION.search(evidence)) else "Yes"
+
+
+def asked_kind(question: str) -> str | None:
+    """The noun naming what the answer must be ("which animal", "what kind of vehicle", "the color of")."""
+    for pattern in _ASKED_KIND:
+        found = pattern.search(question)
+        if found:
+            word = lemma(found.group(1).lower())
+            return None if word in _STOP else word
+    return None
+
+
+def asked_actions(question: str) -> list[str]:
+    """The verbs a question asks about: inflected ones ("eating", "made", "owns") and the bare one after
+    "does the <noun>" ("when does the rocket lift off"); not those about the video itself ("shown", "said")."""
+    words = _WORD.findall(question.lower())
+    out = []
+    for word in words:
+        if word in _STOP:  # "would", "been"
+            continue
+        found = getAllLemmas(word)
+        verb, noun = found.get("VERB", ("",))[0], found.get("NOUN", (word,))[0]
+        if verb and verb != word and noun == word:
+            out.append(verb)
+    bare = _DOES_NOUN_VERB.search(question)
+    if bare and getAllLemmas(bare.group(1).lower()).get("VERB"):
+        out.append(bare.group(1).lower())
+    return [v for v in dict.fromkeys(out) if v not in _ABOUT_THE_VIDEO]
+
+
+def _unasked(question: str, held: set[str], evidence: str) -> str | None:
+    """Why the evidence does not hold what the question asks for (its kind, its action), or None."""
+    lex = lexicon.load()
+    if lex is None:  # synonyms and kinds cannot be told apart from absence without WordNet
+        return None
+    kind = asked_kind(question) if expects(question) not in ("name", "number") else None
+    if kind and kind not in held and lex.is_noun(kind) and not any(lex.is_kind(kind, w) for w in _content(evidence)):
+        return f"the question asks which {kind}, and the evidence names none"
+    for verb in asked_actions(question):
+        if verb in held or (verb in _POSSESSION and _WITH.search(evidence)):
+            continue
+        if not any(lex.same_sense(verb, w) for w in _content(evidence)):
+            return f"the evidence does not say it: {verb}"
+    return None
+
+
+def _mentioned(word: str, held: set[str], evidence: str) -> bool:
+    """Whether the evidence names `word` itself, something of its kind, or an action of its sense."""
+    if word in held:
+        return True
+    lex = lexicon.load()
+    return lex is not None and any(lex.is_kind(word, w) or lex.same_sense(word, w) for w in _content(evidence))
 
 
 def _lemmas(text: str) -> set[str]:

@@ -151,4 +151,9 @@ def roles(profile: Profile) -> list[dict[str, Any]]:
     llm_path, _ = locate_llm(profile.llm)
     rows.append({"role": "llm", "model": f"{profile.llm.backend}:{profile.llm.model}", "path": llm_path,
                  "present": llm_path is not None})  # fmt: skip
+    from .lexicon import locate as locate_wordnet
+
+    wordnet = locate_wordnet()
+    rows.append({"role": "lexicon", "model": "wordnet:3.0", "path": str(wordnet) if wordnet else None,
+                 "present": wordnet is not None})  # fmt: skip
     return rows

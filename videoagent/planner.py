@@ -8,11 +8,13 @@ asked only for likelihoods, plus a few words at the end:
 2. pick the tool by PMI: log P(request | tool description), the best of the tools beside search;
 3. gather evidence lines with the read-only tools (transcript sentences, on-screen text, and the
    chosen tool's output) and score each line by PMI: mean log P(line | question) - mean log P(line);
-4. below the score cutoff, answer that the video holds no evidence; otherwise cite the best line's
-   span, copy on-screen text or times from it, and let the model write only a short phrase;
-5. keep the answer only when the evidence backs it (`grounding.check`): a phrase naming what the line
-   does not say is dropped for the quoted line, and a line that cannot answer the question (no name
-   for "which city", no mention of the dog for "is there a dog") means the video holds no evidence.
+4. if no line scores above the cutoff, answer that the video holds no evidence;
+5. take the best line above the cutoff that names something the question asks about (the top line
+   when none does) and can answer it (`grounding.check`): a line with no name for "which city", no
+   dog for "is there a dog", no eating for "what is the cat eating" cannot; when no line can, the
+   video holds no evidence;
+6. cite that line's span; copy on-screen text or times from it, say yes or no, or let the model write
+   a short phrase, kept only when the line backs it (else the line is quoted).
 
 A question about on-screen text (a sign, a banner, words on the screen) is answered from on-screen
 text only.
@@ -36,9 +38,6 @@ SYSTEM_PROMPT = (
 )
 NOT_FOUND = "This video holds no evidence about that."
 _CHOOSABLE = ("get_transcript", "get_ocr", "list_tracklets", "video_info", "describe_segment")
-_ON_SCREEN = re.compile(
-    r"\b(text|written|writing|sign|banner|screen|caption|title|label|poster|letters|overlay|subtitles?)\b", re.I
-)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _NEUTRAL: dict[tuple[str, str, str], float] = {}  # (model, neutral prompt, text) -> mean log P(text)
 
@@ -93,7 +92,7 @@ class GroundedPlanner:
         candidates = self._candidates(video_id, question, window, steps)
         tool = self._choose_tool(video_id, question, steps)
         lines = self._evidence(video_id, candidates, tool, steps)
-        if _ON_SCREEN.search(question):
+        if grounding.asks_for_text(question):
             lines = [ln for ln in lines if ln.source == "ocr"]
             steps.append({"tool": "keep_on_screen_text", "lines": len(lines)})
         if not lines:
@@ -117,7 +116,10 @@ class GroundedPlanner:
         )
         if best_score < self.cutoff:
             return Answer(NOT_FOUND, [], steps, found=False)
-        return self._compose(question, best, steps)
+        chosen = self._choose_line(question, [ln for s, ln in ranked if s >= self.cutoff], steps)
+        if chosen is None:
+            return Answer(NOT_FOUND, [], steps, found=False)
+        return self._compose(question, chosen, steps)
 
     # ---- steps --------------------------------------------------------------------------------
     def _candidates(self, video_id, question, window, steps) -> list[tuple[float, float]]:
@@ -201,10 +203,21 @@ class GroundedPlanner:
         cond = self.llm.logprob([prompt] * len(texts), texts)
         return [c - _NEUTRAL[(model, neutral, t)] for c, t in zip(cond, texts, strict=True)]
 
+    def _choose_line(self, question: str, above: list[Line], steps: list[dict[str, Any]]) -> Line | None:
+        """The best line above the cutoff that names something the question asks about (else the top
+        line), if it can answer it: it holds what is asked for, a name or a number when one is (grounding).
+        One line only: trying the next ones until one passes would let any line answer."""
+        line = next((ln for ln in above if grounding.mentions(question, ln.text)), above[0])
+        if line is not above[0]:
+            steps.append({"tool": "choose_line", "why": "the best line that names what the question asks about"})
+        support = grounding.check(question, line.text, line.text, evidence_is_text_on_screen=line.source == "ocr")
+        steps.append({"tool": "check_support", "answer": line.text, **support.__dict__})
+        return line if support.grounded else None
+
     def _compose(self, question: str, best: Line, steps: list[dict[str, Any]]) -> Answer:
         span = f"{best.start_s:.1f}-{best.end_s:.1f} s"
-        on_screen, kind = best.source == "ocr", grounding.expects(question)
-        if on_screen:  # on-screen text is copied, never paraphrased
+        kind = grounding.expects(question)
+        if best.source == "ocr":  # on-screen text is copied, never paraphrased
             mode, text = "copy on-screen text", f'The on-screen text reads "{best.text}" ({span}).'
         elif best.source in ("video_info", "tracklets"):
             mode, text = f"copy {best.source}", best.text
@@ -212,7 +225,8 @@ class GroundedPlanner:
             picked = grounding.choice(question, best.text)
             mode, text = "the choice the line holds", f'{picked or ""} ({span}: "{best.text}")'
         elif kind == "yes_no":
-            mode, text = "yes: the evidence mentions it", f'Yes ({span}: "{best.text}")'
+            said = grounding.polarity(question, best.text)
+            mode, text = f"{said.lower()}: the evidence mentions it", f'{said} ({span}: "{best.text}")'
         elif kind == "when":
             mode, text = "copy time span", f"At {span}: {best.text}"
         else:
@@ -223,12 +237,6 @@ class GroundedPlanner:
             if support.grounded:
                 return Answer(f'{short} ({span}: "{best.text}")', [best.cite()], steps)
             mode, text = "quote the best line", f'{span}: "{best.text}"'
-        # The line itself must be able to answer: name a thing the question asks about, hold a name or
-        # a number when one is asked for.
-        support = grounding.check(question, best.text, best.text, evidence_is_text_on_screen=on_screen)
-        steps.append({"tool": "check_support", "answer": best.text, **support.__dict__})
-        if not support.grounded:
-            return Answer(NOT_FOUND, [], steps, found=False)
         steps.append({"tool": "answer", "mode": mode})
         return Answer(text, [best.cite()], steps)
 

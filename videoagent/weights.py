@@ -61,11 +61,12 @@ def _bundled(name: str) -> Path | None:
     dirs = [(package_dir(package) or Path("/nonexistent")) / sub for package, sub in BUNDLED.get(name, ())]
     if not dirs or not all(d.is_dir() for d in dirs):
         return None
-    return dirs[0] if len(dirs) == 1 else _join(name, dirs)
+    return dirs[0] if len(dirs) == 1 else joined_folder(name, dirs)
 
 
-def _join(name: str, dirs: list[Path]) -> Path:
-    """One folder holding every file of `dirs`, `X.partN` pieces concatenated into `X`; built once, atomically."""
+def joined_folder(name: str, dirs: list[Path]) -> Path:
+    """One folder in the cache holding every file of `dirs`, `X.partN` pieces concatenated into `X`;
+    built once, atomically."""
     target = cache_dir() / "weights" / name
     if (target / ".complete").exists():
         return target
