@@ -87,16 +87,16 @@ def bench_model(model: str, index: Path, ids: dict[str, str], questions: list[di
         for q in questions:
             agent = open_agent(index, profile, ids[q["fixture"]])
             spent: list[float] = []
-            search = agent.view._search
+            search = agent.view.search_segments
 
-            def timed(*args, search=search, spent=spent):
+            def timed(*args, search=search, spent=spent, **kwargs):
                 t = time.perf_counter()
                 try:
-                    return search(*args)
+                    return search(*args, **kwargs)
                 finally:
                     spent.append(time.perf_counter() - t)
 
-            agent.view._search = timed
+            agent.view.search_segments = timed
             t0 = time.perf_counter()
             agent.ask(q["question"])
             totals.append(time.perf_counter() - t0)
