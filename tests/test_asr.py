@@ -10,9 +10,7 @@ from videoagent.config import AsrConfig
 from videoagent.media import decode_audio
 
 
-@pytest.mark.parametrize(
-    ("model", "language"), [("bundled:whisper-tiny.en", "en"), ("bundled:whisper-base", None)]
-)
+@pytest.mark.parametrize(("model", "language"), [("bundled:whisper-tiny.en", "en"), ("bundled:whisper-base", None)])
 def test_bundled_whisper_wer(media, model, language):
     asr = load_transcriber(AsrConfig(model=model, language=language))
     for name in ("narrated", "speech"):
