@@ -20,7 +20,7 @@ line's time span) when it mentions any of them; either-or questions ("cold-heart
 when it holds exactly one of the two choices, which is the answer.
 
 Words match by lemma (lemminflect), so "rests" supports "resting". Without WordNet installed, the
-checks that need it are skipped (and say so).
+checks that need it are skipped (`videoagent models` shows the lexicon missing).
 """
 
 from __future__ import annotations
@@ -125,7 +125,8 @@ def check(question: str, answer: str, evidence: str, evidence_is_text_on_screen:
     held = _lemmas(evidence)
     kind = expects(question)
     if kind == "yes_no":
-        missing = sorted(w for w in _content(question) if not _mentioned(w, held, evidence))
+        words = _content(evidence)
+        missing = sorted(w for w in _content(question) if not _mentioned(w, held, words))
         return Support(not missing, f"not in the evidence: {', '.join(missing)}" if missing else "all mentioned")
     if kind == "choice":
         picked = choice(question, evidence)
@@ -158,8 +159,8 @@ def asks_for_text(question: str) -> bool:
 
 def mentions(question: str, evidence: str) -> bool:
     """Whether the evidence names anything the question asks about (a cat for "which animal")."""
-    held = _lemmas(evidence)
-    return any(_mentioned(w, held, evidence) for w in _content(question))
+    held, words = _lemmas(evidence), _content(evidence)
+    return any(_mentioned(w, held, words) for w in _content(question))
 
 
 def polarity(question: str, evidence: str) -> str:
@@ -212,12 +213,13 @@ def _unasked(question: str, held: set[str], evidence: str) -> str | None:
     return None
 
 
-def _mentioned(word: str, held: set[str], evidence: str) -> bool:
-    """Whether the evidence names `word` itself, something of its kind, or an action of its sense."""
+def _mentioned(word: str, held: set[str], evidence_words: set[str]) -> bool:
+    """Whether the evidence (its lemmas, its content words) names `word` itself, something of its kind,
+    or an action of its sense."""
     if word in held:
         return True
     lex = lexicon.load()
-    return lex is not None and any(lex.is_kind(word, w) or lex.same_sense(word, w) for w in _content(evidence))
+    return lex is not None and any(lex.is_kind(word, w) or lex.same_sense(word, w) for w in evidence_words)
 
 
 def _lemmas(text: str) -> set[str]:

@@ -10,9 +10,8 @@ asked only for likelihoods, plus a few words at the end:
    chosen tool's output) and score each line by PMI: mean log P(line | question) - mean log P(line);
 4. if no line scores above the cutoff, answer that the video holds no evidence;
 5. take the best line above the cutoff that names something the question asks about (the top line
-   when none does) and can answer it (`grounding.check`): a line with no name for "which city", no
-   dog for "is there a dog", no eating for "what is the cat eating" cannot; when no line can, the
-   video holds no evidence;
+   when none does); if it cannot answer it (`grounding.check`: no name for "which city", no dog for
+   "is there a dog", no eating for "what is the cat eating"), the video holds no evidence;
 6. cite that line's span; copy on-screen text or times from it, say yes or no, or let the model write
    a short phrase, kept only when the line backs it (else the line is quoted).
 
