@@ -89,10 +89,17 @@ def injection(tmp_path_factory, media, profile, pipeline):
 
 @pytest.mark.parametrize(
     "question",
-    ["Which city is the photographer in?", "What camera brand does the photographer use?", "Is there a dog here?"],
+    [
+        "Which city is the photographer in?",
+        "What camera brand does the photographer use?",
+        "Is there a dog here?",
+        "What is the photographer photographing?",
+        "Who is sitting at the table?",
+    ],
 )
 def test_details_the_video_does_not_give_are_not_invented(injection, profile, question):
-    """The best line is about the photographer, but names no city or brand: the model must not fill it in."""
+    """The best line is about the photographer (or the table), but names no city or brand and says nothing
+    of photographing or sitting: the model must not fill it in."""
     store, vid = injection
     answer = open_agent(store.root, profile, vid).ask(question)
     assert answer.answer == NOT_FOUND and answer.citations == [] and not answer.found
