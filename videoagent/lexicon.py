@@ -32,17 +32,19 @@ _NEEDED = ("data.noun", "data.verb", "data.adj", "data.adv", "index.noun", "inde
 
 def locate() -> Path | None:
     """The first folder holding WordNet's database files, or None."""
-    candidates = [os.environ.get("VIDEOAGENT_WORDNET"), "/usr/share/wordnet"]
-    try:
-        import nltk
-
-        candidates += [str(Path(p) / "corpora" / "wordnet") for p in nltk.data.path]
-    except ImportError:
-        pass
-    for c in filter(None, candidates):
-        if all((Path(c) / f).is_file() for f in _NEEDED):
+    for c in filter(None, [os.environ.get("VIDEOAGENT_WORDNET"), "/usr/share/wordnet"]):
+        if _complete(Path(c)):
             return Path(c)
-    return None
+    try:  # only now: importing nltk takes 2-3 s
+        import nltk
+    except ImportError:
+        return None
+    folders = [Path(p) / "corpora" / "wordnet" for p in nltk.data.path]
+    return next((f for f in folders if _complete(f)), None)
+
+
+def _complete(folder: Path) -> bool:
+    return all((folder / f).is_file() for f in _NEEDED)
 
 
 @functools.cache
