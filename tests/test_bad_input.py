@@ -132,3 +132,5 @@ def test_list_shows_what_failed_and_why(index, media):
     assert carphone["status"] == "done" and carphone["segments"] >= 1
     failed = CliRunner().invoke(app, ["list", "--index", str(index), "--status", "failed", "--json"])
     assert [r["path"] for r in json.loads(failed.stdout)["videos"]] == [str(media.path("launch"))]
+    bogus = CliRunner().invoke(app, ["list", "--index", str(index), "--status", "finished", "--json"])
+    assert bogus.exit_code == 2 and "--status finished" in bogus.stderr and bogus.stdout == ""

@@ -6,10 +6,10 @@
 
 Questions, expected answer keywords and expected spans are in tests/data/qa.yaml (dev: the set the
 cutoff and the planner's rules were tuned on) and tests/data/qa_heldout.yaml (held out: report it,
-never tune on it). A question is
-answered right when the answer contains one of its keywords (as whole words) (answerable) or says the video holds no
-evidence (absent); a citation hits when a cited span overlaps the expected scene. The fixtures are
-ingested once into DIR (default: <fixtures>/_qa_index) with the default profile.
+never tune on it). A question is answered right when the answer contains one of its keywords as whole
+words (answerable) or says the video holds no evidence (absent); a citation hits when a cited span
+overlaps the expected scene. The fixtures are ingested once into DIR (default: <fixtures>/_qa_index)
+with the default profile.
 
 Each question is answered once with the score cutoff off; below the cutoff the planner would have
 said "no evidence" instead, so the results at any cutoff follow exactly from that one answer and its

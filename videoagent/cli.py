@@ -185,6 +185,8 @@ def list_videos(
 ) -> None:
     """List the videos in the index: id, duration, scenes, status; a failed ingest says why."""
     _setup()
+    if status not in (None, "done", "failed", "ingesting"):
+        _fail(f"--status {status}: expected done, failed or ingesting")
     rows = _open_store(index).listing(status)
     _emit({"videos": rows}, as_json)
     if not as_json:

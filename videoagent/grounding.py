@@ -202,13 +202,14 @@ def _unasked(question: str, held: set[str], evidence: str) -> str | None:
     lex = lexicon.load()
     if lex is None:  # synonyms and kinds cannot be told apart from absence without WordNet
         return None
+    words = _content(evidence)
     kind = asked_kind(question) if expects(question) not in ("name", "number") else None
-    if kind and kind not in held and lex.is_noun(kind) and not any(lex.is_kind(kind, w) for w in _content(evidence)):
+    if kind and kind not in held and lex.is_noun(kind) and not any(lex.is_kind(kind, w) for w in words):
         return f"the question asks which {kind}, and the evidence names none"
     for verb in asked_actions(question):
         if verb in held or (verb in _POSSESSION and _WITH.search(evidence)):
             continue
-        if not any(lex.same_sense(verb, w) for w in _content(evidence)):
+        if not any(lex.same_sense(verb, w) for w in words):
             return f"the evidence does not say it: {verb}"
     return None
 
