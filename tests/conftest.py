@@ -62,8 +62,8 @@ def pipeline():
 @pytest.fixture(scope="session")
 def ingested(tmp_path_factory, media, profile, pipeline):
     """One index holding the narrated fixture and the real speech clip, ingested with the default profile."""
-    from videoagent.orchestrator import Ingestor
-    from videoagent.store import Store
+    from videoagent.index.store import Store
+    from videoagent.ingest.pipeline import Ingestor
 
     store = Store(tmp_path_factory.mktemp("index"))
     ingestor = Ingestor(store, profile, pipeline)
@@ -78,7 +78,7 @@ def tiny_clip(tmp_path_factory):
     """A tiny randomly initialised CLIP saved like real weights (tests only: no real CLIP ships offline)."""
     from transformers import AutoTokenizer, CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor
 
-    from videoagent.weights import resolve
+    from videoagent.models.weights import resolve
 
     path = tmp_path_factory.mktemp("tiny-clip")
     config = CLIPConfig(

@@ -11,10 +11,11 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from videoagent.agent import Agent, open_agent
-from videoagent.index_tools import IndexView, langchain_tools
-from videoagent.planner import NOT_FOUND, SYSTEM_PROMPT, _leaks
-from videoagent.tool_agent import ToolCallingPlanner
+from videoagent.index.view import IndexView
+from videoagent.qa.agent import Agent, open_agent
+from videoagent.qa.planner import NOT_FOUND, SYSTEM_PROMPT, _leaks
+from videoagent.qa.tool_agent import ToolCallingPlanner
+from videoagent.qa.tools import langchain_tools
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +79,8 @@ def test_tools_cannot_write(narrated):
 
 @pytest.fixture(scope="module")
 def injection(tmp_path_factory, media, profile, pipeline):
-    from videoagent.orchestrator import Ingestor
-    from videoagent.store import Store
+    from videoagent.index.store import Store
+    from videoagent.ingest.pipeline import Ingestor
 
     store = Store(tmp_path_factory.mktemp("injection"))
     result = Ingestor(store, profile, pipeline).ingest_one(media.path("injection"))

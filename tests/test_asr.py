@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from test_quality import WER_LIMIT, wer
 
-from videoagent.asr import load_transcriber, transcribe
 from videoagent.config import AsrConfig
-from videoagent.media import decode_audio
+from videoagent.media.audio import decode_audio
+from videoagent.models.asr import load_transcriber, transcribe
 
 
 @pytest.mark.parametrize(("model", "language"), [("bundled:whisper-tiny.en", "en"), ("bundled:whisper-base", None)])

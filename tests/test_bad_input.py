@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from videoagent.cli import app
-from videoagent.store import Store
+from videoagent.index.store import Store
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +100,7 @@ def test_unusual_but_valid_videos_ingest(tmp_path, media, name):
 
 def test_stage_crash_fails_only_that_video(index, media, monkeypatch):
     """An unexpected error inside a stage marks that video failed, leaves no rows, and the run goes on."""
-    from videoagent import ocr
+    from videoagent.models import ocr
 
     calls = {"n": 0}
     real_read = ocr.OcrReader.read

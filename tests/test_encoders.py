@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from videoagent.config import FrameEncoderConfig
-from videoagent.encoders import load_frame_encoder
+from videoagent.models.encoders import load_frame_encoder
 
 
 def test_clip_loads_through_the_factory_and_encodes(tiny_clip):

@@ -8,17 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from videoagent import lexicon
-from videoagent.grounding import (
-    asked_actions,
-    asked_kind,
-    asks_for_text,
-    check,
-    choice,
-    expects,
-    mentions,
-    polarity,
-)
+from videoagent.qa import lexicon
+from videoagent.qa.grounding import asked_actions, asked_kind, asks_for_text, check, choice, expects, mentions, polarity
 
 PHOTOGRAPHER = "A photographer stands in a field with his camera."
 MOTORCYCLE = "A red motorcycle is parked in the garage."

@@ -8,8 +8,8 @@ import shutil
 import pytest
 
 from videoagent.config import LlmConfig, load_profile
-from videoagent.llm import LocalChatModel, cache_root, load_chat_model, load_local, locate_llm
-from videoagent.weights import MissingWeights
+from videoagent.models.weights import MissingWeights
+from videoagent.qa.llm import LocalChatModel, cache_root, load_chat_model, load_local, locate_llm
 
 
 @pytest.fixture(scope="module")

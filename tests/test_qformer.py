@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from videoagent.qformer import Captioner, QFormerSettings, VideoQFormer, fit, load_captioner, save_checkpoint
+from videoagent.temporal.qformer import Captioner, QFormerSettings, VideoQFormer, load_captioner, save_checkpoint
+from videoagent.training.qformer import fit
 
 SMALL = QFormerSettings(queries=4, hidden=32, layers=1, heads=2, max_frames=8)
 
@@ -25,8 +26,8 @@ def test_soft_prompt_shape_and_padding_changes_nothing():
 
 def keyframes(path, start_s: float, end_s: float, encoder, pipeline):
     """A scene's frame features as ingest samples them (its keyframe times)."""
-    from videoagent.media import open_frames
-    from videoagent.segment import Segment, keyframe_times
+    from videoagent.ingest.scenes import Segment, keyframe_times
+    from videoagent.media.frames import open_frames
 
     return encoder.encode_images(open_frames(path).read(keyframe_times(Segment(start_s, end_s), pipeline.keyframes)))
 
@@ -34,7 +35,7 @@ def keyframes(path, start_s: float, end_s: float, encoder, pipeline):
 @pytest.fixture(scope="module")
 def scenes(media, profile, pipeline):
     """Fingerprint features of the narrated fixture's 5 scenes and their narration sentences."""
-    from videoagent.models import Models
+    from videoagent.models.registry import Models
 
     encoder = Models.shared(profile).frame_encoder()
     scenes = media["narrated"]["scenes"]
@@ -46,7 +47,7 @@ def scenes(media, profile, pipeline):
 def trained(scenes, tmp_path_factory):
     """A Q-Former trained on the 5 scenes in front of the real SmolLM2 (frozen), saved as a checkpoint."""
     from videoagent.config import LlmConfig
-    from videoagent.llm import load_local
+    from videoagent.qa.llm import load_local
 
     encoder, clips, captions = scenes
     cfg = LlmConfig(model="bundled:smollm2-135m")
@@ -101,11 +102,11 @@ def test_checkpoint_round_trip_and_its_frame_encoder_is_enforced(scenes, trained
 
 def test_ingest_writes_captions_for_search_and_the_planner(scenes, trained, media, profile, tmp_path):
     from videoagent.config import LlmConfig, load_pipeline
-    from videoagent.index_tools import IndexView
-    from videoagent.models import Models
-    from videoagent.orchestrator import Ingestor
-    from videoagent.retrieval import Retriever
-    from videoagent.store import Store
+    from videoagent.index.retrieval import Retriever
+    from videoagent.index.store import Store
+    from videoagent.index.view import IndexView
+    from videoagent.ingest.pipeline import Ingestor
+    from videoagent.models.registry import Models
 
     _, _, _, path = trained
     base = load_pipeline()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jiwer
 import pytest
 
-from videoagent.segment import detect_cuts
+from videoagent.ingest.scenes import detect_cuts
 
 WER_LIMIT = 0.25
 

@@ -9,9 +9,9 @@ import subprocess
 import sys
 import time
 
-from videoagent.media import file_video_id
-from videoagent.orchestrator import Ingestor
-from videoagent.store import Store
+from videoagent.index.store import Store
+from videoagent.ingest.pipeline import Ingestor
+from videoagent.media.probe import file_video_id
 
 
 def snapshot(root) -> dict:

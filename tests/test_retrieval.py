@@ -13,14 +13,14 @@ import pytest
 from typer.testing import CliRunner
 
 from videoagent.cli import app
-from videoagent.retrieval import Retriever, rank_of
+from videoagent.index.retrieval import Retriever, rank_of
 
 QUERIES = json.loads((Path(__file__).parent / "data" / "narrated_queries.json").read_text())
 
 
 @pytest.fixture(scope="module")
 def retriever(ingested, profile):
-    from videoagent.models import Models
+    from videoagent.models.registry import Models
 
     store, _ = ingested
     return Retriever(store, Models.shared(profile))

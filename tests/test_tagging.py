@@ -11,9 +11,9 @@ import yaml
 from typer.testing import CliRunner
 
 from videoagent.cli import app
-from videoagent.taglib import TagLibrary
-from videoagent.tagmatch import KeywordMatcher
-from videoagent.tagrank import Ranker
+from videoagent.tagging.keywords import KeywordMatcher
+from videoagent.tagging.library import TagLibrary
+from videoagent.tagging.ranker import Ranker
 
 LABELS = yaml.safe_load((Path(__file__).parent / "data" / "tag_labels.yaml").read_text())
 
@@ -21,8 +21,8 @@ LABELS = yaml.safe_load((Path(__file__).parent / "data" / "tag_labels.yaml").rea
 @pytest.fixture(scope="module")
 def tagged(ingested):
     """The session index's narrated and speech videos tagged with the default library."""
-    from videoagent.models import Models
-    from videoagent.tagging import Tagger
+    from videoagent.models.registry import Models
+    from videoagent.tagging.tagger import Tagger
 
     store, results = ingested
     tagger = Tagger(store, Models.shared(_profile()))
@@ -120,7 +120,7 @@ def test_tags_are_stored_per_segment_and_a_rerun_resumes(tagged):
     again = tagger.tag([vid])
     assert again[0].status == "skipped" and again[0].tags == results["narrated"].tags
     other = TagLibrary([t for t in tagger.library.tags[:200] if not t.parent], source="small")
-    from videoagent.tagging import Tagger
+    from videoagent.tagging.tagger import Tagger
 
     assert Tagger(store, tagger.models, other).tag([vid])[0].status == "done"  # another library re-tags
     stored = store.video_tags(vid)
@@ -128,7 +128,7 @@ def test_tags_are_stored_per_segment_and_a_rerun_resumes(tagged):
 
 
 def test_reingest_drops_stale_tags(tmp_path):
-    from videoagent.store import SegmentRecord, Store
+    from videoagent.index.store import SegmentRecord, Store
 
     store = Store(tmp_path)
     store.db.execute("INSERT INTO videos (video_id, path, status) VALUES ('v1', 'x.mp4', 'done')")

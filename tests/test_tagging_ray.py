@@ -9,9 +9,9 @@ import subprocess
 import numpy as np
 import pytest
 
-from videoagent.models import Models
-from videoagent.orchestrator import Ingestor
-from videoagent.store import Store
+from videoagent.index.store import Store
+from videoagent.ingest.pipeline import Ingestor
+from videoagent.models.registry import Models
 
 
 @pytest.fixture(scope="session")
@@ -79,7 +79,7 @@ def test_ray_ingest_equals_local(ray_cluster, tmp_path, files, local_index, prof
 
 
 def test_ray_tagging_equals_local_and_related_channel_works(ray_cluster, local_index, profile):
-    from videoagent.tagging import Tagger
+    from videoagent.tagging.tagger import Tagger
 
     store, results = local_index
     ids = [r.video_id for r in results[:3]]

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from videoagent.config import TemporalConfig
-from videoagent.temporal import (
+from videoagent.temporal.modules import (
     MODULES,
     Mean,
     build,
@@ -24,12 +24,11 @@ from videoagent.temporal import (
     pooler_from_meta,
     save_checkpoint,
 )
-from videoagent.temporal_train import (
+from videoagent.training.benchmarks import noisy_pools, order_benchmark
+from videoagent.training.temporal import (
     CaptionTower,
     FitConfig,
     fit,
-    noisy_pools,
-    order_benchmark,
     rank_metrics,
     ranks_of,
     read_manifest,
@@ -248,10 +247,10 @@ def _pipeline(module: str, checkpoint=None):
 
 def test_trained_checkpoint_loads_back_into_ingest_and_search(tmp_path, tiny_clip, media):
     from videoagent.config import load_profile
-    from videoagent.models import Models
-    from videoagent.orchestrator import Ingestor
-    from videoagent.retrieval import Retriever
-    from videoagent.store import Store
+    from videoagent.index.retrieval import Retriever
+    from videoagent.index.store import Store
+    from videoagent.ingest.pipeline import Ingestor
+    from videoagent.models.registry import Models
 
     profile_path = _tiny_clip_profile(tmp_path, tiny_clip)
     manifest = tmp_path / "train.jsonl"
@@ -288,7 +287,7 @@ def test_trained_checkpoint_loads_back_into_ingest_and_search(tmp_path, tiny_cli
     assert similar[0].video_id == result.video_id and "tdb" in similar[0].why
 
     # Tagging's visual channel reads the same space: the tags' prompts go through tdb's text side.
-    from videoagent.tagging import Tagger
+    from videoagent.tagging.tagger import Tagger
 
     tagger = Tagger(store, Models.shared(profile))
     assert tagger.plan.channels["visual"] == f"used: tdb:{doc['id']} pooling"

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from videoagent.config import DetectorConfig, TracksConfig
-from videoagent.detect import Detections, HaarFaces, HogPeople, load_detector, opencv_detector_files
-from videoagent.encoders.histogram import ColourHistogram, colour_names
-from videoagent.media import open_frames
-from videoagent.segment import Segment
-from videoagent.track import sample_times, sampled_frames, track_frames, trajectory
-from videoagent.tracklets import TrackletQuery
+from videoagent.index.tracklets import TrackletQuery
+from videoagent.ingest.scenes import Segment
+from videoagent.ingest.tracking import sample_times, sampled_frames, track_frames, trajectory
+from videoagent.media.frames import open_frames
+from videoagent.models.detect import Detections, HaarFaces, HogPeople, load_detector, opencv_detector_files
+from videoagent.models.encoders.histogram import ColourHistogram, colour_names
 
 LABELS = json.loads((Path(__file__).parent / "data" / "vtest_people.json").read_text())
 ASSETS = Path(cv2.__file__).parent.parent / "ultralytics" / "assets"
@@ -146,7 +146,7 @@ def test_tiny_frames_and_empty_detections():
 
 def test_yolo_detector_loads_from_a_path(tmp_path):
     """Plumbing only: an untrained YOLO saved to disk, loaded by the same code as real weights."""
-    from videoagent.detect import ultralytics_env
+    from videoagent.models.detect import ultralytics_env
 
     ultralytics_env()
     import yaml
@@ -165,7 +165,7 @@ def test_yolo_detector_loads_from_a_path(tmp_path):
 
 
 def test_missing_yolo_weights_fall_back_or_are_reported():
-    from videoagent.weights import MissingWeights
+    from videoagent.models.weights import MissingWeights
 
     assert isinstance(load_detector(DetectorConfig(model="no-such-weights.pt"), 360), HogPeople)
     with pytest.raises(MissingWeights):

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from videoagent.cli import app
 from videoagent.config import TracksConfig
-from videoagent.tracklets import describe
+from videoagent.index.tracklets import describe
 
 # vtest's people are 60-110 px tall: the far-field detector height (see tests/data/vtest_people.md).
 FAR_FIELD = TracksConfig(detect_height=1152)
@@ -47,8 +47,8 @@ def clip(src: Path, dst: Path, start: float, length: float) -> Path:
 @pytest.fixture(scope="module")
 def tracked(tmp_path_factory, media, profile, pipeline):
     """Two overlapping 8 s pieces of vtest (people P4-P6 walk through both), tracked and indexed."""
-    from videoagent.orchestrator import Ingestor
-    from videoagent.store import Store
+    from videoagent.index.store import Store
+    from videoagent.ingest.pipeline import Ingestor
 
     tmp = tmp_path_factory.mktemp("tracks")
     first = clip(media.path("vtest"), tmp / "vtest_a.mp4", 0.0, 8.0)
@@ -84,7 +84,7 @@ def test_tracklets_are_indexed_with_trajectory_and_crops(tracked):
 
 def test_rerun_reuses_the_tracks_artifact(tracked):
     store, results, ingestor = tracked
-    from videoagent.media import probe
+    from videoagent.media.probe import probe
 
     info = probe(results[0].path)
     store.db.execute("UPDATE videos SET index_hash='stale' WHERE video_id=?", (info.video_id,))
@@ -129,8 +129,8 @@ def test_cli_tracklets_bad_input(tracked):
 
 
 def test_videos_without_people_and_tiny_frames_still_ingest(tmp_path, media, profile, pipeline):
-    from videoagent.orchestrator import Ingestor
-    from videoagent.store import Store
+    from videoagent.index.store import Store
+    from videoagent.ingest.pipeline import Ingestor
 
     store = Store(tmp_path / "index")
     ingestor = Ingestor(store, profile, tracks_only(pipeline, TracksConfig()))
@@ -142,9 +142,9 @@ def test_videos_without_people_and_tiny_frames_still_ingest(tmp_path, media, pro
 
 
 def test_tracking_crash_is_recorded_and_the_video_still_ingests(tmp_path, media, profile, pipeline, monkeypatch):
-    from videoagent import tracklets
-    from videoagent.orchestrator import Ingestor
-    from videoagent.store import Store
+    from videoagent.index.store import Store
+    from videoagent.ingest import tracks as tracklets
+    from videoagent.ingest.pipeline import Ingestor
 
     def boom(*args, **kwargs):
         raise RuntimeError("tracker exploded")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from videoagent.artifacts import Artifacts
 from videoagent.config import KeyframeConfig, SceneConfig, config_hash, load_pipeline, load_profile
-from videoagent.ocr import dedupe
-from videoagent.segment import Segment, fixed_windows, keyframe_times, segments_from_cuts
+from videoagent.ingest.artifacts import Artifacts
+from videoagent.ingest.scenes import Segment, fixed_windows, keyframe_times, segments_from_cuts
+from videoagent.models.ocr import dedupe
 
 
 def test_segments_cover_the_video_and_split_long_scenes():
@@ -63,8 +63,8 @@ def test_artifacts_round_trip_and_hash_mismatch(tmp_path):
 
 def test_fingerprint_matches_resized_copy_not_other_footage(media):
     """The fingerprint finds a re-encoded, resized copy of the same shot, and not other footage."""
-    from videoagent.encoders.fingerprint import Fingerprint
-    from videoagent.media import open_frames
+    from videoagent.media.frames import open_frames
+    from videoagent.models.encoders.fingerprint import Fingerprint
 
     enc = Fingerprint()
     big = enc.encode_images(open_frames(media.path("narrated")).read([2.0, 6.0, 10.0]))
@@ -77,7 +77,7 @@ def test_fingerprint_matches_resized_copy_not_other_footage(media):
 
 def test_pyav_reader_matches_decord(media):
     """The fallback reader returns the same frames as decord for the same times (repeats and order kept)."""
-    from videoagent.media import DecordReader, PyAVReader
+    from videoagent.media.frames import DecordReader, PyAVReader
 
     path = media.path("launch")
     times = [6.0, 0.5, 3.2, 0.5]

@@ -58,10 +58,10 @@ def pct(values: list[float], q: float) -> float:
 
 
 def bench_model(model: str, index: Path, ids: dict[str, str], questions: list[dict], repeat: int, cold: bool) -> dict:
-    from videoagent.agent import open_agent
-    from videoagent.models import Models
-    from videoagent.retrieval import Retriever
-    from videoagent.store import Store
+    from videoagent.index.retrieval import Retriever
+    from videoagent.index.store import Store
+    from videoagent.models.registry import Models
+    from videoagent.qa.agent import open_agent
 
     report: dict = {"model": model}
     if cold:

@@ -58,14 +58,17 @@ from typing import Any
 
 import numpy as np
 
-from videoagent import asr, ocr, tracklets
 from videoagent.config import Pipeline, Profile, load_pipeline, load_profile
-from videoagent.media import VideoInfo, decode_audio, open_frames, probe
-from videoagent.models import Models
-from videoagent.orchestrator import FRAME_CHUNK, Ingestor
-from videoagent.segment import Segment, keyframe_times, segment_video
-from videoagent.store import Store
-from videoagent.weights import MissingWeights
+from videoagent.index.store import Store
+from videoagent.ingest import tracks as tracklets
+from videoagent.ingest.pipeline import FRAME_CHUNK, Ingestor
+from videoagent.ingest.scenes import Segment, keyframe_times, segment_video
+from videoagent.media.audio import decode_audio
+from videoagent.media.frames import open_frames
+from videoagent.media.probe import VideoInfo, probe
+from videoagent.models import asr, ocr
+from videoagent.models.registry import Models
+from videoagent.models.weights import MissingWeights
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_FIXTURES = ("narrated", "vtest60")

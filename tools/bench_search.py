@@ -32,8 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from videoagent.media import VideoInfo
-from videoagent.store import SegmentRecord, Store, VectorRows
+from videoagent.index.store import SegmentRecord, Store, VectorRows
+from videoagent.media.probe import VideoInfo
 
 COLLECTION = "visual_bench-synthetic"
 TARGET_P50_MS = 50.0
@@ -83,8 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from videoagent.config import load_profile
-    from videoagent.models import Models
-    from videoagent.retrieval import Retriever
+    from videoagent.index.retrieval import Retriever
+    from videoagent.models.registry import Models
 
     rng = np.random.default_rng(args.seed)
     data = clustered(args.segments + args.queries, args.dim, args.clusters, args.spread, rng)

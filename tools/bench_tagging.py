@@ -27,11 +27,11 @@ sys.path.insert(0, str(ROOT))
 from videoagent.config import load_pipeline, load_profile, use_offline_env  # noqa: E402
 
 use_offline_env()
-from videoagent.models import Models  # noqa: E402
-from videoagent.orchestrator import Ingestor  # noqa: E402
-from videoagent.store import Store  # noqa: E402
-from videoagent.tagging import ContentRecall, Tagger  # noqa: E402
-from videoagent.taglib import Tag, TagLibrary  # noqa: E402
+from videoagent.index.store import Store  # noqa: E402
+from videoagent.ingest.pipeline import Ingestor  # noqa: E402
+from videoagent.models.registry import Models  # noqa: E402
+from videoagent.tagging.library import Tag, TagLibrary  # noqa: E402
+from videoagent.tagging.tagger import ContentRecall, Tagger  # noqa: E402
 
 FIXTURES = ("narrated", "narrated_small", "speech", "launch", "linus", "bikes")
 PERTURB = ("red", "blue", "green", "white", "black", "small", "large", "old", "wooden", "metal", "plastic", "toy")

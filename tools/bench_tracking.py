@@ -21,10 +21,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from videoagent.config import load_pipeline, load_profile  # noqa: E402
-from videoagent.detect import load_detector  # noqa: E402
-from videoagent.media import iter_frames, probe  # noqa: E402
-from videoagent.segment import Segment  # noqa: E402
-from videoagent.track import sample_times, track_frames  # noqa: E402
+from videoagent.ingest.scenes import Segment  # noqa: E402
+from videoagent.ingest.tracking import sample_times, track_frames  # noqa: E402
+from videoagent.media.frames import iter_frames  # noqa: E402
+from videoagent.media.probe import probe  # noqa: E402
+from videoagent.models.detect import load_detector  # noqa: E402
 
 
 def vtest_720p(out: Path, seconds: float) -> Path:

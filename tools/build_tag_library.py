@@ -31,7 +31,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from videoagent.taglib import Tag, TagLibrary, clean  # noqa: E402
+from videoagent.tagging.library import Tag, TagLibrary, clean  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "videoagent" / "data" / "tags.csv"
 

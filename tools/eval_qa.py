@@ -46,8 +46,8 @@ def load_questions(name: str = "dev") -> list[dict]:
 
 def build_index(index: Path, fixtures: list[str]) -> dict[str, str]:
     """Ingest the fixtures the questions need (skipped when already there); fixture name -> video_id."""
-    from videoagent.orchestrator import Ingestor
-    from videoagent.store import Store
+    from videoagent.index.store import Store
+    from videoagent.ingest.pipeline import Ingestor
 
     manifest = json.loads((FIXTURES / "manifest.json").read_text())["fixtures"]
     ingestor = Ingestor(Store(index), load_profile("default"), load_pipeline())
@@ -81,7 +81,7 @@ def best_score(answer) -> float | None:
 
 
 def evaluate(model: str, questions: list[dict], index: Path, ids: dict[str, str], cutoff: float | None) -> dict:
-    from videoagent.agent import open_agent
+    from videoagent.qa.agent import open_agent
 
     base = load_profile("default")
     cutoff = base.llm.cutoff if cutoff is None else cutoff

@@ -66,11 +66,11 @@ def _table(rows: list[tuple[str, int, dict[str, float]]]) -> str:
 
 def run_fixtures(args: argparse.Namespace) -> dict:
     from videoagent.config import load_pipeline, load_profile
-    from videoagent.models import Models
-    from videoagent.orchestrator import Ingestor
-    from videoagent.retrieval import Retriever, rank_of
-    from videoagent.store import Store
-    from videoagent.temporal_train import rank_metrics
+    from videoagent.index.retrieval import Retriever, rank_of
+    from videoagent.index.store import Store
+    from videoagent.ingest.pipeline import Ingestor
+    from videoagent.models.registry import Models
+    from videoagent.training.temporal import rank_metrics
 
     root, fixtures = _fixtures()
     queries = json.loads(QUERIES.read_text())
@@ -132,7 +132,7 @@ def run_fixtures(args: argparse.Namespace) -> dict:
 # ---- standard dataset layout -------------------------------------------------------------------
 def read_pairs(captions: Path, videos: Path | None, limit: int | None):
     """(clip, caption) pairs from an MSR-VTT file or a manifest; videos missing on disk are left out."""
-    from videoagent.temporal_train import ClipRef, Pair, read_manifest
+    from videoagent.training.temporal import ClipRef, Pair, read_manifest
 
     def video_file(video_id: str) -> Path | None:
         for ext in VIDEO_EXTENSIONS:
@@ -175,9 +175,9 @@ def run_dataset(args: argparse.Namespace) -> dict:
     import torch
 
     from videoagent.config import load_profile
-    from videoagent.models import Models
-    from videoagent.temporal import Mean, load_checkpoint
-    from videoagent.temporal_train import extract_features, rank_metrics, ranks_of, similarity, video_ranks
+    from videoagent.models.registry import Models
+    from videoagent.temporal.modules import Mean, load_checkpoint
+    from videoagent.training.temporal import extract_features, rank_metrics, ranks_of, similarity, video_ranks
 
     try:
         pairs, missing = read_pairs(Path(args.captions), Path(args.videos) if args.videos else None, args.limit)

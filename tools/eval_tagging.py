@@ -35,11 +35,11 @@ sys.path.insert(0, str(ROOT))
 from videoagent.config import load_pipeline, load_profile, use_offline_env  # noqa: E402
 
 use_offline_env()
-from videoagent.models import Models  # noqa: E402
-from videoagent.orchestrator import Ingestor  # noqa: E402
-from videoagent.store import Store  # noqa: E402
-from videoagent.tagging import Candidate, Tagger, TagOptions  # noqa: E402
-from videoagent.tagrank import FEATURES, Ranker  # noqa: E402
+from videoagent.index.store import Store  # noqa: E402
+from videoagent.ingest.pipeline import Ingestor  # noqa: E402
+from videoagent.models.registry import Models  # noqa: E402
+from videoagent.tagging.ranker import FEATURES, Ranker  # noqa: E402
+from videoagent.tagging.tagger import Candidate, Tagger, TagOptions  # noqa: E402
 
 LABELS = ROOT / "tests" / "data" / "tag_labels.yaml"
 CHANNELS = FEATURES

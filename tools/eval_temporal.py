@@ -29,17 +29,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from videoagent.temporal import MODULES, build
-from videoagent.temporal_train import (
-    CaptionTower,
-    FitConfig,
-    fit,
-    noisy_pools,
-    order_benchmark,
-    rank_metrics,
-    ranks_of,
-    similarity,
-)
+from videoagent.temporal.modules import MODULES, build
+from videoagent.training.benchmarks import noisy_pools, order_benchmark
+from videoagent.training.temporal import CaptionTower, FitConfig, fit, rank_metrics, ranks_of, similarity
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE_CLIPS = ("narrated", "launch", "city", "bikes", "diver", "vtest60", "carphone", "speech", "linus")
@@ -49,8 +41,8 @@ CUT_MARGIN_S = 0.2  # frames this close to a cut may blend the two shots
 
 def fixture_pools() -> tuple[list[np.ndarray], list[str]]:
     """Fingerprints of FRAMES_PER_SCENE frames spread over each scene of the fixture clips."""
-    from videoagent.encoders.fingerprint import Fingerprint
-    from videoagent.media import open_frames
+    from videoagent.media.frames import open_frames
+    from videoagent.models.encoders.fingerprint import Fingerprint
 
     root = Path(os.environ.get("VIDEOAGENT_FIXTURES") or REPO / ".fixtures")
     manifest = root / "manifest.json"

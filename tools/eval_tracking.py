@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from videoagent.config import load_pipeline, load_profile  # noqa: E402
-from videoagent.detect import load_detector  # noqa: E402
-from videoagent.media import open_frames  # noqa: E402
-from videoagent.track import sampled_frames, track_frames  # noqa: E402
+from videoagent.ingest.tracking import sampled_frames, track_frames  # noqa: E402
+from videoagent.media.frames import open_frames  # noqa: E402
+from videoagent.models.detect import load_detector  # noqa: E402
 
 LABELS = ROOT / "tests" / "data" / "vtest_people.json"
 

@@ -58,11 +58,12 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from videoagent.config import LlmConfig, load_profile
-    from videoagent.llm import load_local
-    from videoagent.models import Models
-    from videoagent.qformer import Captioner, QFormerSettings, VideoQFormer, fit, save_checkpoint
-    from videoagent.temporal_train import extract_features, read_manifest
-    from videoagent.weights import MissingWeights
+    from videoagent.models.registry import Models
+    from videoagent.models.weights import MissingWeights
+    from videoagent.qa.llm import load_local
+    from videoagent.temporal.qformer import Captioner, QFormerSettings, VideoQFormer, save_checkpoint
+    from videoagent.training.qformer import fit
+    from videoagent.training.temporal import extract_features, read_manifest
 
     try:
         profile = load_profile(args.profile)

@@ -61,9 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from videoagent.config import load_profile
-    from videoagent.models import Models
-    from videoagent.temporal import MODULES, Mean, build, save_checkpoint
-    from videoagent.temporal_train import (
+    from videoagent.models.registry import Models
+    from videoagent.temporal.modules import MODULES, Mean, build, save_checkpoint
+    from videoagent.training.temporal import (
         FitConfig,
         extract_features,
         fit,

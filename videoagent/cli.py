@@ -66,7 +66,7 @@ def _progress():
 
 
 def _open_store(index: Path | None, must_exist: bool = True):
-    from .store import Store
+    from .index.store import Store
 
     root = index_dir(index)
     if must_exist and not (root / "catalog.sqlite").exists():
@@ -96,8 +96,8 @@ def ingest(
     if executor not in ("local", "ray"):
         _fail(f"--executor {executor}: expected local or ray")
     _setup(verbose)
-    from .media import find_videos
-    from .orchestrator import Ingestor
+    from .ingest.pipeline import Ingestor
+    from .media.probe import find_videos
 
     missing = [p for p in paths if not p.exists()]
     for p in missing:
@@ -159,7 +159,7 @@ def ingest(
 
 
 def _missing_result(path: Path):
-    from .orchestrator import VideoResult
+    from .ingest.pipeline import VideoResult
 
     return VideoResult(path=str(path), status="failed", error=f"{path}: no such file or folder")
 
@@ -223,7 +223,7 @@ def show(
 
 def _print_tracklets(records: list[dict[str, Any]], scores: list[float] | None = None) -> None:
     """ChatVideo's tracklet table: id, category, appearance, action/motion, trajectory, speech."""
-    from .tracklets import describe
+    from .index.tracklets import describe
 
     if not records:
         return
@@ -251,7 +251,7 @@ def tracklets(
 ) -> None:
     """List, filter and count a video's tracklets, or find tracklets that look alike across videos."""
     _setup()
-    from .tracklets import SIDES, TrackletQuery, similar
+    from .index.tracklets import SIDES, TrackletQuery, similar
 
     for name, side in (("--enters", enters), ("--exits", exits)):
         if side is not None and side not in SIDES:
@@ -293,9 +293,9 @@ def search(
 ) -> None:
     """Search the index: text -> segments, --video -> similar videos, --image -> segments."""
     _setup()
-    from .media import MediaError
-    from .models import Models
-    from .retrieval import Retriever
+    from .index.retrieval import Retriever
+    from .media.probe import MediaError
+    from .models.registry import Models
 
     if sum(x is not None for x in (text, video, image)) != 1:
         _fail("give exactly one of: TEXT, --video PATH, --image PATH")
@@ -341,11 +341,11 @@ def tag(
 ) -> None:
     """Tag videos from a tag library by recall-then-rank (resumable: videos already tagged are skipped)."""
     _setup()
-    from .models import Models
-    from .tagging import Tagger, TagOptions
-    from .tagging import export as export_results
-    from .taglib import TagLibrary
-    from .tagrank import Ranker
+    from .models.registry import Models
+    from .tagging.library import TagLibrary
+    from .tagging.ranker import Ranker
+    from .tagging.tagger import Tagger, TagOptions
+    from .tagging.tagger import export as export_results
 
     if bool(video_ids) == all_videos:
         _fail("give VIDEO_ID... or --all (not both)")
@@ -403,7 +403,7 @@ def models(profile: ProfileOpt = None, index: IndexOpt = None, as_json: JsonOpt 
     """Each model role of the profile: which model, where its weights are, present or missing."""
     _setup()
     try:
-        from .models import roles as model_roles
+        from .models.registry import roles as model_roles
 
         roles = model_roles(load_profile(profile))
     except ValueError as exc:
@@ -419,9 +419,9 @@ def models(profile: ProfileOpt = None, index: IndexOpt = None, as_json: JsonOpt 
 
 
 def _open_agent(index: Path | None, profile: str | None, video_id: str):
-    from .agent import open_agent
-    from .index_tools import NoSuchVideo
-    from .weights import MissingWeights
+    from .index.view import NoSuchVideo
+    from .models.weights import MissingWeights
+    from .qa.agent import open_agent
 
     store = _open_store(index)
     try:

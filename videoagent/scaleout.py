@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from .config import OFFLINE_ENV, Pipeline, Profile
-from .media import file_video_id
-from .models import Models
-from .orchestrator import Ingestor, VideoResult
-from .store import Store
-from .tagging import ContentRecall, Plan, Recalled, TagOptions, VideoTags, recall_or_fail
-from .taglib import TagLibrary
+from .index.store import Store
+from .ingest.pipeline import Ingestor, VideoResult
+from .media.probe import file_video_id
+from .models.registry import Models
+from .tagging.library import TagLibrary
+from .tagging.tagger import ContentRecall, Plan, Recalled, TagOptions, VideoTags, recall_or_fail
 
 WORKER_ENV = (*OFFLINE_ENV, "YOLO_CONFIG_DIR")
 

@@ -21,7 +21,7 @@ from fastapi import FastAPI, File, HTTPException, Query, UploadFile
 from pydantic import BaseModel, Field
 
 from .config import Profile
-from .media import MediaError
+from .media.probe import MediaError
 
 MAX_SESSIONS = 256  # chat sessions kept (least recently used dropped first)
 
@@ -33,9 +33,9 @@ class AskRequest(BaseModel):
 
 
 def create_app(index: str | Path, profile: Profile) -> FastAPI:
-    from .agent import Agent, open_agent
-    from .index_tools import IndexView, NoSuchVideo
-    from .models import Models
+    from .index.view import IndexView, NoSuchVideo
+    from .models.registry import Models
+    from .qa.agent import Agent, open_agent
 
     # The read-only view's catalog connection: writes fail, and it may be used from the server's threads.
     view = IndexView(index, Models.shared(profile))

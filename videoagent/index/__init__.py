@@ -1,0 +1,1 @@
+"""The index: the store (SQLite catalog + Chroma), its read-only view, collection names, retrieval."""

@@ -1,0 +1,205 @@
+"""Search the index: text -> segments (fused channels), video -> videos, image -> segments.
+
+Text search is Socratic-style fusion: the query is compared with each segment's transcript and
+on-screen text (sentence embeddings) and, when a learned image-text encoder (CLIP) is loaded, with the
+segment's visual vector; each channel's cosine similarity is weighted (profile `retrieval:`) and summed.
+
+Visual vectors were pooled from keyframes by a temporal module (temporal.py) recorded in each row;
+a query is encoded through that same module (and checkpoint), collection by collection, so it is
+always compared in the space the rows were made in. Only videos whose ingest is complete are returned.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..media.frames import open_frames
+from ..media.probe import MediaError, probe
+from ..models.registry import Models
+from ..temporal import modules as temporal
+from .collections import collection_name
+from .store import Store
+
+log = logging.getLogger(__name__)
+QUERY_FRAME_INTERVAL_S = 2.0  # how densely a query video is sampled (ingest's keyframe interval)
+DUPLICATE_SIMILARITY = 0.9  # whole-video cosine above which `why` calls a match a near-duplicate
+
+
+@dataclass
+class Hit:
+    video_id: str
+    start_s: float
+    end_s: float
+    score: float
+    why: str
+    channels: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"video_id": self.video_id, "start_s": self.start_s, "end_s": self.end_s,
+                "score": round(self.score, 4), "why": self.why,
+                "channels": {k: round(v, 4) for k, v in self.channels.items()}}  # fmt: skip
+
+
+@dataclass
+class Space:
+    """One collection of visual vectors and the temporal pooler that made them."""
+
+    collection: str
+    pooler: temporal.Pooler
+
+    @property
+    def label(self) -> str:
+        return self.pooler.tag
+
+
+class Retriever:
+    def __init__(self, store: Store, models: Models):
+        self.store = store
+        self.models = models
+        self.cfg = models.profile.retrieval
+        self.warnings: list[str] = []  # collections left out of a search, and why
+        self._spaces: dict[str, Space] = {}  # a collection's name fixes its module and checkpoint id
+
+    def _done(self) -> set[str]:
+        return {v["video_id"] for v in self.store.videos()}
+
+    def _query(self, collection: str, embedding: np.ndarray, n: int, video_id: str | None, done: set[str]):
+        coll = self.store.collection(collection)
+        count = coll.count()
+        if count == 0:
+            return []
+        got = coll.query(
+            query_embeddings=[np.asarray(embedding, dtype=np.float32)],
+            n_results=min(n, count),
+            where={"video_id": video_id} if video_id else None,
+            include=["metadatas", "documents", "distances"],
+        )
+        return [
+            (meta, doc, 1.0 - dist)  # cosine space: similarity = 1 - distance
+            for meta, doc, dist in zip(got["metadatas"][0], got["documents"][0], got["distances"][0], strict=True)
+            if meta["video_id"] in done
+        ]
+
+    def spaces(self, kind: str, encoder) -> list[Space]:
+        """Collections of `kind` ("visual" or "video") vectors from `encoder`, one per temporal module.
+
+        A collection whose checkpoint cannot be had any more is left out and reported in `warnings`.
+        """
+        base = collection_name(kind, encoder.name)
+        found = []
+        for name in sorted(self.store.collections()):
+            if name != base and not name.startswith(base + "__"):
+                continue
+            if name in self._spaces:
+                found.append(self._spaces[name])
+                continue
+            peek = self.store.collection(name).get(limit=1, include=["metadatas"])
+            if not peek["ids"]:
+                continue
+            try:
+                self._spaces[name] = Space(name, temporal.pooler_from_meta(peek["metadatas"][0], encoder.dim))
+                found.append(self._spaces[name])
+            except ValueError as exc:
+                self.warnings.append(f"{name} left out: {exc}")
+                log.warning("%s left out: %s", name, exc)
+        return found
+
+    def search_text(self, query: str, top_k: int = 10, video_id: str | None = None) -> list[Hit]:
+        """Segments ranked by the fused score of transcript, on-screen text and (CLIP) visual similarity."""
+        done = self._done()
+        hits: dict[tuple[str, int], Hit] = {}
+        texts: dict[tuple[str, int, str], str] = {}
+
+        def add(meta: dict, channel: str, sim: float, text: str) -> None:
+            key = (meta["video_id"], int(meta["seg"]))
+            hit = hits.setdefault(key, Hit(meta["video_id"], meta["start_s"], meta["end_s"], 0.0, ""))
+            if sim > hit.channels.get(channel, -1.0):
+                hit.channels[channel] = sim
+                texts[(*key, channel)] = text
+
+        text_encoder = self.models.text_encoder()
+        weights = {
+            "transcript": self.cfg.transcript_weight,
+            "ocr": self.cfg.ocr_weight,
+            "caption": self.cfg.caption_weight,
+        }
+        text_collection = collection_name("text", text_encoder.name)
+        if text_collection in self.store.collections():
+            query_vec = text_encoder.encode([query])[0]
+            for meta, doc, sim in self._query(text_collection, query_vec, self.cfg.candidates, video_id, done):
+                add(meta, meta["channel"], sim, doc)
+
+        encoder = self.models.frame_encoder()
+        if getattr(encoder, "learned", False) and hasattr(encoder, "encode_text") and self.cfg.visual_weight > 0:
+            weights["visual"] = self.cfg.visual_weight
+            for space in self.spaces("visual", encoder):
+                vec = space.pooler.encode_text(encoder, [query])[0]
+                for meta, _, sim in self._query(space.collection, vec, self.cfg.candidates, video_id, done):
+                    add(meta, "visual", sim, f"frames match ({encoder.name}, {space.label} pooling)")
+
+        for (vid, seg), hit in hits.items():
+            hit.score = sum(weights[ch] * sim for ch, sim in hit.channels.items())
+            best = max(hit.channels, key=lambda ch: weights[ch] * hit.channels[ch])
+            hit.why = f"{best}: {texts[(vid, seg, best)]}"
+        return sorted(hits.values(), key=lambda h: -h.score)[:top_k]
+
+    def _frame_encoder(self):
+        encoder = self.models.frame_encoder()
+        if encoder is None:
+            raise RuntimeError("no frame encoder is available in this profile (see `videoagent models`)")
+        return encoder
+
+    def search_video(self, path: str | Path, top_k: int = 10) -> list[Hit]:
+        """Whole videos most like the query video (itself excluded when it is in the index)."""
+        info = probe(path)
+        encoder = self._frame_encoder()
+        n = max(1, round(info.duration_s / QUERY_FRAME_INTERVAL_S))
+        times = [(i + 0.5) * info.duration_s / n for i in range(n)]
+        frames = encoder.encode_images(open_frames(info.path).read(times))
+        kind = "visual" if encoder.learned else "fingerprint"
+        done, best = self._done(), {}
+        for space in self.spaces("video", encoder):
+            vec = space.pooler.pool([frames])[0]
+            for meta, doc, sim in self._query(space.collection, vec, top_k + 1, None, done):
+                if meta["video_id"] == info.video_id or sim <= best.get(meta["video_id"], (-2.0,))[0]:
+                    continue
+                label = "near-duplicate" if sim >= DUPLICATE_SIMILARITY else "similar"
+                why = f"{label} ({kind} {sim:.2f}, {space.label} pooling): {Path(doc).name}"
+                best[meta["video_id"]] = (sim, Hit(meta["video_id"], meta["start_s"], meta["end_s"], sim, why))
+        return [hit for _, hit in sorted(best.values(), key=lambda x: -x[0])][:top_k]
+
+    def search_image(self, path: str | Path, top_k: int = 10, video_id: str | None = None) -> list[Hit]:
+        """Segments whose frames look most like the image."""
+        frame = _read_image(Path(path))
+        encoder = self._frame_encoder()
+        emb = encoder.encode_images(frame[None])
+        kind = "visual" if encoder.learned else "fingerprint"
+        done, hits = self._done(), []
+        for space in self.spaces("visual", encoder):
+            vec = space.pooler.pool([emb])[0]  # the image as a one-frame clip
+            for m, _, sim in self._query(space.collection, vec, top_k, video_id, done):
+                hits.append(Hit(m["video_id"], m["start_s"], m["end_s"], sim, f"{kind}: {sim:.2f} ({space.label})"))
+        return sorted(hits, key=lambda h: -h.score)[:top_k]
+
+
+def rank_of(hits: list[Hit], video_id: str, at_s: float | None = None) -> int | None:
+    """1-based rank of the first hit in `video_id` (covering time `at_s`, when given); None if absent."""
+    for rank, hit in enumerate(hits, 1):
+        if hit.video_id == video_id and (at_s is None or hit.start_s <= at_s < hit.end_s):
+            return rank
+    return None
+
+
+def _read_image(path: Path) -> np.ndarray:
+    import cv2
+
+    if not path.is_file():
+        raise MediaError(path, "no such file")
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise MediaError(path, "not a readable image")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)

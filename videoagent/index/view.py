@@ -1,0 +1,130 @@
+"""A read-only view of one index: segments, transcript, on-screen text, tracklets and search.
+
+`IndexView` opens its own connection to the catalog with SQLite's `query_only` switched on, so nothing
+that reads through it (the planner's tools included, and anything a tool is talked into) can write to
+the index; vectors are only ever queried. Everything it returns names its `video_id`, `start_s` and
+`end_s`, so an answer can cite it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+from .store import SegmentRecord, Store
+
+
+class NoSuchVideo(LookupError):
+    pass
+
+
+class IndexView:
+    """Read-only access to one index: segments, transcript, on-screen text, tracklets, search."""
+
+    def __init__(self, root: str | Path, models: Any = None):
+        """`models` (models.Models) enables search_segments; without it the tool finds nothing."""
+        self.store = Store(root)
+        # Its own connection, with writes switched off: any INSERT/UPDATE/DELETE fails. Agent frameworks
+        # run tools on worker threads, so the connection may cross threads; `lock` serialises its use.
+        self.store.db.close()
+        self.store.db = sqlite3.connect(self.store.root / "catalog.sqlite", timeout=30, check_same_thread=False)
+        self.store.db.row_factory = sqlite3.Row
+        self.store.db.execute("PRAGMA query_only=ON")
+        self.lock = threading.Lock()
+        self.retriever = None
+        if models is not None:
+            from .retrieval import Retriever
+
+            self.retriever = Retriever(self.store, models)
+        self._segments: dict[str, list[SegmentRecord]] = {}
+
+    def video(self, video_id: str) -> dict[str, Any]:
+        found = self.store.find_video(video_id)
+        if found is None:
+            raise NoSuchVideo(f"{video_id}: no such video in {self.store.root} (or the prefix is ambiguous)")
+        return found
+
+    def segments(self, video_id: str) -> list[SegmentRecord]:
+        if video_id not in self._segments:
+            self._segments[video_id] = self.store.segments(video_id)
+        return self._segments[video_id]
+
+    def _overlapping(self, video_id: str, start_s: float | None, end_s: float | None) -> list[SegmentRecord]:
+        lo = -1.0 if start_s is None else start_s
+        hi = float("inf") if end_s is None else end_s
+        return [s for s in self.segments(video_id) if s.end_s > lo and s.start_s < hi]
+
+    # ---- the tools ----------------------------------------------------------------------------
+    def search_segments(self, query: str, video_id: str, top_k: int = 5) -> list[dict[str, Any]]:
+        if self.retriever is None:
+            return []
+        return [
+            {"video_id": h.video_id, "start_s": h.start_s, "end_s": h.end_s, "score": round(h.score, 4), "why": h.why}
+            for h in self.retriever.search_text(query, top_k=top_k, video_id=video_id)
+        ]
+
+    def get_transcript(self, video_id: str, start_s: float | None = None, end_s: float | None = None) -> list[dict]:
+        return [
+            {"video_id": video_id, "start_s": s.start_s, "end_s": s.end_s, "transcript": s.transcript}
+            for s in self._overlapping(video_id, start_s, end_s)
+            if s.transcript
+        ]
+
+    def get_ocr(self, video_id: str, start_s: float | None = None, end_s: float | None = None) -> list[dict]:
+        return [
+            {"video_id": video_id, "start_s": s.start_s, "end_s": s.end_s, "text": s.ocr}
+            for s in self._overlapping(video_id, start_s, end_s)
+            if s.ocr
+        ]
+
+    def describe_segment(self, video_id: str, start_s: float | None = None, end_s: float | None = None) -> list[dict]:
+        return [
+            {"video_id": video_id, "start_s": s.start_s, "end_s": s.end_s, "caption": s.caption}
+            for s in self._overlapping(video_id, start_s, end_s)
+            if s.caption
+        ]
+
+    def has_captions(self, video_id: str) -> bool:
+        return any(s.caption for s in self.segments(video_id))
+
+    def has_tracklets(self, video_id: str) -> bool:
+        return self.store.stages(video_id).get("tracks", {}).get("status") == "done"
+
+    def list_tracklets(
+        self, video_id: str, category: str | None = None, start_s: float | None = None, end_s: float | None = None
+    ) -> dict[str, Any]:
+        if not self.has_tracklets(video_id):
+            return {"available": False, "why": "no tracklets stage in this index for this video", "tracklets": []}
+        from .tracklets import TrackletQuery, describe
+
+        query = TrackletQuery(video_id=video_id, category=category, start_s=start_s, end_s=end_s)
+        rows = [r for r in self.store.tracklets(video_id, category) if query.matches(r)]
+        return {
+            "available": True,
+            "count": len(rows),
+            "tracklets": [
+                {"video_id": video_id, "start_s": r["start_s"], "end_s": r["end_s"], **describe(r)} for r in rows
+            ],
+        }
+
+    def video_info(self, video_id: str) -> dict[str, Any]:
+        v = self.video(video_id)
+        info = json.loads(v["info"] or "{}")
+        segs = self.segments(v["video_id"])
+        return {
+            "video_id": v["video_id"],
+            "start_s": 0.0,
+            "end_s": v["duration_s"],
+            "duration_s": v["duration_s"],
+            "file": Path(v["path"]).name,
+            "width": info.get("width"),
+            "height": info.get("height"),
+            "has_audio": info.get("has_audio"),
+            "scenes": len(segs),
+        }
+
+    def close(self) -> None:
+        self.store.close()

@@ -1,0 +1,1 @@
+"""The ingest pipeline: media -> segments -> features -> index, one module per stage."""

@@ -1,0 +1,84 @@
+"""Cut a video into segments (PySceneDetect scenes, fixed windows as fallback) and pick keyframes."""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import KeyframeConfig, SceneConfig
+from ..media.probe import VideoInfo
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Segment:
+    start_s: float
+    end_s: float
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+def detect_cuts(path: str | Path, cfg: SceneConfig) -> list[float]:
+    """Times (s) of the scene cuts PySceneDetect finds, on the OpenCV backend (fastest here)."""
+    from scenedetect import AdaptiveDetector, ContentDetector, SceneManager, open_video
+
+    # Importing scenedetect resets its logger to INFO; its per-video chatter would break our progress lines.
+    logging.getLogger("pyscenedetect").setLevel(max(log.getEffectiveLevel(), logging.WARNING))
+
+    video = open_video(str(path), backend="opencv")
+    min_len = max(1, round(cfg.min_scene_s * float(video.frame_rate)))
+    detector = (
+        AdaptiveDetector(min_scene_len=min_len)
+        if cfg.detector == "adaptive"
+        else ContentDetector(threshold=cfg.threshold, min_scene_len=min_len)
+    )
+    manager = SceneManager()
+    manager.auto_downscale = False
+    manager.downscale = cfg.downscale
+    manager.add_detector(detector)
+    manager.detect_scenes(video)
+    return [start.seconds for start, _ in manager.get_scene_list(start_in_scene=True)[1:]]
+
+
+def segments_from_cuts(cuts: list[float], duration_s: float, cfg: SceneConfig) -> list[Segment]:
+    """Scenes between cuts; scenes longer than `max_scene_s` split into equal windows."""
+    bounds = [0.0] + sorted(c for c in cuts if 0.0 < c < duration_s) + [duration_s]
+    segments: list[Segment] = []
+    for start, end in zip(bounds, bounds[1:], strict=False):
+        pieces = max(1, math.ceil((end - start) / cfg.max_scene_s - 1e-9))
+        step = (end - start) / pieces
+        segments.extend(Segment(round(start + i * step, 3), round(start + (i + 1) * step, 3)) for i in range(pieces))
+    return segments
+
+
+def fixed_windows(duration_s: float, window_s: float) -> list[Segment]:
+    pieces = max(1, math.ceil(duration_s / window_s - 1e-9))
+    step = duration_s / pieces
+    return [Segment(round(i * step, 3), round((i + 1) * step, 3)) for i in range(pieces)]
+
+
+def segment_video(info: VideoInfo, cfg: SceneConfig) -> tuple[list[Segment], str]:
+    """Segments and how they were made ("scenes" or "windows: <why>")."""
+    if cfg.detector == "windows":
+        return fixed_windows(info.duration_s, cfg.window_s), "windows"
+    try:
+        cuts = detect_cuts(info.path, cfg)
+    except Exception as exc:  # a backend that cannot read this file: windows still index it
+        log.warning("%s: scene detection failed (%s); using %.0f s windows", info.path, exc, cfg.window_s)
+        return fixed_windows(info.duration_s, cfg.window_s), f"windows: {exc}"
+    return segments_from_cuts(cuts, info.duration_s, cfg), "scenes"
+
+
+def keyframe_times(segment: Segment, cfg: KeyframeConfig) -> list[float]:
+    """Evenly spaced interior times: one per `interval_s`, at least one, at most `max_per_segment`.
+
+    Interior (not the boundaries) so a keyframe never lands on a cut's transition frame.
+    """
+    n = min(cfg.max_per_segment, max(1, round(segment.duration_s / cfg.interval_s)))
+    step = segment.duration_s / n
+    return [round(segment.start_s + (i + 0.5) * step, 3) for i in range(n)]

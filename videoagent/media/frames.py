@@ -1,0 +1,140 @@
+"""Decode frames by time: decord (fast seeking), PyAV where decord cannot, and one sequential pass.
+
+Frame numbers live only here and in ingest/scenes.py; everything else speaks float seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from .probe import MediaError, _ffmpeg_reason
+
+
+class FrameReader(Protocol):
+    """Random access to frames by time; a decode backend."""
+
+    def frame_times(self) -> np.ndarray: ...
+
+    def read(self, times_s: Sequence[float]) -> np.ndarray: ...
+
+
+class DecordReader:
+    """Seeking reader over decord (fast random access for most codecs)."""
+
+    def __init__(self, path: str | Path):
+        import decord
+
+        self.path = str(path)
+        self._vr = decord.VideoReader(self.path, ctx=decord.cpu(0), num_threads=1)
+        self._times = self._vr.get_frame_timestamp(np.arange(len(self._vr)))[:, 0].astype(np.float64)
+
+    def frame_times(self) -> np.ndarray:
+        return self._times
+
+    def read(self, times_s: Sequence[float]) -> np.ndarray:
+        idx = _nearest(self._times, times_s)
+        return self._vr.get_batch(list(idx)).asnumpy()
+
+
+def _pyav_frames(path: str | Path, decode: bool) -> Iterator[tuple[float, Any]]:
+    """(time, frame) in decode order, times counted from the video's start as decord counts them;
+    with decode=False only packet times (no frame is decoded)."""
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        base = float(stream.time_base or 0)
+        start = stream.start_time or 0
+        if decode:
+            for frame in container.decode(stream):
+                yield ((frame.pts or start) - start) * base, frame
+        else:
+            for packet in container.demux(stream):
+                if packet.pts is not None:
+                    yield (packet.pts - start) * base, None
+
+
+class PyAVReader:
+    """Sequential reader over PyAV for files decord cannot open (it decodes each frame once)."""
+
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        # Packets arrive in decode order; sorted, the times are in presentation order.
+        self._times = np.sort(np.asarray([t for t, _ in _pyav_frames(self.path, decode=False)], dtype=np.float64))
+
+    def frame_times(self) -> np.ndarray:
+        return self._times
+
+    def read(self, times_s: Sequence[float]) -> np.ndarray:
+        keys = [round(float(self._times[i]), 6) for i in _nearest(self._times, times_s)]
+        found: dict[float, np.ndarray] = {}
+        missing = set(keys)
+        for t, frame in _pyav_frames(self.path, decode=True):
+            key = round(t, 6)
+            if key in missing:
+                found[key] = frame.to_ndarray(format="rgb24")
+                missing.discard(key)
+                if not missing:
+                    break
+        if missing:
+            raise MediaError(self.path, "frames missing while decoding (truncated or corrupt)")
+        return np.stack([found[k] for k in keys])
+
+
+def _nearest(times: np.ndarray, wanted: Sequence[float]) -> np.ndarray:
+    if len(times) == 0:
+        raise ValueError("video has no frames")
+    pos = np.clip(np.searchsorted(times, np.asarray(wanted, dtype=np.float64)), 1, len(times) - 1)
+    left, right = times[pos - 1], times[pos]
+    return np.where(np.abs(np.asarray(wanted) - left) <= np.abs(right - np.asarray(wanted)), pos - 1, pos)
+
+
+def iter_frames(path: str | Path, times_s: Sequence[float]) -> Iterator[np.ndarray]:
+    """RGB frames nearest to ascending `times_s`, in one sequential decoding pass (PyAV, threaded).
+
+    For dense sampling (a frame every second or more often) this beats seeking, which decodes from
+    the previous keyframe for every frame. Times past the last frame get the last frame.
+    """
+    import av
+
+    pending = list(times_s)
+    last = None
+    prev_t = None
+    try:
+        for t, frame in _pyav_frames(path, decode=True):
+            if not pending:
+                break
+            # Half a frame's gap: the frame nearest to a wanted time is the first within that distance.
+            half = 0.5 * (t - prev_t) if prev_t is not None and t > prev_t else 0.02
+            prev_t = t
+            if t + half >= pending[0]:
+                last = frame.to_ndarray(format="rgb24")
+                while pending and t + half >= pending[0]:
+                    pending.pop(0)
+                    yield last
+    except av.error.FFmpegError as exc:
+        raise MediaError(path, f"frames cannot be decoded ({_ffmpeg_reason(exc)})") from None
+    if last is None and pending:
+        raise MediaError(path, "no frame could be decoded (truncated or corrupt)")
+    for _ in pending:
+        yield last
+
+
+def open_frames(path: str | Path) -> FrameReader:
+    """decord where it can, PyAV where it cannot; errors name the file."""
+    try:
+        reader: FrameReader = DecordReader(path)
+        if len(reader.frame_times()) == 0:
+            raise RuntimeError("no frames")
+        return reader
+    except Exception:  # decord raises its own untyped errors for codecs it lacks
+        pass
+    try:
+        return PyAVReader(path)
+    except Exception as exc:
+        raise MediaError(path, f"frames cannot be decoded ({_ffmpeg_reason(exc)})") from None

@@ -1,0 +1,208 @@
+"""Object detectors behind one small interface: ultralytics YOLO (when its weights are on disk) and the
+offline defaults that ship inside opencv-python: the HOG people detector and the Haar face cascade.
+
+Every detector takes one RGB frame and returns boxes in that frame's pixels, a confidence in [0, 1]
+and a category name. OpenCV's detectors return SVM margins / cascade stage sums, not probabilities:
+they are squashed with a logistic so the tracker's thresholds mean the same thing for every backend.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from ..config import DetectorConfig
+from .weights import MissingWeights
+
+HAAR_FACE = "haarcascade_frontalface_default.xml"
+# OpenCV's 64x128 HOG window holds a ~96 px person with a margin; its peopledetect sample trims
+# 15% of the width and 5% of the height on each side to get the person's own box.
+HOG_PAD = (0.15, 0.05)
+
+
+@dataclass
+class Detections:
+    boxes: np.ndarray  # [N,4] float32 x1,y1,x2,y2 in frame pixels
+    scores: np.ndarray  # [N] float32 in [0, 1]
+    labels: list[str]
+
+    @classmethod
+    def empty(cls) -> Detections:
+        return cls(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), [])
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __add__(self, other: Detections) -> Detections:
+        return Detections(
+            np.concatenate([self.boxes, other.boxes]),
+            np.concatenate([self.scores, other.scores]),
+            self.labels + other.labels,
+        )
+
+
+class Detector(Protocol):
+    name: str  # recorded with every tracklet
+    categories: tuple[str, ...]
+
+    def detect(self, frame: np.ndarray) -> Detections:
+        """One [H,W,3] uint8 RGB frame -> detections in its pixels."""
+        ...
+
+
+def _logistic(x: np.ndarray) -> np.ndarray:
+    return (1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float32)))).astype(np.float32)
+
+
+def _gray(frame: np.ndarray, height: int) -> tuple[np.ndarray, float]:
+    """Grey copy resized to `height` rows (the detector's input size) and the scale it was resized by."""
+    scale = height / frame.shape[0]
+    gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+    if abs(scale - 1.0) > 1e-3:
+        interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+        gray = cv2.resize(gray, (max(1, round(frame.shape[1] * scale)), height), interpolation=interp)
+    return gray, scale
+
+
+class HogPeople:
+    """OpenCV's HOG + linear SVM pedestrian detector (Dalal-Triggs, trained on INRIA people).
+
+    It finds upright people at least ~96 px tall in its input, so `height` (the frame height it sees)
+    sets the smallest person found: about 96/height of the frame's height.
+    """
+
+    name = "opencv:hog-people"
+    categories = ("person",)
+
+    def __init__(self, height: int, pyramid_scale: float = 1.2, hit_threshold: float = 0.0):
+        if not hasattr(cv2, "HOGDescriptor"):
+            raise MissingWeights("detector", "hog-people", "this opencv build has no HOGDescriptor")
+        self.height = height
+        self.pyramid_scale = pyramid_scale
+        self.hit_threshold = hit_threshold
+        self._hog = cv2.HOGDescriptor()
+        self._hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+
+    def detect(self, frame: np.ndarray) -> Detections:
+        gray, scale = _gray(frame, self.height)
+        if gray.shape[0] < 128 or gray.shape[1] < 64:  # smaller than one detection window
+            return Detections.empty()
+        rects, margins = self._hog.detectMultiScale(
+            gray, winStride=(8, 8), padding=(8, 8), scale=self.pyramid_scale, hitThreshold=self.hit_threshold
+        )
+        if len(rects) == 0:
+            return Detections.empty()
+        r = np.asarray(rects, dtype=np.float32)
+        pad = r[:, 2:4] * np.asarray(HOG_PAD, np.float32)
+        boxes = np.concatenate([r[:, :2] + pad, r[:, :2] + r[:, 2:4] - pad], axis=1) / scale
+        return Detections(boxes, _logistic(np.ravel(margins)), ["person"] * len(r))
+
+
+class HaarFaces:
+    """OpenCV's Viola-Jones frontal face cascade (`cv2.data.haarcascades`)."""
+
+    name = "opencv:haar-frontalface"
+    categories = ("face",)
+
+    def __init__(self, height: int, min_face: int = 24):
+        path = Path(getattr(getattr(cv2, "data", None), "haarcascades", "")) / HAAR_FACE
+        if not hasattr(cv2, "CascadeClassifier") or not path.is_file():
+            raise MissingWeights("detector", "haar-face", f"{HAAR_FACE} is not in this opencv build")
+        self.height = height
+        self.min_face = min_face
+        self._cascade = cv2.CascadeClassifier(str(path))
+
+    def detect(self, frame: np.ndarray) -> Detections:
+        gray, scale = _gray(frame, self.height)
+        if min(gray.shape) < self.min_face:
+            return Detections.empty()
+        rects, _, weights = self._cascade.detectMultiScale3(
+            gray, scaleFactor=1.15, minNeighbors=4, minSize=(self.min_face, self.min_face), outputRejectLevels=True
+        )
+        if len(rects) == 0:
+            return Detections.empty()
+        r = np.asarray(rects, dtype=np.float32)
+        boxes = np.concatenate([r[:, :2], r[:, :2] + r[:, 2:4]], axis=1) / scale
+        # The last stage's sum is ~0 at the cascade's own threshold and grows with certainty.
+        return Detections(boxes, _logistic(np.ravel(weights)), ["face"] * len(r))
+
+
+class YoloDetector:
+    """An ultralytics YOLO checkpoint loaded from a local file (never downloaded)."""
+
+    def __init__(self, path: str, imgsz: int = 640, conf: float = 0.1, device: str = "cpu"):
+        ultralytics_env()
+        from ultralytics import YOLO
+
+        self.model = YOLO(path, task="detect")
+        self.name = f"yolo:{Path(path).name}"
+        self.imgsz, self.conf, self.device = imgsz, conf, device
+        self.categories = tuple(self.model.names[i] for i in sorted(self.model.names))
+
+    def detect(self, frame: np.ndarray) -> Detections:
+        # ultralytics reads numpy images as BGR.
+        result = self.model.predict(
+            np.ascontiguousarray(frame[..., ::-1]), imgsz=self.imgsz, conf=self.conf, device=self.device, verbose=False
+        )[0]
+        boxes = result.boxes.cpu().numpy()
+        labels = [self.categories[int(c)] for c in boxes.cls]
+        return Detections(boxes.xyxy.astype(np.float32), boxes.conf.astype(np.float32), labels)
+
+
+class Combined:
+    """Several detectors on the same frame (e.g. HOG people + Haar faces)."""
+
+    def __init__(self, parts: list[Detector]):
+        self.parts = parts
+        self.name = "+".join(p.name for p in parts)
+        self.categories = tuple(c for p in parts for c in p.categories)
+
+    def detect(self, frame: np.ndarray) -> Detections:
+        out = Detections.empty()
+        for part in self.parts:
+            out = out + part.detect(frame)
+        return out
+
+
+def ultralytics_env() -> None:
+    """ultralytics probes the network at import unless offline, and writes settings to its config dir."""
+    os.environ.setdefault("YOLO_OFFLINE", "1")
+    os.environ.setdefault("YOLO_CONFIG_DIR", str(Path(tempfile.gettempdir()) / "videoagent-ultralytics"))
+
+
+def locate_yolo(spec: str | None) -> str | None:
+    """Local path of YOLO weights given by path or by file name in the current folder (as ultralytics
+    resolves names); None when not on disk: ultralytics would download them, which we never do."""
+    if not spec:
+        return None
+    path = Path(spec).expanduser()
+    return str(path.resolve()) if path.is_file() else None
+
+
+def opencv_detector_files() -> dict[str, str | None]:
+    """Where this opencv build keeps each bundled detector (None: the build lacks it). The HOG people
+    SVM is compiled into cv2 itself; the Haar cascade is an XML file in `cv2.data`."""
+    cascade = Path(getattr(getattr(cv2, "data", None), "haarcascades", "")) / HAAR_FACE
+    return {
+        "hog-people": cv2.__file__ if hasattr(cv2, "HOGDescriptor") else None,
+        "haar-face": str(cascade) if hasattr(cv2, "CascadeClassifier") and cascade.is_file() else None,
+    }
+
+
+def load_detector(cfg: DetectorConfig, height: int, device: str = "cpu") -> Detector:
+    """YOLO when its weights are on disk; else the configured OpenCV fallback; else MissingWeights."""
+    path = locate_yolo(cfg.model)
+    if path is not None:
+        return YoloDetector(path, imgsz=cfg.yolo_imgsz, conf=cfg.yolo_conf, device=device)
+    if not cfg.fallback:
+        raise MissingWeights("detector", cfg.model or "none")
+    parts: list[Detector] = []
+    for part in cfg.fallback.split("+"):
+        parts.append(HogPeople(height) if part == "hog" else HaarFaces(height))
+    return parts[0] if len(parts) == 1 else Combined(parts)

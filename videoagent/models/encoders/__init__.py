@@ -1,0 +1,65 @@
+"""Frame and text encoders behind one small interface, and the factory that picks them from a profile.
+
+Every encoder returns L2-normalised float32 rows, so a dot product is a cosine similarity.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+import numpy as np
+
+from ...config import FrameEncoderConfig, TextEncoderConfig
+from ..weights import MissingWeights, locate
+
+log = logging.getLogger(__name__)
+
+
+class FrameEncoder(Protocol):
+    name: str  # recorded in the index: vectors from different encoders never mix
+    dim: int
+    learned: bool  # False for signals that are not a trained model (the fingerprint)
+
+    def encode_images(self, frames: np.ndarray) -> np.ndarray:
+        """[N,H,W,3] uint8 RGB -> [N,dim] float32, unit length."""
+        ...
+
+
+class TextEncoder(Protocol):
+    name: str
+    dim: int
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """N strings -> [N,dim] float32, unit length."""
+        ...
+
+
+def normalize(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
+
+
+def load_frame_encoder(cfg: FrameEncoderConfig, device: str = "cpu") -> FrameEncoder | None:
+    """CLIP when its weights are on disk; else the configured fallback; else None (stage skipped)."""
+    if cfg.model:
+        found = locate(cfg.model, "frame_encoder")
+        if found.present:
+            from .clip import ClipEncoder
+
+            return ClipEncoder(found.path, name=f"clip:{cfg.model}", device=device, batch_size=cfg.batch_size)
+        log.info("frame encoder %s: %s", cfg.model, MissingWeights("frame_encoder", cfg.model))
+    if cfg.fallback == "fingerprint":
+        from .fingerprint import Fingerprint
+
+        return Fingerprint()
+    return None
+
+
+def load_text_encoder(cfg: TextEncoderConfig, device: str = "cpu") -> TextEncoder:
+    from .text import SentenceEncoder
+
+    found = locate(cfg.model, "text_encoder")
+    if not found.present:
+        raise MissingWeights("text_encoder", cfg.model)
+    return SentenceEncoder(found.path, name=cfg.model, device=device)

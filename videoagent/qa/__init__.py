@@ -1,0 +1,1 @@
+"""Question answering: LLM backends, planners, grounding, chat sessions and the read-only tools."""

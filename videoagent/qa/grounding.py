@@ -1,0 +1,246 @@
+"""Whether an answer comes from its evidence: the question's expected answer type and a support check.
+
+A tiny LLM asked "Which city is the photographer in?" next to the line "A photographer stands in a
+field" answers "New York": the line scores well (it is about the photographer), and the model fills
+the gap from what it knows. Extractive QA's rule catches this: an answer must be found in the
+evidence. So an answer counts as grounded only when
+- it adds at least one word the evidence holds and the question does not (restating the question
+  answers nothing);
+- every name or number it gives is in the evidence (or the question);
+- when the question asks for a name (which city, what brand, whose name) or a number (what year, how
+  much), the evidence holds one. Sentence-initial capitals do not make a name; on-screen text, often
+  all capitals, counts in full.
+- the evidence holds what the question asks for: an instance of the kind it names ("which animal" -> a
+  cat, "the temperature of" -> hot; WordNet, `lexicon`), and the action it asks about ("what is the cat
+  eating" needs eating, or a verb of the same sense: "lying" is backed by "rests"; "with his camera"
+  backs holding and carrying). This is what refuses unstated details of things the video does show.
+Yes/no questions are grounded when the evidence mentions every thing the question asks about (a cat is
+an animal), and the answer is "no" when the evidence negates it; "when" questions (answered with the
+line's time span) when it mentions any of them; either-or questions ("cold-hearted or warm-hearted?")
+when it holds exactly one of the two choices, which is the answer.
+
+Words match by lemma (lemminflect), so "rests" supports "resting". Without WordNet installed, the
+checks that need it are skipped (`videoagent models` shows the lexicon missing).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lemminflect import getAllLemmas
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from ..tagging.keywords import lemma
+from . import lexicon
+
+_NUMBER_WORDS = set(
+    "zero one two three four five six seven eight nine ten eleven twelve fifteen twenty forty fifty sixty hundred "
+    "thousand million first third".split()
+)
+# scikit-learn's stop words hold numbers and content words that matter in a video ("fire", "front",
+# "empty", "bill", "name"); those stay content. Words that say nothing about a video's content join.
+_CONTENT = _NUMBER_WORDS | set(
+    "fire empty full thick thin bill system move front back top bottom side cry name call made fill mill".split()
+)
+_GENERIC = set("video clip scene shown show answer evidence appear happen thing kind type".split())
+_STOP = (ENGLISH_STOP_WORDS - _CONTENT) | _GENERIC
+_WORD = re.compile(r"[A-Za-z0-9]+")
+_YES_NO = re.compile(r"^\s*(is|are|was|were|does|do|did|can|could|has|have|had|will|would)\b", re.I)
+_CHOICE = re.compile(r"\b([\w-]+)\s+or\s+(?!not\b|no\b)(?:(?:a|an|the)\s+)?([\w-]+)\s*\??\s*$", re.I)
+_ON_SCREEN = re.compile(
+    r"\b(text|written|writing|words|sign|banner|screen|caption|title|label|poster|letters|overlay|subtitles?)\b",
+    re.I,
+)
+_WHEN = re.compile(r"^\s*(when|at what (time|point)|what time|how (early|late))\b", re.I)
+# A name or a number is asked for by these nouns anywhere ("the price of the coffee"), or by a place
+# noun right after which/what ("which city", "what camera brand").
+_ASKS_NAME = re.compile(
+    r"\b(name|named|called|brand|company|maker|manufacturer)\b"
+    r"|\b(which|what)\s+(\w+\s+)?(city|town|country|state|street|station|team|language|model)\b",
+    re.I,
+)
+# The noun that names what the answer must be: "what kind of vehicle", "the color of the saucer", "the
+# motorcycle's license plate", "which animal is ...".
+_ASKED_KIND = (
+    re.compile(r"^\s*(?:what|which)\s+(?:kinds?|types?|sorts?)\s+of\s+([a-z]+)", re.I),
+    re.compile(r"^\s*(?:what|which)\s+(?:is|are|was|were)\s+the\s+([a-z]+)\s+of\b", re.I),
+    re.compile(r"^\s*(?:what|which)\s+(?:is|are|was|were)\s+(?:the\s+)?[a-z]+'s\s+(?:[a-z]+\s+)?([a-z]+)\W*$", re.I),
+    re.compile(
+        r"^\s*(?:what|which)\s+([a-z]+)\s+(?:is|are|was|were|does|do|did|can|could|has|have|had|will|would|might)\b",
+        re.I,
+    ),
+)
+# Verbs that ask about the video itself ("what is shown", "what is said"), not about what happens in it.
+_ABOUT_THE_VIDEO = set(
+    "be have do happen say tell show see appear look mention describe write print display read hear speak call "
+    "name mean go get seem become feature depict present contain include find give occur".split()
+)
+_DOES_NOUN_VERB = re.compile(
+    r"\b(?:do|does|did)\s+(?:(?:the|a|an|this|that|his|her|their|its)\s+)?[a-z]+\s+([a-z]+)\b", re.I
+)
+_POSSESSION = {"hold", "carry", "have", "bring"}  # "a photographer ... with his camera" holds it
+_WITH = re.compile(r"\bwith\b", re.I)
+_NEGATION = re.compile(r"\b(not|no|never|nobody|nothing|none|neither|nor|without)\b|n't\b", re.I)
+_ASKS_NUMBER = re.compile(r"\b(price|cost|costs|year|age|speed)\b|\bhow\s+(much|many|old|far|fast|long|often)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Support:
+    grounded: bool
+    reason: str
+
+
+def expects(question: str) -> str:
+    """The answer type the question asks for: choice | yes_no | when | name | number | open."""
+    if _CHOICE.search(question):
+        return "choice"
+    if _YES_NO.match(question):
+        return "yes_no"
+    if _WHEN.match(question):
+        return "when"
+    if _ASKS_NUMBER.search(question):
+        return "number"
+    if _ASKS_NAME.search(question):
+        return "name"
+    return "open"
+
+
+def choice(question: str, evidence: str) -> str | None:
+    """The one choice of an either-or question that the evidence holds (None: neither, or both)."""
+    found = _CHOICE.search(question)
+    if found is None:
+        return None
+    held = _lemmas(evidence)
+    # Compare the words that tell the choices apart ("warm" vs "cold" in "warm-hearted or cold-hearted").
+    left, right = _content(found.group(1)), _content(found.group(2))
+    options = [(found.group(1), left - right), (found.group(2), right - left)]
+    kept = [text for text, words in options if words and words <= held]
+    return kept[0] if len(kept) == 1 else None
+
+
+def check(question: str, answer: str, evidence: str, evidence_is_text_on_screen: bool = False) -> Support:
+    """Whether `answer` to `question` is backed by the `evidence` line it was drawn from."""
+    asked = _lemmas(question)
+    held = _lemmas(evidence)
+    kind = expects(question)
+    if kind == "yes_no":
+        words = _content(evidence)
+        missing = sorted(w for w in _content(question) if not _mentioned(w, held, words))
+        return Support(not missing, f"not in the evidence: {', '.join(missing)}" if missing else "all mentioned")
+    if kind == "choice":
+        picked = choice(question, evidence)
+        return Support(picked is not None, f"holds: {picked}" if picked else "holds neither choice, or both")
+    if not (evidence_is_text_on_screen and asks_for_text(question)):  # then the text itself is the answer
+        gap = _unasked(question, held, evidence)
+        if gap:
+            return Support(False, gap)
+    if kind == "when":
+        shared = sorted(_content(question) & held)
+        return Support(bool(shared), f"mentions: {', '.join(shared)}" if shared else "mentions nothing asked about")
+    invented = sorted(_facts(answer) - held - asked)
+    if invented:
+        return Support(False, f"not in the evidence: {', '.join(invented)}")
+    added = _content(answer) & held - asked
+    if not added:
+        return Support(False, "adds nothing from the evidence to the question")
+    facts = held if evidence_is_text_on_screen else _facts(evidence)
+    if kind == "name" and not any(not _is_number(w) for w in facts - asked):
+        return Support(False, "the question asks for a name and the evidence holds none")
+    if kind == "number" and not any(_is_number(w) for w in held):
+        return Support(False, "the question asks for a number and the evidence holds none")
+    return Support(True, "found in the evidence: " + ", ".join(sorted(added)))
+
+
+def asks_for_text(question: str) -> bool:
+    """Whether the question asks about on-screen text (a sign, a banner, words on the screen)."""
+    return bool(_ON_SCREEN.search(question))
+
+
+def mentions(question: str, evidence: str) -> bool:
+    """Whether the evidence names anything the question asks about (a cat for "which animal")."""
+    held, words = _lemmas(evidence), _content(evidence)
+    return any(_mentioned(w, held, words) for w in _content(question))
+
+
+def polarity(question: str, evidence: str) -> str:
+    """The answer to a yes/no question whose things the evidence mentions: "No" when exactly one of
+    the two is negated ("Was he ill-disposed?" / "He was not an ill-disposed young man")."""
+    return "No" if bool(_NEGATION.search(question)) != bool(_NEGATION.search(evidence)) else "Yes"
+
+
+def asked_kind(question: str) -> str | None:
+    """The noun naming what the answer must be ("which animal", "what kind of vehicle", "the color of")."""
+    for pattern in _ASKED_KIND:
+        found = pattern.search(question)
+        if found:
+            word = lemma(found.group(1).lower())
+            return None if word in _STOP else word
+    return None
+
+
+def asked_actions(question: str) -> list[str]:
+    """The verbs a question asks about: inflected ones ("eating", "made", "owns") and the bare one after
+    "does the <noun>" ("when does the rocket lift off"); not those about the video itself ("shown", "said")."""
+    words = _WORD.findall(question.lower())
+    out = []
+    for word in words:
+        if word in _STOP:  # "would", "been"
+            continue
+        found = getAllLemmas(word)
+        verb, noun = found.get("VERB", ("",))[0], found.get("NOUN", (word,))[0]
+        if verb and verb != word and noun == word:
+            out.append(verb)
+    bare = _DOES_NOUN_VERB.search(question)
+    if bare and getAllLemmas(bare.group(1).lower()).get("VERB"):
+        out.append(bare.group(1).lower())
+    return [v for v in dict.fromkeys(out) if v not in _ABOUT_THE_VIDEO]
+
+
+def _unasked(question: str, held: set[str], evidence: str) -> str | None:
+    """Why the evidence does not hold what the question asks for (its kind, its action), or None."""
+    lex = lexicon.load()
+    if lex is None:  # synonyms and kinds cannot be told apart from absence without WordNet
+        return None
+    words = _content(evidence)
+    kind = asked_kind(question) if expects(question) not in ("name", "number") else None
+    if kind and kind not in held and lex.is_noun(kind) and not any(lex.is_kind(kind, w) for w in words):
+        return f"the question asks which {kind}, and the evidence names none"
+    for verb in asked_actions(question):
+        if verb in held or (verb in _POSSESSION and _WITH.search(evidence)):
+            continue
+        if not any(lex.same_sense(verb, w) for w in words):
+            return f"the evidence does not say it: {verb}"
+    return None
+
+
+def _mentioned(word: str, held: set[str], evidence_words: set[str]) -> bool:
+    """Whether the evidence (its lemmas, its content words) names `word` itself, something of its kind,
+    or an action of its sense."""
+    if word in held:
+        return True
+    lex = lexicon.load()
+    return lex is not None and any(lex.is_kind(word, w) or lex.same_sense(word, w) for w in evidence_words)
+
+
+def _lemmas(text: str) -> set[str]:
+    return {lemma(w.lower()) for w in _WORD.findall(text)}
+
+
+def _content(text: str) -> set[str]:
+    return {lemma(w.lower()) for w in _WORD.findall(text) if w.lower() not in _STOP}
+
+
+def _facts(text: str) -> set[str]:
+    """Lemmas of the names (capitalised words that do not just start a sentence) and numbers in `text`."""
+    out = set()
+    for m in _WORD.finditer(text):
+        word = m.group().lower()
+        starts_sentence = not text[: m.start()].strip() or text[: m.start()].rstrip()[-1] in ".!?\"'"
+        if _is_number(word) or (m.group()[:1].isupper() and not starts_sentence and word not in _STOP):
+            out.add(lemma(word))
+    return out
+
+
+def _is_number(word: str) -> bool:
+    return any(c.isdigit() for c in word) or word in _NUMBER_WORDS

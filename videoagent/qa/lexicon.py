@@ -1,0 +1,114 @@
+"""WordNet, for two questions the grounding check asks about words: is one a kind of another ("coffee"
+of "drink", "red" of "color", "hot" gives a "temperature"), and do two verbs share a sense ("rests" and
+"lying").
+
+The data is Princeton WordNet 3.0 in its original database files, from Debian's `wordnet-base` package
+(`make system` installs it) or any folder of those files (VIDEOAGENT_WORDNET, or an unzipped
+nltk_data/corpora/wordnet), read with NLTK's WordNet reader. That reader trusts only folders on NLTK's
+data path and wants a `lexnames` file Debian leaves out, so the files are copied once into the cache
+with `lexnames` added. Without WordNet, `load()` returns None and the checks that need it are skipped.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import warnings
+from pathlib import Path
+
+from ..models.weights import joined_folder
+
+# lexnames(5WN): the lexicographer files, numbered in this order in every WordNet 3.0 database.
+_LEXNAMES = (
+    "adj.all adj.pert adv.all noun.Tops noun.act noun.animal noun.artifact noun.attribute noun.body "
+    "noun.cognition noun.communication noun.event noun.feeling noun.food noun.group noun.location "
+    "noun.motive noun.object noun.person noun.phenomenon noun.plant noun.possession noun.process "
+    "noun.quantity noun.relation noun.shape noun.state noun.substance noun.time verb.body verb.change "
+    "verb.cognition verb.communication verb.competition verb.consumption verb.contact verb.creation "
+    "verb.emotion verb.motion verb.perception verb.possession verb.social verb.stative verb.weather adj.ppl"
+).split()
+_NEEDED = ("data.noun", "data.verb", "data.adj", "data.adv", "index.noun", "index.verb", "index.adj", "index.adv")
+
+
+def locate() -> Path | None:
+    """The first folder holding WordNet's database files, or None."""
+    for c in filter(None, [os.environ.get("VIDEOAGENT_WORDNET"), "/usr/share/wordnet"]):
+        if _complete(Path(c)):
+            return Path(c)
+    try:  # only now: importing nltk takes 2-3 s
+        import nltk
+    except ImportError:
+        return None
+    folders = [Path(p) / "corpora" / "wordnet" for p in nltk.data.path]
+    return next((f for f in folders if _complete(f)), None)
+
+
+def _complete(folder: Path) -> bool:
+    return all((folder / f).is_file() for f in _NEEDED)
+
+
+@functools.cache
+def load() -> Lexicon | None:
+    """The WordNet lexicon (loaded once per process, about 2 s), or None when WordNet is not installed."""
+    source = locate()
+    if source is None:
+        return None
+    import nltk
+    from nltk.corpus.reader.wordnet import WordNetCorpusReader
+
+    class _Reader(WordNetCorpusReader):
+        # The reader maps the loaded WordNet's senses onto 3.0's for its multilingual data, reading
+        # index.sense twice (3 s); this data is 3.0, so there is nothing to map.
+        def map_wn(self, version="wordnet"):
+            return None
+
+    folder = joined_folder("wordnet", [source])
+    if not (folder / "lexnames").exists():
+        tmp = folder / f".lexnames.{os.getpid()}"
+        tmp.write_text("".join(f"{i:02d}\t{name}\t0\n" for i, name in enumerate(_LEXNAMES)))
+        tmp.replace(folder / "lexnames")
+    if str(folder.parent) not in nltk.data.path:
+        nltk.data.path.append(str(folder.parent))
+    with warnings.catch_warnings():  # "multilingual functions are not available": none are used
+        warnings.simplefilter("ignore")
+        return Lexicon(_Reader(str(folder), None))
+
+
+class Lexicon:
+    def __init__(self, reader):
+        self._wn = reader
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - one Lexicon per process (load() is cached)
+    def is_noun(self, word: str) -> bool:
+        return bool(self._wn.synsets(word, "n"))
+
+    @functools.lru_cache(maxsize=65536)  # noqa: B019
+    def is_kind(self, general: str, word: str) -> bool:
+        """Whether `word`, in one of its common senses, is a `general` (a noun): a cat is an animal,
+        coffee a drink, red a color; an adjective counts when `general` is what it describes (hot ->
+        temperature)."""
+        kinds = set(self._wn.synsets(general, "n"))
+        for sense in self._common_senses(word):
+            if sense in kinds:
+                return True
+            if sense.pos() == "n" and kinds & set(sense.closure(lambda s: s.hypernyms() + s.instance_hypernyms())):
+                return True
+            heads = [sense, *sense.similar_tos()] if sense.pos() in "as" else []
+            if any(kinds & set(h.attributes()) for h in heads):
+                return True
+        return False
+
+    @functools.lru_cache(maxsize=65536)  # noqa: B019
+    def same_sense(self, verb: str, other: str) -> bool:
+        """Whether two verbs share a WordNet sense ("lie" and "rest")."""
+        return bool(set(self._wn.synsets(verb, "v")) & set(self._wn.synsets(other, "v")))
+
+    def _common_senses(self, word: str) -> list:
+        """A word's first sense and any other that people use (tagged at least once in SemCor): "tabby"
+        is a cat, not a silk fabric."""
+        senses = self._wn.synsets(word)
+        return [
+            s
+            for i, s in enumerate(senses)
+            if i == 0 or any(lem.count() > 0 for lem in s.lemmas() if lem.name().lower() == word)
+        ]

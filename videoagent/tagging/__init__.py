@@ -1,0 +1,1 @@
+"""Bulk tagging: tag libraries, recall channels, the ranker."""

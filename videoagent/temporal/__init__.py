@@ -1,0 +1,1 @@
+"""Temporal modules (frame features -> one vector) and the video Q-Former."""

@@ -1,0 +1,1 @@
+"""Training and benchmark helpers: fit loops, manifests, order benchmarks. Never imported at run time."""
