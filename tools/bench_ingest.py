@@ -393,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("videos", nargs="*", type=Path, help="video files (default: the narrated and vtest60 fixtures)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best is reported")
     parser.add_argument("--profile", default=None, help="profile name or YAML path (default: $VIDEOAGENT_PROFILE)")
-    parser.add_argument("--pipeline", default=None, help="pipeline YAML (default: pipelines/ingest.yaml)")
+    parser.add_argument("--pipeline", default=None, help="pipeline YAML (default: videoagent/pipelines/ingest.yaml)")
     parser.add_argument("--threads", type=int, default=None, help="model threads per lane (default: the ingest's)")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
     args = parser.parse_args(argv)

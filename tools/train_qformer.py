@@ -11,9 +11,9 @@ segment one keyframe per 2 s, at most 8, so match --frames to your segments' len
 and its projection learn, with the LLM's next-token loss on the captions. --llm (default: the profile's
 local LLM) is the frozen LLM; the checkpoint records it and the frame encoder, and ingest loads both:
 
-    # pipelines/my.yaml
+    # my-pipeline.yaml
     captions: {checkpoint: /path/qformer.pt}
-    videoagent ingest VIDEOS --pipeline pipelines/my.yaml --profile hub
+    videoagent ingest VIDEOS --pipeline my-pipeline.yaml --profile hub
 
 The report lists each --val clip's generated caption beside its reference (training clips without --val,
 which only shows the fit). A useful captioner needs real image-text features (CLIP) and many captioned

@@ -11,9 +11,9 @@ $XDG_CACHE_HOME/videoagent/temporal-features); captions go through the same mode
 (frozen). The module is trained with the symmetric InfoNCE (CLIP) loss and saved with the frame
 encoder's name and size, so ingest uses it only with features of that encoder:
 
-    # pipelines/my.yaml
+    # my-pipeline.yaml
     temporal: {module: tdb, checkpoint: /path/ckpt.pt}
-    videoagent ingest VIDEOS --pipeline pipelines/my.yaml --profile hub
+    videoagent ingest VIDEOS --pipeline my-pipeline.yaml --profile hub
 
 Text->video R@1 of the trained module and of plain mean pooling are printed for --val (else for the
 training pairs, which only shows the fit).

@@ -1,19 +1,24 @@
-"""Settings, model profiles (`configs/*.yaml`) and pipeline definitions (`pipelines/*.yaml`)."""
+"""Settings, model profiles (`videoagent/configs/*.yaml`) and pipeline definitions (`videoagent/pipelines/*.yaml`).
+
+Both folders ship inside the package (package data) and are read with importlib.resources, so an
+installed wheel finds them without the source tree. A profile given as a path ending in .yaml/.yml,
+and any pipeline given as a path, is the user's own file.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict
 
-ROOT = Path(__file__).resolve().parent.parent
-CONFIG_DIR = ROOT / "configs"
-PIPELINE_DIR = ROOT / "pipelines"
+YAML_SUFFIXES = (".yaml", ".yml")
 
 
 class _Section(BaseModel):
@@ -195,7 +200,17 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def _shipped(folder: str) -> Traversable:
+    """A folder of YAML files shipped inside the package (`configs`, `pipelines`)."""
+    return resources.files("videoagent") / folder
+
+
+def shipped_profiles() -> list[str]:
+    """Names of the profiles that ship with the package (`videoagent/configs/NAME.yaml`)."""
+    return sorted(f.name.removesuffix(".yaml") for f in _shipped("configs").iterdir() if f.name.endswith(".yaml"))
+
+
+def _read_yaml(path: Path | Traversable) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text()) or {}
     except FileNotFoundError:
@@ -205,23 +220,33 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
+def _profile_file(name_or_path: str) -> Path | Traversable:
+    """A path (ends in .yaml/.yml) is the user's file; anything else names a shipped profile."""
+    if Path(name_or_path).suffix in YAML_SUFFIXES:
+        return Path(name_or_path)
+    shipped = _shipped("configs") / f"{name_or_path}.yaml"
+    if not shipped.is_file():
+        names = ", ".join(shipped_profiles())
+        raise ValueError(f"{name_or_path}: no such config file (shipped profiles: {names}; or a path to a .yaml file)")
+    return shipped
+
+
 def _profile_dict(name_or_path: str) -> dict[str, Any]:
-    path = Path(name_or_path)
-    if path.suffix not in (".yaml", ".yml"):
-        path = CONFIG_DIR / f"{name_or_path}.yaml"
-    data = _read_yaml(path)
+    data = _read_yaml(_profile_file(name_or_path))
     parent = data.pop("extends", None)
-    return _merge(_profile_dict(parent), data) if parent else data
+    return _merge(_profile_dict(str(parent)), data) if parent else data
 
 
 def load_profile(name_or_path: str | None = None) -> Profile:
-    """Load a profile by name (`configs/NAME.yaml`) or path; `extends:` chains are merged."""
+    """Load a shipped profile by name (`videoagent/configs/NAME.yaml`) or the user's own by path; `extends:`
+    chains are merged (a name in `extends:` is a shipped profile, a .yaml/.yml value a path)."""
     name = name_or_path or os.environ.get("VIDEOAGENT_PROFILE", "default")
     return Profile.model_validate(_profile_dict(name))
 
 
 def load_pipeline(path: str | Path | None = None) -> Pipeline:
-    return Pipeline.model_validate(_read_yaml(Path(path) if path else PIPELINE_DIR / "ingest.yaml"))
+    """Load a pipeline from a path, else the shipped `videoagent/pipelines/ingest.yaml`."""
+    return Pipeline.model_validate(_read_yaml(Path(path) if path else _shipped("pipelines") / "ingest.yaml"))
 
 
 def index_dir(explicit: str | Path | None = None) -> Path:

@@ -1,8 +1,8 @@
 """The grounded planner for tiny local LLMs, and the answer type every planner returns.
 
 Models of 135M-270M parameters cannot write tool-call JSON or pick a line number, but their token
-probabilities are informative (DESIGN.md, "What the bundled LLMs can and cannot do"). So the model is
-asked only for likelihoods, plus a few words at the end:
+probabilities are informative (README, "Asking questions"; tools/eval_qa.py measures it). So the model
+is asked only for likelihoods, plus a few words at the end:
 
 1. retrieve candidate segments with fused retrieval (`search_segments`);
 2. pick the tool by PMI: log P(request | tool description), the best of the tools beside search;

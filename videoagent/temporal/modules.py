@@ -1,6 +1,6 @@
 """Temporal aggregation: a segment's frame features -> one video embedding (torch modules, trainable).
 
-Modules (registry `MODULES`, named by `pipelines/*.yaml` `temporal.module`):
+Modules (registry `MODULES`, named by `videoagent/pipelines/*.yaml` `temporal.module`):
     mean         CLIP4Clip meanP: the masked mean of the frame features. No weights.
     weighted     VALLEY v2: a linear score per frame, softmax over the frames, weighted sum.
     transformer  VALLEY v3 / CLIP4Clip seqTransf: a transformer over frames + position embeddings,
