@@ -80,10 +80,11 @@ def test_installed_wheel_runs_outside_the_source_tree(tmp_path, media):
 
 def test_profiles_by_name_are_the_shipped_ones_and_by_path_the_users(tmp_path, monkeypatch):
     from videoagent.config import load_pipeline, load_profile, shipped_profiles
+    from videoagent.errors import ConfigError
 
     monkeypatch.chdir(tmp_path)  # names never resolve against the working folder
     assert {"default", "hub", "gpu", "openai", "accurate"} <= set(shipped_profiles())
-    with pytest.raises(ValueError) as err:
+    with pytest.raises(ConfigError) as err:
         load_profile("nonesuch")
     message = str(err.value)
     assert "\n" not in message and "nonesuch" in message and all(n in message for n in shipped_profiles())

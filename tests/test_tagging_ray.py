@@ -79,13 +79,14 @@ def test_ray_ingest_equals_local(ray_cluster, tmp_path, files, local_index, prof
 
 
 def test_ray_tagging_equals_local_and_related_channel_works(ray_cluster, local_index, profile):
+    from videoagent.scaleout import RayRecall
     from videoagent.tagging.tagger import Tagger
 
     store, results = local_index
     ids = [r.video_id for r in results[:3]]
     tagger = Tagger(store, Models.shared(profile))
     local = [r.as_dict() for r in tagger.tag(ids, force=True)]
-    remote = [r.as_dict() for r in tagger.tag(ids, force=True, executor="ray")]
+    remote = [r.as_dict() for r in tagger.tag(ids, force=True, recall_pool=RayRecall)]
     assert remote == local
     small, silent = local[0], local[1]
     assert store.segments(silent["video_id"])[0].transcript == ""  # no speech: only OCR and its neighbour

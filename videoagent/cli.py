@@ -1,37 +1,110 @@
-"""`videoagent ...`: the command line (typer). With --json, stdout carries exactly one JSON document;
-progress and logs go to stderr. Exit codes: 0 success, 2 bad usage or bad input, 1 other failure."""
+"""`videoagent ...`: the command line (typer), a thin adapter over the Python API (library.py).
+
+With --json, stdout carries exactly one JSON document; progress and logs go to stderr. While a command
+runs, file descriptor 1 points at stderr, so nothing a library prints (ultralytics announces its
+settings file on stdout) can break the document. Exit codes: 0 success; 2 bad usage or bad input
+(a `VideoAgentError`, one line on stderr); 1 anything else (a missing model, a bug, a torch error).
+"""
 
 from __future__ import annotations
 
+import functools
+import io
 import json
 import logging
+import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
-from rich.logging import RichHandler
 from rich.table import Table
 
-from .config import index_dir, load_pipeline, load_profile, use_offline_env
+from .errors import VideoAgentError
+from .library import STATUSES
+
+if TYPE_CHECKING:
+    from .library import Library
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False)
 err = Console(stderr=True, soft_wrap=True)  # one error, one line, however long
-out = Console()
+out = Console()  # rebound per command to the real stdout (see _real_stdout)
 
 IndexOpt = Annotated[
     Path | None, typer.Option("--index", help="Index folder [default: $VIDEOAGENT_HOME or ./.videoagent]")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout")]
-ProfileOpt = Annotated[str | None, typer.Option("--profile", help="Model profile: configs/NAME.yaml or a path")]
+ProfileOpt = Annotated[
+    str | None, typer.Option("--profile", help="Model profile: a shipped name (default, accurate, hub, ...) or a path")
+]
 ExecutorOpt = Annotated[
     str, typer.Option("--executor", help="local, or ray: Ray actors ($RAY_ADDRESS or a local cluster)")
 ]
 
 
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _real_stdout() -> Iterator[TextIO]:
+    """The process's stdout, reserved for the command's own output: fd 1 and sys.stdout point at stderr
+    meanwhile. (Under a test runner that swapped sys.stdout for a buffer, that buffer is used as is.)"""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        fd = None
+    if fd != 1:
+        yield sys.stdout
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    real = os.fdopen(saved, "w", encoding="utf-8", buffering=1, closefd=False)
+    previous, sys.stdout = sys.stdout, sys.stderr
+    try:
+        yield real
+    finally:
+        real.flush()
+        sys.stdout = previous
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def command(name: str | None = None) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """`app.command`, with the error contract: VideoAgentError -> exit 2, MissingWeights -> exit 1, each
+    one line on stderr; stdout reserved for the command's own output."""
+
+    def wrap(fn: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(fn)
+        def run(*args: Any, **kwargs: Any) -> None:
+            global out
+            from .models.weights import MissingWeights
+
+            with _real_stdout() as stdout:
+                out = Console(file=stdout)
+                try:
+                    fn(*args, **kwargs)
+                except VideoAgentError as exc:
+                    _fail(str(exc))
+                except MissingWeights as exc:
+                    _fail(str(exc), code=1)
+
+        return app.command(name)(run)
+
+    return wrap
+
+
 def _setup(verbose: bool = False) -> None:
-    use_offline_env()
+    from rich.logging import RichHandler
+
+    from .config import use_offline_env
+
+    use_offline_env()  # before anything imports transformers, chromadb or ultralytics
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(message)s",
@@ -41,14 +114,16 @@ def _setup(verbose: bool = False) -> None:
         logging.getLogger(noisy).setLevel(logging.ERROR)
 
 
+def _library(index: Path | None, profile: str | None = None, pipeline: Path | None = None) -> Library:
+    from .library import Library
+
+    return Library(index, profile, pipeline)
+
+
 def _emit(doc: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
-
-
-def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
-    raise typer.Exit(code)
+        out.file.write(json.dumps(doc, ensure_ascii=False) + "\n")
+        out.file.flush()
 
 
 def _progress():
@@ -65,24 +140,7 @@ def _progress():
     )
 
 
-def _open_store(index: Path | None, must_exist: bool = True):
-    from .index.store import Store
-
-    root = index_dir(index)
-    if must_exist and not (root / "catalog.sqlite").exists():
-        _fail(f"{root}: no index here (run `videoagent ingest` first, or pass --index)")
-    return Store(root)
-
-
-def _find_video(store, prefix: str) -> dict[str, Any]:
-    """The done video with this id or unique id prefix; a clear error (exit 2) otherwise."""
-    found = store.find_video(prefix)
-    if found is None:
-        _fail(f"{prefix}: no such video in {store.root} (or the prefix is ambiguous)")
-    return found
-
-
-@app.command()
+@command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Video files or folders")],
     index: IndexOpt = None,
@@ -93,10 +151,8 @@ def ingest(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Ingest videos into the index (resumable; a file already ingested is skipped)."""
-    if executor not in ("local", "ray"):
-        _fail(f"--executor {executor}: expected local or ray")
     _setup(verbose)
-    from .ingest.pipeline import Ingestor
+    from .ingest.pipeline import VideoResult
     from .media.probe import find_videos
 
     missing = [p for p in paths if not p.exists()]
@@ -104,64 +160,29 @@ def ingest(
         err.print(f"[red]error:[/red] {p}: no such file or folder", highlight=False)
     if missing and len(paths) == 1:
         raise typer.Exit(2)
-    try:
-        prof, pipe = load_profile(profile), load_pipeline(pipeline)
-    except ValueError as exc:
-        _fail(str(exc))
-    candidates, ignored = find_videos(p for p in paths if p.exists())
-    store = _open_store(index, must_exist=False)
-    results = []
+    lib = _library(index, profile, pipeline)
+    present = [p for p in paths if p.exists()]
+    candidates, ignored = find_videos(present)
+    results: list[VideoResult] = []
     with _progress() as progress:
-        task = progress.add_task("ingest", total=len(candidates))
-        ingestor = Ingestor(
-            store,
-            prof,
-            pipe,
-            on_stage=lambda path, stage: progress.update(task, description=f"{Path(path).name}: {stage}"),
-        )
+        task = progress.add_task("ingest" if executor == "local" else f"ingest ({executor})", total=len(candidates))
 
-        def done(result) -> None:
+        def done(result: VideoResult) -> None:
             results.append(result)
             if result.status == "failed":
                 err.print(f"[red]failed:[/red] {result.error}", highlight=False)
             progress.advance(task)
 
-        if executor == "ray":
-            from .scaleout import ray_ingest
+        def stage(path: str, name: str) -> None:
+            progress.update(task, description=f"{Path(path).name}: {name}")
 
-            progress.update(task, description="ingest (ray)")
-            ray_ingest(store, prof, pipe, candidates, on_result=done)
-        else:
-            for path in candidates:
-                done(ingestor.ingest_one(path))
-    results += [_missing_result(p) for p in missing]
-
-    doc = {
-        "videos": [
-            {
-                "video_id": r.video_id,
-                "path": r.path,
-                "duration_s": r.duration_s,
-                "status": r.status,
-                "error": r.error,
-                "segments": r.segments,
-                "stages": r.stages,
-            }
-            for r in results
-        ],
-        "ignored": [str(p) for p in ignored],
-    }
-    _emit(doc, as_json)
+        lib.ingest(candidates, executor=executor, on_stage=stage, on_result=done)
+    results += [VideoResult(path=str(p), status="failed", error=f"{p}: no such file or folder") for p in missing]
+    _emit({"videos": [r.as_dict() for r in results], "ignored": [str(p) for p in ignored]}, as_json)
     if not as_json:
         _print_ingest(results, ignored)
     if results and all(r.status == "failed" for r in results):
         raise typer.Exit(2)
-
-
-def _missing_result(path: Path):
-    from .ingest.pipeline import VideoResult
-
-    return VideoResult(path=str(path), status="failed", error=f"{path}: no such file or folder")
 
 
 def _print_ingest(results, ignored) -> None:
@@ -177,7 +198,7 @@ def _print_ingest(results, ignored) -> None:
         out.print(f"ignored {len(ignored)} non-video file(s): " + ", ".join(Path(p).name for p in ignored))
 
 
-@app.command("list")
+@command("list")
 def list_videos(
     index: IndexOpt = None,
     status: Annotated[str | None, typer.Option(help="Only videos with this status: done | failed | ingesting")] = None,
@@ -185,9 +206,9 @@ def list_videos(
 ) -> None:
     """List the videos in the index: id, duration, scenes, status; a failed ingest says why."""
     _setup()
-    if status not in (None, "done", "failed", "ingesting"):
+    if status not in (None, *STATUSES):
         _fail(f"--status {status}: expected done, failed or ingesting")
-    rows = _open_store(index).listing(status)
+    rows = _library(index).videos(status)
     _emit({"videos": rows}, as_json)
     if not as_json:
         table = Table("video_id", "duration", "scenes", "status", "path")
@@ -197,7 +218,7 @@ def list_videos(
         out.print(table)
 
 
-@app.command()
+@command()
 def show(
     video_id: Annotated[str, typer.Argument(help="Video id (or a unique prefix)")],
     index: IndexOpt = None,
@@ -205,18 +226,16 @@ def show(
 ) -> None:
     """Show what the index knows about one video: segments, transcript, on-screen text."""
     _setup()
-    store = _open_store(index)
-    video = _find_video(store, video_id)
-    segments = store.segments(video["video_id"])
-    doc = store.describe(video["video_id"])
+    doc = _library(index).show(video_id)
     _emit(doc, as_json)
     if not as_json:
-        out.print(f"[bold]{video['video_id']}[/bold]  {video['path']}  {video['duration_s']:.1f}s")
-        captioned = any(s.caption for s in segments)
+        out.print(f"[bold]{doc['video_id']}[/bold]  {doc['path']}  {doc['duration_s']:.1f}s")
+        segments = doc["segments"]
+        captioned = any(s["caption"] for s in segments)
         table = Table("start", "end", "transcript", "on-screen text", *(["caption"] if captioned else []))
         for s in segments:
-            extra = [s.caption or ""] if captioned else []
-            table.add_row(f"{s.start_s:.2f}", f"{s.end_s:.2f}", s.transcript, " | ".join(s.ocr), *extra)
+            extra = [s["caption"] or ""] if captioned else []
+            table.add_row(f"{s['start_s']:.2f}", f"{s['end_s']:.2f}", s["transcript"], " | ".join(s["ocr"]), *extra)
         out.print(table)
         _print_tracklets(doc["tracklets"])
 
@@ -235,7 +254,7 @@ def _print_tracklets(records: list[dict[str, Any]], scores: list[float] | None =
     out.print(table)
 
 
-@app.command()
+@command()
 def tracklets(
     video_id: Annotated[str | None, typer.Argument(help="Video id or unique prefix [default: every video]")] = None,
     category: Annotated[str | None, typer.Option("--category", help="e.g. person, face")] = None,
@@ -251,36 +270,33 @@ def tracklets(
 ) -> None:
     """List, filter and count a video's tracklets, or find tracklets that look alike across videos."""
     _setup()
-    from .index.tracklets import SIDES, TrackletQuery, similar
+    from .index.tracklets import SIDES, TrackletQuery
 
     for name, side in (("--enters", enters), ("--exits", exits)):
         if side is not None and side not in SIDES:
             _fail(f"{name} {side}: expected one of {', '.join(SIDES)}")
-    store = _open_store(index)
+    lib = _library(index)
     if video_id is not None:
-        video_id = _find_video(store, video_id)["video_id"]
+        video_id = lib.video(video_id)["video_id"]
     query = TrackletQuery(video_id, category, start, end, enters, exits)
     if like is not None:
-        try:
-            hits = similar(store, like, query, top)
-        except KeyError as exc:
-            _fail(str(exc.args[0]))
+        hits = lib.similar_tracklets(like, query, top)
         _emit({"results": [{**rec, "score": score} for rec, score in hits]}, as_json)
         if not as_json:
             _print_tracklets([rec for rec, _ in hits], [score for _, score in hits])
         return
-    found_records = [rec for rec in store.tracklets(video_id, category) if query.matches(rec)]
+    found = lib.tracklets(query)
     if count:
-        _emit({"count": len(found_records), "video_id": video_id, "category": category}, as_json)
+        _emit({"count": len(found), "video_id": video_id, "category": category}, as_json)
         if not as_json:
-            out.print(len(found_records))
+            out.print(len(found))
         return
-    _emit({"tracklets": found_records}, as_json)
+    _emit({"tracklets": found}, as_json)
     if not as_json:
-        _print_tracklets(found_records)
+        _print_tracklets(found)
 
 
-@app.command()
+@command()
 def search(
     text: Annotated[str | None, typer.Argument(help="Text query")] = None,
     video: Annotated[Path | None, typer.Option("--video", help="Find videos like this video file")] = None,
@@ -293,38 +309,20 @@ def search(
 ) -> None:
     """Search the index: text -> segments, --video -> similar videos, --image -> segments."""
     _setup()
-    from .index.retrieval import Retriever
-    from .media.probe import MediaError
-    from .models.registry import Models
-
     if sum(x is not None for x in (text, video, image)) != 1:
         _fail("give exactly one of: TEXT, --video PATH, --image PATH")
-    store = _open_store(index)
-    if video_id:
-        video_id = _find_video(store, video_id)["video_id"]
-    retriever = Retriever(store, Models.shared(load_profile(profile)))
-    try:
-        if text is not None:
-            hits = retriever.search_text(text, top_k=top, video_id=video_id)
-        elif video is not None:
-            hits = retriever.search_video(video, top_k=top)
-        else:
-            hits = retriever.search_image(image, top_k=top, video_id=video_id)
-    except MediaError as exc:
-        _fail(str(exc))
-    except RuntimeError as exc:
-        _fail(str(exc), code=1)
-    _emit({"results": [h.as_dict() for h in hits], "warnings": retriever.warnings}, as_json)
-    for warning in retriever.warnings:  # e.g. a collection whose temporal checkpoint is gone
+    found = _library(index, profile).search(text, image=image, video=video, top=top, video_id=video_id)
+    _emit(found.as_dict(), as_json)
+    for warning in found.warnings:  # e.g. a collection whose temporal checkpoint is gone
         err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
     if not as_json:
         table = Table("score", "video_id", "start", "end", "why")
-        for h in hits:
+        for h in found.hits:
             table.add_row(f"{h.score:.3f}", h.video_id, f"{h.start_s:.2f}", f"{h.end_s:.2f}", h.why)
         out.print(table)
 
 
-@app.command()
+@command()
 def tag(
     video_ids: Annotated[list[str] | None, typer.Argument(help="Video ids (or unique prefixes)")] = None,
     all_videos: Annotated[bool, typer.Option("--all", help="Every video in the index")] = False,
@@ -341,95 +339,71 @@ def tag(
 ) -> None:
     """Tag videos from a tag library by recall-then-rank (resumable: videos already tagged are skipped)."""
     _setup()
-    from .models.registry import Models
-    from .tagging.library import TagLibrary
-    from .tagging.ranker import Ranker
-    from .tagging.tagger import Tagger, TagOptions
     from .tagging.tagger import export as export_results
 
     if bool(video_ids) == all_videos:
         _fail("give VIDEO_ID... or --all (not both)")
-    if executor not in ("local", "ray"):
-        _fail(f"--executor {executor}: expected local or ray")
     if export is not None and export.suffix.lower() not in (".jsonl", ".csv"):
         _fail(f"{export}: --export writes .jsonl or .csv")
-    try:
-        library = TagLibrary.load(tags) if tags else TagLibrary.default()
-        fused = Ranker.load(ranker) if ranker else None
-        prof = load_profile(profile)
-    except ValueError as exc:
-        _fail(str(exc))
-    store = _open_store(index)
-    videos = {v["video_id"]: v for v in store.videos()}
-    if all_videos:
-        ids = list(videos)
-    else:
-        ids = [_find_video(store, prefix)["video_id"] for prefix in video_ids]
-    tagger = Tagger(store, Models.shared(prof), library, TagOptions(top_k=top, min_score=min_score), fused)
+    lib = _library(index, profile)
     with _progress() as progress:
-        task = progress.add_task(f"tag library: {len(library)} tags", total=len(ids))
-        channels = tagger.plan.channels  # builds the library's embeddings once per index
-        progress.update(task, description=f"tag ({executor})")
-        results = tagger.tag(ids, force=force, executor=executor, on_done=lambda r: progress.advance(task))
-    for r in results:
+        task = progress.add_task("tag: planning channels", total=None)
+
+        def planned(channels: dict[str, str]) -> None:
+            progress.update(task, description=f"tag ({executor})", total=len(video_ids or lib.videos("done")))
+
+        run = lib.tag(
+            video_ids,
+            all_videos=all_videos,
+            tags=tags,
+            top=top,
+            min_score=min_score,
+            ranker=ranker,
+            force=force,
+            executor=executor,
+            on_plan=planned,
+            on_done=lambda r: progress.advance(task),
+        )
+    for r in run.videos:
         if r.status == "failed":
             err.print(f"[red]failed:[/red] {r.error}", highlight=False)
-    paths = {vid: v["path"] for vid, v in videos.items()}
+    paths = {v["video_id"]: v["path"] for v in lib.videos("done")}
     if export is not None:
-        export_results(results, paths, export)
+        export_results(run.videos, paths, export)
+    library = run.library
     doc = {
         "library": {"source": library.source, "version": library.version, "tags": len(library)},
-        "channels": channels,
-        "videos": [{**r.as_dict(), "path": paths.get(r.video_id)} for r in results],
+        "channels": run.channels,
+        "videos": [{**r.as_dict(), "path": paths.get(r.video_id)} for r in run.videos],
     }
     _emit(doc, as_json)
     if not as_json:
         table = Table("video_id", "file", "status", "tags")
-        for r in results:
+        for r in run.videos:
             names = ", ".join(f"{t['tag']} {t['score']:.2f}" for t in r.tags) or (r.error or "")
             table.add_row(r.video_id, Path(paths.get(r.video_id, "")).name, r.status, names)
         out.print(table)
         skipped = [
-            f"{ch} ({why.removeprefix('skipped: ')})" for ch, why in channels.items() if why.startswith("skipped")
+            f"{ch} ({why.removeprefix('skipped: ')})" for ch, why in run.channels.items() if why.startswith("skipped")
         ]
         if skipped:
             err.print("channels skipped: " + "; ".join(skipped), highlight=False)
-    if results and all(r.status == "failed" for r in results):
+    if run.videos and all(r.status == "failed" for r in run.videos):
         raise typer.Exit(1)
 
 
-@app.command()
+@command()
 def models(profile: ProfileOpt = None, index: IndexOpt = None, as_json: JsonOpt = False) -> None:
     """Each model role of the profile: which model, where its weights are, present or missing."""
     _setup()
-    try:
-        from .models.registry import roles as model_roles
-
-        roles = model_roles(load_profile(profile))
-    except ValueError as exc:
-        _fail(str(exc))
+    roles = _library(index, profile).model_roles()
     _emit({"roles": roles}, as_json)
     if not as_json:
         table = Table("role", "model", "present", "path")
         for r in roles:
-            table.add_row(
-                r["role"], r["model"] or "-", "yes" if r["present"] else "[red]missing[/red]", r["path"] or ""
-            )
+            present = "yes" if r["present"] else "[red]missing[/red]"
+            table.add_row(r["role"], r["model"] or "-", present, r["path"] or "")
         out.print(table)
-
-
-def _open_agent(index: Path | None, profile: str | None, video_id: str):
-    from .index.view import NoSuchVideo
-    from .models.weights import MissingWeights
-    from .qa.agent import open_agent
-
-    store = _open_store(index)
-    try:
-        return open_agent(store.root, load_profile(profile), video_id)
-    except (NoSuchVideo, ValueError) as exc:
-        _fail(str(exc))
-    except MissingWeights as exc:
-        _fail(str(exc), code=1)
 
 
 def _print_answer(answer) -> None:
@@ -438,7 +412,7 @@ def _print_answer(answer) -> None:
         out.print(f"  [dim]cited: {c.video_id} {c.start_s:.2f}-{c.end_s:.2f} s[/dim]", highlight=False)
 
 
-@app.command()
+@command()
 def ask(
     video_id: Annotated[str, typer.Argument(help="Video id (or a unique prefix)")],
     question: Annotated[str, typer.Argument(help="The question")],
@@ -448,15 +422,13 @@ def ask(
 ) -> None:
     """Answer a question about one video, citing the time spans of the evidence."""
     _setup()
-    if not question.strip():
-        _fail("the question is empty")
-    answer = _open_agent(index, profile, video_id).ask(question)
+    answer = _library(index, profile).ask(video_id, question)
     _emit(answer.as_dict(), as_json)
     if not as_json:
         _print_answer(answer)
 
 
-@app.command()
+@command()
 def chat(
     video_id: Annotated[str, typer.Argument(help="Video id (or a unique prefix)")],
     profile: ProfileOpt = None,
@@ -466,7 +438,7 @@ def chat(
     """Talk about one video: one question per line, follow-ups refer to the last answer; /quit ends.
     With --json, one JSON line per answer."""
     _setup()
-    agent = _open_agent(index, profile, video_id)
+    agent = _library(index, profile).chat(video_id)
     if sys.stdin.isatty():
         err.print(f"chatting about {agent.video_id} (/quit to end)")
     for raw in sys.stdin:
@@ -477,13 +449,12 @@ def chat(
             continue
         answer = agent.ask(line)
         if as_json:
-            sys.stdout.write(json.dumps({"question": line, **answer.as_dict()}, ensure_ascii=False) + "\n")
-            sys.stdout.flush()
+            _emit({"question": line, **answer.as_dict()}, True)
         else:
             _print_answer(answer)
 
 
-@app.command()
+@command()
 def serve(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port")] = 8000,
@@ -496,9 +467,6 @@ def serve(
 
     from .server import create_app
 
-    store = _open_store(index)
-    uvicorn.run(create_app(store.root, load_profile(profile)), host=host, port=port, log_level="warning")
-
-
-def main() -> None:  # pragma: no cover - console script entry
-    app()
+    lib = _library(index, profile)
+    lib.videos()  # NoIndex (exit 2) before the server starts
+    uvicorn.run(create_app(lib), host=host, port=port, log_level="warning")

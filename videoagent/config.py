@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from .errors import ConfigError
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -214,9 +216,9 @@ def _read_yaml(path: Path | Traversable) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text()) or {}
     except FileNotFoundError:
-        raise ValueError(f"{path}: no such config file") from None
+        raise ConfigError(f"{path}: no such config file") from None
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping at the top level")
+        raise ConfigError(f"{path}: expected a mapping at the top level")
     return data
 
 
@@ -227,7 +229,7 @@ def _profile_file(name_or_path: str) -> Path | Traversable:
     shipped = _shipped("configs") / f"{name_or_path}.yaml"
     if not shipped.is_file():
         names = ", ".join(shipped_profiles())
-        raise ValueError(f"{name_or_path}: no such config file (shipped profiles: {names}; or a path to a .yaml file)")
+        raise ConfigError(f"{name_or_path}: no such config file (shipped profiles: {names}; or a path to a .yaml file)")
     return shipped
 
 
@@ -241,12 +243,23 @@ def load_profile(name_or_path: str | None = None) -> Profile:
     """Load a shipped profile by name (`videoagent/configs/NAME.yaml`) or the user's own by path; `extends:`
     chains are merged (a name in `extends:` is a shipped profile, a .yaml/.yml value a path)."""
     name = name_or_path or os.environ.get("VIDEOAGENT_PROFILE", "default")
-    return Profile.model_validate(_profile_dict(name))
+    return _validated(Profile, _profile_dict(name), name)
 
 
 def load_pipeline(path: str | Path | None = None) -> Pipeline:
     """Load a pipeline from a path, else the shipped `videoagent/pipelines/ingest.yaml`."""
-    return Pipeline.model_validate(_read_yaml(Path(path) if path else _shipped("pipelines") / "ingest.yaml"))
+    source = Path(path) if path else _shipped("pipelines") / "ingest.yaml"
+    return _validated(Pipeline, _read_yaml(source), str(source))
+
+
+def _validated(kind: type[_Section], data: dict[str, Any], source: str):
+    """The settings, or a ConfigError naming the file and the first bad field in one line."""
+    try:
+        return kind.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"{source}: {where}: {first['msg']} ({exc.error_count()} problem(s))") from None
 
 
 def index_dir(explicit: str | Path | None = None) -> Path:

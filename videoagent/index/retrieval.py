@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import NoFrameEncoder
 from ..media.frames import open_frames
 from ..media.probe import MediaError, probe
 from ..models.registry import Models
@@ -150,7 +151,7 @@ class Retriever:
     def _frame_encoder(self):
         encoder = self.models.frame_encoder()
         if encoder is None:
-            raise RuntimeError("no frame encoder is available in this profile (see `videoagent models`)")
+            raise NoFrameEncoder("no frame encoder is available in this profile (see `videoagent models`)")
         return encoder
 
     def search_video(self, path: str | Path, top_k: int = 10) -> list[Hit]:

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..errors import UnknownTracklet
 from .store import Store
 
 if TYPE_CHECKING:
@@ -60,12 +61,12 @@ class TrackletQuery:
 
 def similar(store: Store, tracklet_id: str, query: TrackletQuery, top: int) -> list[tuple[dict[str, Any], float]]:
     """Tracklets (of any video, unless the query names one) whose appearance is closest to this one's,
-    by cosine similarity in the tracklet's own appearance collection. KeyError: unknown tracklet."""
+    by cosine similarity in the tracklet's own appearance collection. UnknownTracklet: no such tracklet."""
     from .collections import collection_name
 
     found = store.tracklets(ids=[tracklet_id])
     if not found:
-        raise KeyError(f"{tracklet_id}: no such tracklet in {store.root}")
+        raise UnknownTracklet(f"{tracklet_id}: no such tracklet in {store.root}")
     coll = store.collection(collection_name("tracklet", found[0]["appearance_model"]))
     got = coll.get(ids=[tracklet_id], include=["embeddings"])
     if len(got["ids"]) == 0:

@@ -14,11 +14,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from ..errors import NoSuchVideo
 from .store import SegmentRecord, Store
-
-
-class NoSuchVideo(LookupError):
-    pass
 
 
 class IndexView:

@@ -47,6 +47,10 @@ class VideoResult:
     segments: list[dict[str, float]] = field(default_factory=list)
     stages: dict[str, str] = field(default_factory=dict)
 
+    def as_dict(self) -> dict[str, Any]:
+        """The CLI's --json row for this file."""
+        return asdict(self)
+
 
 class Ingestor:
     """Runs the pipeline over files; one bad file is reported and the rest go on."""

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .probe import MediaError, _ffmpeg_reason
+from ..errors import MediaError
+from .probe import ffmpeg_reason
 
 SAMPLE_RATE = 16_000  # what every ASR model here expects
 
@@ -25,5 +26,5 @@ def decode_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray
                 chunks.extend(r.to_ndarray().reshape(-1) for r in resampler.resample(frame))
             chunks.extend(r.to_ndarray().reshape(-1) for r in resampler.resample(None))
     except av.error.FFmpegError as exc:
-        raise MediaError(path, f"audio cannot be decoded ({_ffmpeg_reason(exc)})") from None
+        raise MediaError(path, f"audio cannot be decoded ({ffmpeg_reason(exc)})") from None
     return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, dtype=np.float32)

@@ -11,7 +11,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .probe import MediaError, _ffmpeg_reason
+from ..errors import MediaError
+from .probe import ffmpeg_reason
 
 
 class FrameReader(Protocol):
@@ -118,7 +119,7 @@ def iter_frames(path: str | Path, times_s: Sequence[float]) -> Iterator[np.ndarr
                     pending.pop(0)
                     yield last
     except av.error.FFmpegError as exc:
-        raise MediaError(path, f"frames cannot be decoded ({_ffmpeg_reason(exc)})") from None
+        raise MediaError(path, f"frames cannot be decoded ({ffmpeg_reason(exc)})") from None
     if last is None and pending:
         raise MediaError(path, "no frame could be decoded (truncated or corrupt)")
     for _ in pending:
@@ -137,4 +138,4 @@ def open_frames(path: str | Path) -> FrameReader:
     try:
         return PyAVReader(path)
     except Exception as exc:
-        raise MediaError(path, f"frames cannot be decoded ({_ffmpeg_reason(exc)})") from None
+        raise MediaError(path, f"frames cannot be decoded ({ffmpeg_reason(exc)})") from None

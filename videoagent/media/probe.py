@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import MediaError
+
 VIDEO_SUFFIXES = {
     ".mp4",
     ".m4v",
@@ -24,15 +26,6 @@ VIDEO_SUFFIXES = {
     ".3gp",
     ".ogv",
 }
-
-
-class MediaError(Exception):
-    """A file that cannot be ingested; the message names the file and says why in one line."""
-
-    def __init__(self, path: str | Path, reason: str):
-        self.path = str(path)
-        self.reason = reason
-        super().__init__(f"{self.path}: {reason}")
 
 
 @dataclass(frozen=True)
@@ -113,13 +106,13 @@ def probe(path: str | Path) -> VideoInfo:
     except MediaError:
         raise
     except av.error.FFmpegError as exc:
-        raise MediaError(path, f"not a readable video ({_ffmpeg_reason(exc)})") from None
+        raise MediaError(path, f"not a readable video ({ffmpeg_reason(exc)})") from None
     if info.duration_s <= 0:
         raise MediaError(path, "has zero duration")
     return info
 
 
-def _ffmpeg_reason(exc: Exception) -> str:
+def ffmpeg_reason(exc: Exception) -> str:
     text = getattr(exc, "strerror", None) or str(exc)
     return text.split(":")[0].strip().rstrip(".").lower() or type(exc).__name__
 

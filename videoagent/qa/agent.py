@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Profile
+from ..errors import ConfigError
 from ..index.view import IndexView
 from .planner import Answer, Citation, GroundedPlanner
 
@@ -103,13 +104,14 @@ def _only_follow_up(question: str) -> bool:
     return all(w in _FILLER for w in words)
 
 
-def open_agent(index_root: str | Path, profile: Profile, video: str) -> Agent:
-    """An agent over `video` (id or unique prefix) in the index at `index_root`, with the profile's LLM."""
+def open_agent(index: str | Path | IndexView, profile: Profile, video: str) -> Agent:
+    """An agent over `video` (id or unique prefix) in an index (its folder, or a read-only view of it),
+    with the profile's LLM. NoSuchVideo when the index has no such done video."""
     from ..models.registry import Models
     from .llm import LocalChatModel
 
     models = Models.shared(profile)
-    view = IndexView(index_root, models)
+    view = index if isinstance(index, IndexView) else IndexView(index, models)
     video_id = view.video(video)["video_id"]
     llm = models.llm()
     kind = profile.llm.planner
@@ -117,7 +119,7 @@ def open_agent(index_root: str | Path, profile: Profile, video: str) -> Agent:
         kind = "grounded" if isinstance(llm, LocalChatModel) else "tools"
     if kind == "grounded":
         if not isinstance(llm, LocalChatModel):
-            raise ValueError(f"llm: the grounded planner needs a local model, not the {profile.llm.backend} backend")
+            raise ConfigError(f"llm: the grounded planner needs a local model, not the {profile.llm.backend} backend")
         encoder = models.text_encoder()
         planner: Any = GroundedPlanner(
             llm,

@@ -281,10 +281,13 @@ class Tagger:
         self,
         video_ids: Sequence[str],
         force: bool = False,
-        executor: str = "local",
+        recall_pool: Callable[..., Any] | None = None,
         on_done: Callable[[VideoTags], None] | None = None,
     ) -> list[VideoTags]:
-        """Tag each video (skipping those already tagged with these settings unless `force`)."""
+        """Tag each video (skipping those already tagged with these settings unless `force`).
+
+        `recall_pool(root, library, plan, options)`, when given, is a context manager whose `recall(ids)`
+        recalls a chunk elsewhere (scaleout.RayRecall: Ray actors); by default recall runs here."""
         on_done = on_done or (lambda result: None)
         results: dict[str, VideoTags] = {}
         todo = []
@@ -295,7 +298,7 @@ class Tagger:
                 on_done(results[vid])
             else:
                 todo.append(vid)
-        for recalled in self._recall_chunks(todo, executor):
+        for recalled in self._recall_chunks(todo, recall_pool):
             for result in self._rank_and_save(recalled):
                 results[result.video_id] = result
                 on_done(result)
@@ -304,17 +307,13 @@ class Tagger:
     def _current(self, stored: dict[str, Any]) -> bool:
         return stored["library_version"] == self.library.version and stored["settings_hash"] == self.settings_hash
 
-    def _recall_chunks(self, video_ids: list[str], executor: str) -> Iterator[list[Recalled | VideoTags]]:
+    def _recall_chunks(self, video_ids: list[str], recall_pool=None) -> Iterator[list[Recalled | VideoTags]]:
         chunk = self.options.chunk
-        if executor == "ray":
-            from ..scaleout import RayRecall
-
-            with RayRecall(self.store.root, self.library, self.plan, self.options) as pool:
+        if recall_pool is not None:
+            with recall_pool(self.store.root, self.library, self.plan, self.options) as pool:
                 for i in range(0, len(video_ids), chunk):
                     yield pool.recall(video_ids[i : i + chunk])
             return
-        if executor != "local":
-            raise ValueError(f"unknown executor {executor!r} (local or ray)")
         recall = ContentRecall(self.store, self.library, self.plan, self.options)
         for i in range(0, len(video_ids), chunk):
             yield [recall_or_fail(recall, vid) for vid in video_ids[i : i + chunk]]
@@ -338,7 +337,7 @@ class Tagger:
     def candidates(self, video_ids: Sequence[str]) -> dict[str, dict[str, Candidate]]:
         """Every recalled tag of each video with its channel scores, nothing saved (for evaluation)."""
         out: dict[str, dict[str, Candidate]] = {}
-        for chunk in self._recall_chunks(list(dict.fromkeys(video_ids)), "local"):
+        for chunk in self._recall_chunks(list(dict.fromkeys(video_ids))):
             for item in self._with_related(chunk):
                 if isinstance(item, VideoTags):
                     raise RuntimeError(item.error)
