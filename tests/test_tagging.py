@@ -128,14 +128,14 @@ def test_tags_are_stored_per_segment_and_a_rerun_resumes(tagged):
 
 
 def test_reingest_drops_stale_tags(tmp_path):
-    from videoagent.index.store import SegmentRecord, Store
+    from videoagent.index.store import SegmentRecord, Store, VideoRows
 
     store = Store(tmp_path)
     store.db.execute("INSERT INTO videos (video_id, path, status) VALUES ('v1', 'x.mp4', 'done')")
-    store.commit_video("v1", [SegmentRecord(0.0, 1.0, "a cat")], [], "scenes", {})
+    store.commit_video(VideoRows("v1", [SegmentRecord(0.0, 1.0, "a cat")], [], "scenes", {}, []))
     store.save_tags("v1", "lib1", "h", [{"tag": "cat", "score": 0.9, "evidence": []}], {"cat": 0.9}, {0: ["cat"]})
     assert store.video_tags("v1")["tags"][0]["tag"] == "cat" and store.segments("v1")[0].tags == ["cat"]
-    store.commit_video("v1", [SegmentRecord(0.0, 1.0, "a dog")], [], "scenes", {})
+    store.commit_video(VideoRows("v1", [SegmentRecord(0.0, 1.0, "a dog")], [], "scenes", {}, []))
     assert store.video_tags("v1") is None and store.segments("v1")[0].tags == []
 
 

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from videoagent.index.store import SegmentRecord, Store, VectorRows
+from videoagent.index.store import SegmentRecord, Store, VectorRows, VideoRows
 from videoagent.media.probe import VideoInfo
 
 COLLECTION = "visual_bench-synthetic"
@@ -58,7 +58,7 @@ def build(store: Store, vectors: np.ndarray, videos: int) -> float:
         for i, row in enumerate(rows):
             coll.add(f"{vid}:{i}", vectors[row], "", video_id=vid, seg=i, start_s=float(i), end_s=i + 1.0, row=int(row))
         segments = [SegmentRecord(float(i), i + 1.0) for i in range(len(rows))]
-        store.commit_video(vid, segments, [coll], "bench", {})
+        store.commit_video(VideoRows(vid, segments, [coll], "bench", {}, []))
         print(f"\rindexed {rows[-1] + 1}/{len(vectors)}", end="", file=sys.stderr)
     print(file=sys.stderr)
     return time.perf_counter() - started

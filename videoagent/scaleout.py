@@ -2,12 +2,12 @@
 
 ChromaDB's embedded client is not safe with several writing processes, so workers compute and only the
 driver writes:
-- ingest: one actor per CPU, each loading its models once, runs the orchestrator's own
-  `Ingestor.ingest_one` against a `RecordingStore` — the real index for reading (the skip check) and for
-  the per-video stage artifacts, but with the three catalog/vector writes (`begin_video`, `commit_video`,
-  `fail_video`) recorded instead of done. The driver replays them into the real store in input order, so
-  the index ends up exactly as a local run leaves it. Byte-identical copies of one file (one video id) go
-  to the workers once; the other copies run in the driver afterwards and are skipped, as locally.
+- ingest: one actor per CPU, each loading its models once, runs the pipeline's own `Ingestor.compute` —
+  it reads the index (the skip check) and writes only the per-video stage artifacts — and returns the
+  per-video result (`Computed`: the video's rows, or why it failed). The driver applies each to the real
+  store in input order (`Ingestor.apply`), so the index ends up exactly as a local run leaves it.
+  Byte-identical copies of one file (one video id) go to the workers once; the other copies run in the
+  driver afterwards and are skipped, as locally.
 - tagging: actors run `tagging.ContentRecall` (reads only) and return what they recalled; the driver ranks,
   borrows related videos' tags and saves.
 `ray.init()` joins the cluster named by $RAY_ADDRESS, or starts a local one.
@@ -22,7 +22,7 @@ from typing import Any
 
 from .config import OFFLINE_ENV, Pipeline, Profile
 from .index.store import Store
-from .ingest.pipeline import Ingestor, VideoResult
+from .ingest.pipeline import Computed, Ingestor, VideoResult
 from .media.probe import file_video_id
 from .models.registry import Models
 from .tagging.library import TagLibrary
@@ -50,32 +50,12 @@ def _actors(ray, cls, *args) -> list:
     return [remote.remote(*args) for _ in range(workers)]
 
 
-class RecordingStore(Store):
-    """The index, read-only: writes are recorded as (method, args) for the driver to replay."""
-
-    def __init__(self, root: str | Path):
-        super().__init__(root)
-        self.ops: list[tuple[str, tuple[Any, ...]]] = []
-
-    def begin_video(self, *args: Any) -> None:
-        self.ops.append(("begin_video", args))
-
-    def commit_video(self, *args: Any) -> None:
-        self.ops.append(("commit_video", args))
-
-    def fail_video(self, *args: Any) -> None:
-        self.ops.append(("fail_video", args))
-
-
 class _IngestWorker:
     def __init__(self, root: str, profile: Profile, pipeline: Pipeline):
-        self.store = RecordingStore(root)
-        self.ingestor = Ingestor(self.store, profile, pipeline, Models(profile, threads=1))
+        self.ingestor = Ingestor(Store(root), profile, pipeline, Models(profile, threads=1))
 
-    def run(self, path: str) -> tuple[VideoResult, list[tuple[str, tuple[Any, ...]]]]:
-        self.store.ops = []
-        result = self.ingestor.ingest_one(path)
-        return result, self.store.ops
+    def run(self, path: str) -> Computed:
+        return self.ingestor.compute(path)
 
 
 def ray_ingest(
@@ -100,20 +80,18 @@ def ray_ingest(
         else:
             first[vid] = i
     results: dict[int, VideoResult] = {}
+    local = Ingestor(store, profile, pipeline)
     todo = sorted(first.values())
     if todo:
         ray = _ray()
         from ray.util import ActorPool
 
         pool = ActorPool(_actors(ray, _IngestWorker, str(store.root), profile, pipeline))
-        for i, (result, ops) in zip(
-            todo, pool.map(lambda a, p: a.run.remote(p), [paths[i] for i in todo]), strict=True
-        ):
-            for method, args in ops:
-                getattr(store, method)(*args)
-            results[i] = result
-            on_result(result)
-    local = Ingestor(store, profile, pipeline)
+        for i, computed in zip(todo, pool.map(lambda a, p: a.run.remote(p), [paths[i] for i in todo]), strict=True):
+            if computed.info is not None:
+                store.begin_video(computed.info, computed.index_hash)
+            results[i] = local.apply(computed)
+            on_result(results[i])
     for i in later:
         results[i] = local.ingest_one(paths[i])
         on_result(results[i])

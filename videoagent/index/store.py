@@ -83,6 +83,18 @@ class VectorRows:
         self.metadatas.append(meta)
 
 
+@dataclass
+class VideoRows:
+    """Everything the index keeps about one video, ready for the store to apply in one go."""
+
+    video_id: str
+    segments: list[SegmentRecord]
+    vectors: list[VectorRows]
+    segmentation: str
+    stages: dict[str, str]
+    tracklets: list[dict[str, Any]]
+
+
 class Store:
     """Open (creating if needed) the index at `root`."""
 
@@ -153,16 +165,10 @@ class Store:
                 (error, time.time(), video_id),
             )
 
-    def commit_video(
-        self,
-        video_id: str,
-        segments: Sequence[SegmentRecord],
-        vectors: Sequence[VectorRows],
-        segmentation: str,
-        stages: dict[str, str],
-        tracklets: Sequence[dict[str, Any]] = (),
-    ) -> None:
+    def commit_video(self, rows: VideoRows) -> None:
         """Replace the video's vectors, segments and tracklets, then flip it to `done` atomically."""
+        video_id, segments, vectors, segmentation = rows.video_id, rows.segments, rows.vectors, rows.segmentation
+        stages, tracklets = rows.stages, rows.tracklets
         self._delete_vectors(video_id)
         for rows in vectors:
             coll = self.collection(rows.collection)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..config import KeyframeConfig, SceneConfig
 from ..media.probe import VideoInfo
+from .stage import Context, Outcome, Output, Stage
 
 log = logging.getLogger(__name__)
 
@@ -82,3 +83,29 @@ def keyframe_times(segment: Segment, cfg: KeyframeConfig) -> list[float]:
     n = min(cfg.max_per_segment, max(1, round(segment.duration_s / cfg.interval_s)))
     step = segment.duration_s / n
     return [round(segment.start_s + (i + 0.5) * step, 3) for i in range(n)]
+
+
+class Scenes(Stage):
+    """Segments: PySceneDetect scenes (long ones split), or fixed windows when detection cannot run; with
+    each segment's keyframe times (from the pipeline's `keyframes:`, which the frame stages' hashes cover)."""
+
+    name = "scenes"
+
+    def settings(self, profile, pipeline):
+        return (pipeline.scenes,)
+
+    def enabled(self, pipeline) -> bool:
+        return True  # every other stage reads the segments
+
+    def run(self, ctx: Context) -> Output:
+        segments, how = segment_video(ctx.info, ctx.pipeline.scenes)
+        saved = {"segments": [[s.start_s, s.end_s] for s in segments], "how": how}
+        return Output(self._value(segments, how, ctx), Outcome("done", how), (saved, None))
+
+    def restore(self, data, arrays, ctx):
+        return self._value([Segment(a, b) for a, b in data["segments"]], data["how"], ctx)
+
+    @staticmethod
+    def _value(segments: list[Segment], how: str, ctx: Context) -> dict:
+        keyframes = [keyframe_times(s, ctx.pipeline.keyframes) for s in segments]
+        return {"segments": segments, "how": how, "keyframes": keyframes}

@@ -9,7 +9,6 @@ the speech overlapping it, and a representative crop saved as JPEG.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,17 +17,16 @@ import numpy as np
 
 from ..config import TracksConfig
 from ..index.store import VectorRows
-from ..media.probe import VideoInfo
 from ..models.detect import Detector
 from ..models.encoders import FrameEncoder, normalize
 from ..models.encoders.histogram import ColourHistogram, colour_names
 from ..models.weights import MissingWeights
-from .artifacts import Artifacts
 from .scenes import Segment
+from .stage import Context, Outcome, Output, Stage
 from .tracking import TrackRun, motion, sample_times, sampled_frames, track_frames, trajectory
 
 if TYPE_CHECKING:
-    from ..models.registry import Models
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -97,45 +95,53 @@ def run_stage(
     return records, embeddings, detail
 
 
-def ingest_stage(
-    info: VideoInfo,
-    segments: list[Segment],
-    art: Artifacts,
-    config_hash: str,
-    models: Models,
-    cfg: TracksConfig,
-    started: Callable[[], None],
-) -> tuple[list[dict[str, Any]], list[VectorRows], tuple[str, str]]:
-    """The `tracks` stage of ingest: records, appearance vector rows, and (status, detail) for the catalog.
+class Tracks(Stage):
+    """Whatever goes wrong here is the stage's outcome; the video is still indexed."""
 
-    Whatever goes wrong here is recorded as the stage's outcome; the video is still indexed.
-    """
-    from ..index.collections import collection_name
+    name = "tracks"
+    reads = ("scenes",)
+    lane = "side"
 
-    if not cfg.enabled:
-        return [], [], ("skipped", "disabled in pipeline")
-    cached = art.load("tracks", config_hash)
-    if cached is not None:
-        records, embeddings, model = cached[0]["tracklets"], cached[1].get("appearance"), cached[0]["model"]
-        outcome = ("done", "cached")
-    else:
-        detector = models.detector(cfg.detect_height)
+    def settings(self, profile, pipeline):
+        return (pipeline.tracks, profile.detector, profile.frame_encoder)
+
+    def run(self, ctx: Context) -> Output:
+        cfg = ctx.pipeline.tracks
+        detector = ctx.models.detector(cfg.detect_height)
         if isinstance(detector, MissingWeights):
-            return [], [], ("skipped", str(detector))
-        started()
+            return Output(self.off(), Outcome("skipped", str(detector)))
+        info = ctx.info
         try:
             records, embeddings, detail = run_stage(
-                info.path, info.video_id, segments, detector, models.frame_encoder(), cfg, art.dir / "crops"
+                info.path,
+                info.video_id,
+                ctx["scenes"]["segments"],
+                detector,
+                ctx.models.frame_encoder(),
+                cfg,
+                ctx.artifacts.dir / "crops",
             )
         except Exception as exc:  # tracking is an extra: its failure must not lose the video
             log.exception("%s: tracking failed", info.path)
-            return [], [], ("failed", f"{type(exc).__name__}: {exc}")
+            return Output(self.off(), Outcome("failed", f"{type(exc).__name__}: {exc}"))
         model = records[0]["appearance_model"] if records else ""
-        art.save("tracks", config_hash, {"tracklets": records, "model": model}, {"appearance": embeddings})
-        outcome = ("done", detail)
+        data = {"tracklets": records, "model": model}
+        return Output((records, embeddings, model), Outcome("done", detail), (data, {"appearance": embeddings}))
+
+    def restore(self, data, arrays, ctx):
+        return data["tracklets"], arrays.get("appearance"), data["model"]
+
+    def off(self):
+        return [], None, ""
+
+
+def tracklet_rows(video_id: str, records: list[dict[str, Any]], embeddings, model: str) -> list[VectorRows]:
+    """The appearance vectors of a video's tracklets, for `tracklets --like`."""
+    from ..index.collections import collection_name
+
     rows = VectorRows(collection_name("tracklet", model or "none"))
     for rec, emb in zip(records, embeddings if embeddings is not None else [], strict=False):
         if np.any(emb):  # a tracklet with no pixels left has no appearance to search by
-            meta = {"video_id": info.video_id, "category": rec["category"], "start_s": rec["start_s"]}
+            meta = {"video_id": video_id, "category": rec["category"], "start_s": rec["start_s"]}
             rows.add(rec["id"], emb, rec["category"], end_s=rec["end_s"], **meta)
-    return records, [rows] if rows.ids else [], outcome
+    return [rows] if rows.ids else []

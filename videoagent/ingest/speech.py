@@ -1,0 +1,38 @@
+"""The `asr` stage: the audio track -> timed words (the profile's ASR model). Runs in the side lane."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from ..errors import MediaError
+from ..media.audio import decode_audio
+from ..models import asr
+from ..models.weights import MissingWeights
+from .stage import Context, Outcome, Output, Stage
+
+
+class Speech(Stage):
+    name = "asr"
+    lane = "side"
+
+    def settings(self, profile, pipeline):
+        return (profile.asr,)
+
+    def run(self, ctx: Context) -> Output:
+        if not ctx.info.has_audio:
+            return Output([], Outcome("skipped", "no audio track"), ({"words": []}, None))
+        model = ctx.models.transcriber()
+        if isinstance(model, MissingWeights):
+            return Output([], Outcome("skipped", str(model)))
+        try:
+            words = asr.transcribe(model, decode_audio(ctx.info.path))
+        except MediaError as exc:  # a broken audio track loses the speech, not the video
+            return Output([], Outcome("failed", exc.reason))
+        data = {"model": model.name, "words": [asdict(w) for w in words]}
+        return Output(words, Outcome("done", f"{len(words)} words"), (data, None))
+
+    def restore(self, data, arrays, ctx):
+        return [asr.Word(**w) for w in data["words"]]
+
+    def off(self):
+        return []
