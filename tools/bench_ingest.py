@@ -12,11 +12,12 @@ What is measured (every time is the best of --repeat runs, wall clock):
 - model load, once per process: `Models.load_all()`, seconds per role. Every later number is warm.
 - ffmpeg: `ffmpeg -threads 0 -i FILE -f null -`, a full decode of every stream of the file and
   nothing else: the floor any ingest of that file sits on.
-- each stage alone, with the models already loaded: probe; scene detection; ASR (audio decode +
-  transcription); keyframe decode alone; OCR alone and frame encoder alone, each *including* the
-  keyframe decode (the ingest decodes keyframes once and feeds both, so "vision" below is
-  OCR + encoder - one decode); tracks (sampled-frame decode + detector + ByteTrack + appearance
-  crops); text embeddings of the transcript and OCR text. A stage the pipeline disables counts 0.
+- each stage alone, with the models already loaded, through the pipeline's own Stage interface
+  (`stage.run(ctx)` for every stage in `ingest.pipeline.STAGES`, upstream values computed first):
+  probe; scenes; asr (audio decode + transcription); ocr and frames, each *including* the keyframe
+  decode (the ingest decodes keyframes once and feeds both, so "vision" below is ocr + frames - one
+  decode, + temporal + captions); tracks (sampled-frame decode + detector + ByteTrack + appearance
+  crops); text (embeddings of transcripts, on-screen text, captions). A disabled stage counts 0.
 - ingest: `Ingestor.ingest_one` into a fresh temporary index each repetition (best and median),
   so nothing is ever served from a cached artifact.
 
@@ -56,19 +57,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from videoagent.config import Pipeline, Profile, load_pipeline, load_profile
 from videoagent.index.store import Store
-from videoagent.ingest import tracks as tracklets
-from videoagent.ingest.pipeline import FRAME_CHUNK, Ingestor
-from videoagent.ingest.scenes import Segment, keyframe_times, segment_video
+from videoagent.ingest.artifacts import Artifacts
+from videoagent.ingest.pipeline import STAGES, Ingestor
+from videoagent.ingest.stage import FRAME_CHUNK, Context, keyframe_times
 from videoagent.media.audio import decode_audio
 from videoagent.media.frames import open_frames
 from videoagent.media.probe import VideoInfo, probe
-from videoagent.models import asr, ocr
 from videoagent.models.registry import Models
-from videoagent.models.weights import MissingWeights
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_FIXTURES = ("narrated", "vtest60")
@@ -141,52 +138,30 @@ def ffmpeg_decode(path: Path) -> None:
     )
 
 
-def read_keyframes(path: str, times: list[float], each_chunk: Callable[[np.ndarray], None]) -> None:
-    """Decode keyframes the way the ingest does (one reader, FRAME_CHUNK at a time)."""
-    frames = open_frames(path)
-    for i in range(0, len(times), FRAME_CHUNK):
-        each_chunk(frames.read(times[i : i + FRAME_CHUNK]))
+def keyframe_decode(info: VideoInfo, ctx: Context) -> None:
+    """Decode the keyframes the way the frame stages' shared pass does, and do nothing with them."""
+    flat = [t for ts in keyframe_times(ctx) for t in ts]
+    frames = open_frames(info.path)
+    for i in range(0, len(flat), FRAME_CHUNK):
+        frames.read(flat[i : i + FRAME_CHUNK])
 
 
-def run_asr(info: VideoInfo, models: Models) -> list[asr.Word]:
-    model = models.transcriber()
-    if isinstance(model, MissingWeights) or not info.has_audio:
-        return []
-    return asr.transcribe(model, decode_audio(info.path))
-
-
-def run_ocr(info: VideoInfo, models: Models, times: list[float]) -> list[list[ocr.TextLine]]:
-    reader, lines = models.ocr(), []
-    read_keyframes(info.path, times, lambda batch: lines.extend(reader.read(f) for f in batch))
-    return lines
-
-
-def run_encoder(info: VideoInfo, models: Models, times: list[float]) -> None:
-    encoder = models.frame_encoder()
-    if encoder is None or isinstance(encoder, MissingWeights):
-        return
-    read_keyframes(info.path, times, encoder.encode_images)
-
-
-def run_tracks(info: VideoInfo, models: Models, segs: list[Segment], pipeline: Pipeline) -> None:
-    detector = models.detector(pipeline.tracks.detect_height)
-    if isinstance(detector, MissingWeights):
-        return
-    # The stage saves appearance crops; they go to a scratch folder, as in a fresh index.
-    with tempfile.TemporaryDirectory(prefix="bench-crops-") as tmp:
-        tracklets.run_stage(
-            info.path, info.video_id, segs, detector, models.frame_encoder(), pipeline.tracks, Path(tmp)
-        )
-
-
-def text_docs(segs: list[Segment], seg_times: list[list[float]], words: list[asr.Word], lines: list) -> list[str]:
-    """The documents the ingest embeds: each segment's transcript and its joined OCR text."""
-    docs, k = [], 0
-    for seg, times in zip(segs, seg_times, strict=True):
-        docs.append(asr.words_in(words, seg.start_s, seg.end_s))
-        docs.append(" | ".join(ocr.segment_text(lines[k : k + len(times)])))
-        k += len(times)
-    return [d for d in docs if d]
+def stages_alone(
+    info: VideoInfo, profile: Profile, pipeline: Pipeline, models: Models, repeat: int
+) -> tuple[dict[str, float], Context]:
+    """Each ingest stage timed alone through its own `run(ctx)` (the Stage interface), upstream values
+    computed first; a stage the pipeline disables counts 0. Frame stages run alone decode the keyframes
+    themselves. Nothing is read from or written to an artifact."""
+    best: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-stages-") as tmp:
+        ctx = Context(info, profile, pipeline, models, Artifacts(tmp, info.video_id))
+        for stage in STAGES:
+            if not stage.enabled(pipeline):
+                best[stage.name], ctx.values[stage.name] = 0.0, stage.off()
+                continue
+            times, output = timed(lambda stage=stage: stage.run(ctx), repeat)
+            best[stage.name], ctx.values[stage.name] = min(times), output.value
+    return best, ctx
 
 
 def ingest_fresh(path: Path, profile: Profile, pipeline: Pipeline, models: Models) -> None:
@@ -218,43 +193,24 @@ def bench_video(path: Path, profile: Profile, pipeline: Pipeline, models: Models
     times, _ = timed(lambda: ffmpeg_decode(path), repeat)
     ffmpeg_s = min(times)
 
-    times, (segs, how) = timed(lambda: segment_video(info, pipeline.scenes), repeat)
-    best["scenes"] = min(times)
-    seg_times = [keyframe_times(s, pipeline.keyframes) for s in segs]
-    flat = [t for ts in seg_times for t in ts]
-
-    words: list[asr.Word] = []
-    lines: list[list[ocr.TextLine]] = [[] for _ in flat]
-    best["asr"] = best["ocr"] = best["encoder"] = best["tracks"] = 0.0
-    if pipeline.asr.enabled:
-        times, words = timed(lambda: run_asr(info, models), repeat)
-        best["asr"] = min(times)
+    stage_s, ctx = stages_alone(info, profile, pipeline, models, repeat)
+    best.update(stage_s)
+    segs, how = ctx["scenes"]["segments"], ctx["scenes"]["how"]
+    flat = [t for ts in keyframe_times(ctx) for t in ts]
+    words, lines, docs = ctx["asr"], ctx["ocr"] or [], (ctx["text"] or {}).get("docs", [])
     times, _ = timed(lambda: decode_audio(info.path), repeat)
     audio_decode_s = min(times)  # inside "asr"; shown apart because it is not the model's time
-
-    times, _ = timed(lambda: read_keyframes(info.path, flat, lambda batch: None), repeat)
+    times, _ = timed(lambda: keyframe_decode(info, ctx), repeat)
     keyframe_decode_s = min(times)
-    if pipeline.ocr.enabled:
-        times, lines = timed(lambda: run_ocr(info, models, flat), repeat)
-        best["ocr"] = min(times)
-    if pipeline.frames.enabled:
-        times, _ = timed(lambda: run_encoder(info, models, flat), repeat)
-        best["encoder"] = min(times)
-    if pipeline.tracks.enabled:
-        times, _ = timed(lambda: run_tracks(info, models, segs, pipeline), repeat)
-        best["tracks"] = min(times)
-
-    docs = text_docs(segs, seg_times, words, lines)
-    times, _ = timed(lambda: models.text_encoder().encode(docs) if docs else None, repeat)
-    best["text"] = min(times)
 
     ingest_times, _ = timed(lambda: ingest_fresh(path, profile, pipeline, models), repeat)
     ingest_s = min(ingest_times)
     busy = others_share(cpu_start, time.perf_counter() - wall_start)
 
-    # Decode is inside both OCR and encoder alone; the ingest pays it once for both.
+    # Decode is inside both OCR and frames alone; the ingest pays it once for both.
     vision_stages = int(pipeline.ocr.enabled) + int(pipeline.frames.enabled)
-    vision_s = best["ocr"] + best["encoder"] - keyframe_decode_s * max(0, vision_stages - 1)
+    vision_s = best["ocr"] + best["frames"] - keyframe_decode_s * max(0, vision_stages - 1)
+    vision_s += best["temporal"] + best["captions"]
     serial_s = best["probe"] + best["scenes"] + best["asr"] + vision_s + best["tracks"] + best["text"]
     # Lane 1: scenes then vision. Lane 2: ASR, then tracks once the scene cuts are known.
     main_lane_s = best["scenes"] + vision_s
@@ -368,7 +324,8 @@ def print_report(doc: dict[str, Any]) -> None:
             ("  asr", f"{s['asr']:.2f}", f"incl. audio decode {v['audio_decode_s']:.2f}"),
             ("  keyframe decode", f"{v['keyframe_decode_s']:.2f}", "alone; included in ocr and encoder below"),
             ("  ocr", f"{s['ocr']:.2f}", "incl. keyframe decode"),
-            ("  encoder", f"{s['encoder']:.2f}", "incl. keyframe decode"),
+            ("  frames", f"{s['frames']:.2f}", "incl. keyframe decode"),
+            ("  temporal + captions", f"{s['temporal'] + s['captions']:.2f}", "pooling choice; Q-Former (if any)"),
             ("  vision", f"{v['vision_s']:.2f}", "ocr + encoder - one keyframe decode (as the ingest runs them)"),
             ("  tracks", f"{s['tracks']:.2f}", "incl. its own sampled-frame decode"),
             ("  main lane", f"{v['main_lane_s']:.2f}", "scenes + vision"),
