@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from videoagent.config import KeyframeConfig, SceneConfig, config_hash, load_pipeline, load_profile
+from videoagent.errors import ConfigError
 from videoagent.ingest.artifacts import Artifacts
 from videoagent.ingest.scenes import Segment, fixed_windows, keyframe_times, segments_from_cuts
 from videoagent.models.ocr import dedupe
@@ -47,7 +48,7 @@ def test_profiles_extend_and_validate(tmp_path):
     assert hub.asr.model == "base" and hub.ocr == load_profile("default").ocr
     bad = tmp_path / "bad.yaml"
     bad.write_text("asr:\n  backend: nonsense\n")
-    with pytest.raises(ValueError):
+    with pytest.raises(ConfigError, match="faster-whisper"):  # names the choices
         load_profile(str(bad))
     assert load_pipeline().scenes.detector == "content"
 

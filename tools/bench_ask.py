@@ -38,7 +38,7 @@ from eval_qa import FIXTURES, build_index, load_questions  # noqa: E402
 
 LOAD_SNIPPET = (
     "import time,sys; t=time.perf_counter(); from videoagent.config import LlmConfig; "
-    "from videoagent.llm import load_local; load_local(LlmConfig(model=sys.argv[1])); "
+    "from videoagent.qa.llm import load_local; load_local(LlmConfig(model=sys.argv[1])); "
     "print(time.perf_counter()-t)"
 )
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -59,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from videoagent.config import LlmConfig, load_profile
     from videoagent.models.registry import Models
-    from videoagent.models.weights import MissingWeights
+    from videoagent.models.weights import MissingWeights, cache_dir
     from videoagent.qa.llm import load_local
     from videoagent.temporal.qformer import Captioner, QFormerSettings, VideoQFormer, save_checkpoint
     from videoagent.training.qformer import fit
@@ -85,8 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         llm = load_local(llm_cfg)
     except MissingWeights as exc:
         fail(str(exc))
-    cache = Path(args.cache) if args.cache else Path(
-        os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "videoagent" / "qformer-features"  # fmt: skip
+    cache = Path(args.cache) if args.cache else cache_dir() / "qformer-features"
 
     def progress(i: int, n: int) -> None:
         print(f"\rencoded {i}/{n} clips", end="\n" if i == n else "", file=sys.stderr)

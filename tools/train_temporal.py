@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -62,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from videoagent.config import load_profile
     from videoagent.models.registry import Models
+    from videoagent.models.weights import cache_dir
     from videoagent.temporal.modules import MODULES, Mean, build, save_checkpoint
     from videoagent.training.temporal import (
         FitConfig,
@@ -90,8 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             f"frame encoder {getattr(encoder, 'name', None)} of profile {profile.name} is not an image-text "
             "model: training needs CLIP weights, whose text tower encodes the captions (see `videoagent models`)"
         )
-    cache = Path(args.cache) if args.cache else Path(
-        os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "videoagent" / "temporal-features"  # fmt: skip
+    cache = Path(args.cache) if args.cache else cache_dir() / "temporal-features"
 
     def progress(i: int, n: int) -> None:
         print(f"\rencoded {i}/{n} clips", end="\n" if i == n else "", file=sys.stderr)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .errors import VideoAgentError
@@ -401,7 +402,7 @@ def models(profile: ProfileOpt = None, index: IndexOpt = None, as_json: JsonOpt 
     if not as_json:
         table = Table("role", "model", "present", "path")
         for r in roles:
-            present = "yes" if r["present"] else "[red]missing[/red]"
+            present = "yes" if r["present"] else f"[red]missing[/red]: {escape(r['note'])}"
             table.add_row(r["role"], r["model"] or "-", present, r["path"] or "")
         out.print(table)
 

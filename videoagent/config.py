@@ -10,17 +10,49 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable, Iterable
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 from .errors import ConfigError
 
 YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def _one_of(names: Callable[[], Iterable[str]], what: str) -> AfterValidator:
+    """A field checked against a registry's names, read when a value is validated (not at import)."""
+
+    def check(value: str) -> str:
+        known = list(names())
+        if value not in known:
+            raise ValueError(f"unknown {what} {value!r} (choices: {', '.join(known)})")
+        return value
+
+    return AfterValidator(check)
+
+
+def _role(role: str, field: Literal["backend", "fallback"]) -> AfterValidator:
+    """`<section>.backend` / `.fallback` checked against the role's entry in the model registry."""
+
+    def check(value: str | None) -> str | None:
+        from .models.registry import ROLES
+
+        if value is not None:
+            (ROLES[role].check_backend if field == "backend" else ROLES[role].check_fallback)(value)
+        return value
+
+    return AfterValidator(check)
+
+
+def _temporal_modules() -> tuple[str, ...]:
+    from .temporal import MODULE_NAMES  # the names of temporal.modules.MODULES, without importing torch
+
+    return MODULE_NAMES
 
 
 class _Section(BaseModel):
@@ -28,7 +60,7 @@ class _Section(BaseModel):
 
 
 class AsrConfig(_Section):
-    backend: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
+    backend: Annotated[str, _role("asr", "backend")] = "faster-whisper"
     model: str = "bundled:whisper-tiny.en"
     language: str | None = "en"
     beam_size: int = 1
@@ -36,7 +68,7 @@ class AsrConfig(_Section):
 
 
 class OcrConfig(_Section):
-    backend: Literal["rapidocr"] = "rapidocr"
+    backend: Annotated[str, _role("ocr", "backend")] = "rapidocr"
     max_side: int = 640  # frames are shrunk to this long side before OCR
     min_score: float = 0.6
 
@@ -47,7 +79,7 @@ class TextEncoderConfig(_Section):
 
 class FrameEncoderConfig(_Section):
     model: str | None = "openai/clip-vit-base-patch32"
-    fallback: Literal["fingerprint"] | None = "fingerprint"
+    fallback: Annotated[str | None, _role("frame_encoder", "fallback")] = "fingerprint"
     batch_size: int = 16
 
 
@@ -56,7 +88,7 @@ class DetectorConfig(_Section):
     they are on disk, else OpenCV's bundled HOG people (`hog`) and/or Haar face (`haar`) detectors."""
 
     model: str | None = "yolo11n.pt"
-    fallback: Literal["hog", "haar", "hog+haar"] | None = "hog"
+    fallback: Annotated[str | None, _role("detector", "fallback")] = "hog"
     yolo_imgsz: int = 640
     yolo_conf: float = 0.1  # low: ByteTrack's second association uses the low-confidence boxes
 
@@ -74,7 +106,7 @@ class RetrievalConfig(_Section):
 class LlmConfig(_Section):
     """The LLM that answers questions, and how the planner uses it (see llm.py, planner.py)."""
 
-    backend: Literal["local-gguf", "hf", "openai", "ollama"] = "local-gguf"
+    backend: Annotated[str, _role("llm", "backend")] = "local-gguf"
     model: str = "bundled:gemma3-270m"
     # auto: native tool calling for openai/ollama, the grounded evidence planner for local models
     planner: Literal["auto", "grounded", "tools"] = "auto"
@@ -129,11 +161,11 @@ class StageSwitch(_Section):
 
 
 class TemporalConfig(_Section):
-    """How a segment's keyframe embeddings become one vector (videoagent/temporal.py; names = its MODULES).
+    """How a segment's keyframe embeddings become one vector (temporal/modules.py; names = its MODULES).
     A learned module needs a checkpoint from tools/train_temporal.py made for the same frame encoder;
     without one, ingest uses `mean` and says so in the stage status."""
 
-    module: Literal["mean", "weighted", "transformer", "tdb", "tab"] = "mean"
+    module: Annotated[str, _one_of(_temporal_modules, "temporal module")] = "mean"
     checkpoint: str | None = None
 
 

@@ -8,12 +8,12 @@ artifact or none, never a torn one.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ..atomic import atomic_write
 
 
 class Artifacts:
@@ -44,19 +44,6 @@ class Artifacts:
         self.dir.mkdir(parents=True, exist_ok=True)
         if arrays:
             # Arrays first: the json is the commit record that makes the stage count as done.
-            _atomic_write(self.dir / f"{stage}.npz", lambda f: np.savez(f, **arrays))
+            atomic_write(self.dir / f"{stage}.npz", lambda f: np.savez(f, **arrays))
         meta = {"config_hash": config_hash, "has_arrays": bool(arrays), "data": data}
-        _atomic_write(self.dir / f"{stage}.json", lambda f: f.write(json.dumps(meta).encode()))
-
-
-def _atomic_write(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        atomic_write(self.dir / f"{stage}.json", lambda f: f.write(json.dumps(meta).encode()))

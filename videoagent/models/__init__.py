@@ -1,5 +1,6 @@
-"""Model roles: the registry (`registry.py`), where weights are (`weights.py`) and the model wrappers."""
+"""Model roles: the registry (`registry.py`: ROLES, Models), where weights are (`weights.py`) and the
+model wrappers."""
 
-from .registry import Models, roles
+from .registry import ROLES, Models, roles
 
-__all__ = ["Models", "roles"]
+__all__ = ["ROLES", "Models", "roles"]

@@ -75,8 +75,10 @@ class OpenAIWhisper:
 
 
 def load_transcriber(cfg: AsrConfig, device: str = "cpu", threads: int = 0) -> Transcriber:
-    backend = {"faster-whisper": FasterWhisper, "openai-whisper": OpenAIWhisper}[cfg.backend]
-    return backend(cfg, device, threads)
+    """The configured backend, or MissingWeights: the asr role of the model registry (registry.py)."""
+    from .registry import ROLES, LoadOptions
+
+    return ROLES["asr"].load(cfg, LoadOptions(device=device, threads=threads))
 
 
 def transcribe(model: Transcriber, audio: np.ndarray) -> list[Word]:

