@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from videoagent.config import KeyframeConfig, SceneConfig, config_hash, load_pipeline, load_profile
+from videoagent.errors import ConfigError
 from videoagent.ingest.artifacts import Artifacts
 from videoagent.ingest.scenes import Segment, fixed_windows, keyframe_times, segments_from_cuts
 from videoagent.models.ocr import dedupe
@@ -47,7 +48,7 @@ def test_profiles_extend_and_validate(tmp_path):
     assert hub.asr.model == "base" and hub.ocr == load_profile("default").ocr
     bad = tmp_path / "bad.yaml"
     bad.write_text("asr:\n  backend: nonsense\n")
-    with pytest.raises(ValueError):
+    with pytest.raises(ConfigError, match="asr.backend"):
         load_profile(str(bad))
     assert load_pipeline().scenes.detector == "content"
 
@@ -61,6 +62,7 @@ def test_artifacts_round_trip_and_hash_mismatch(tmp_path):
     assert not list(art.dir.glob("*.tmp"))
 
 
+@pytest.mark.slow
 def test_fingerprint_matches_resized_copy_not_other_footage(media):
     """The fingerprint finds a re-encoded, resized copy of the same shot, and not other footage."""
     from videoagent.media.frames import open_frames
@@ -75,6 +77,7 @@ def test_fingerprint_matches_resized_copy_not_other_footage(media):
     assert np.all(np.diag(sims) > 0.95)
 
 
+@pytest.mark.slow
 def test_pyav_reader_matches_decord(media):
     """The fallback reader returns the same frames as decord for the same times (repeats and order kept)."""
     from videoagent.media.frames import DecordReader, PyAVReader
