@@ -13,7 +13,7 @@ DEMO_INDEX := .videoagent-demo
 DEMO_ID = $$($(BIN)/python -c "import sys; from videoagent.media import file_video_id; print(file_video_id(sys.argv[1]))" $(FIXTURES)/narrated.mp4)
 SYSTEM_PACKAGES := ffmpeg festival festvox-us-slt-hts fonts-dejavu-core wordnet-base
 
-.PHONY: demo test system venv fixtures lint bench clean
+.PHONY: demo test test-fast system wordnet venv fixtures lint bench clean
 
 demo: system venv fixtures
 	$(BIN)/videoagent ingest $(FIXTURES)/narrated.mp4 --index $(DEMO_INDEX)
@@ -24,6 +24,13 @@ test: system venv fixtures
 	$(BIN)/ruff check videoagent tools tests
 	$(BIN)/python -m pytest -p no:langsmith_plugin -q
 
+# The fast tier: logic on synthetic input and the test doubles of tests/fakes.py, no fixture media and no
+# real model (tests/conftest.py enforces both), so it needs neither `fixtures` nor most system packages.
+test-fast: wordnet venv
+	$(BIN)/ruff check videoagent tools tests
+	$(BIN)/ruff format --check videoagent tools tests
+	$(BIN)/python -m pytest -p no:langsmith_plugin -q -m "not slow"
+
 # System packages: what the fixtures need (ffmpeg, the festival voice, the font for burned-in text) and
 # WordNet's data, which QA grounding reads (videoagent/lexicon.py).
 system:
@@ -32,6 +39,10 @@ system:
 		echo "installing: $$missing" >&2; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
+
+# WordNet alone: the one system package the fast tier needs (QA grounding reads it).
+wordnet:
+	@$(MAKE) --no-print-directory system SYSTEM_PACKAGES=wordnet-base
 
 # The venv is rebuilt when pyproject.toml changes.
 venv: $(BIN)/.installed

@@ -1,6 +1,11 @@
 """Shared test fixtures: real media built by tools/make_fixtures.py, and one ingested index of them.
 
 `make test` builds the media first; run `make fixtures` before calling pytest by hand.
+
+Two tiers: tests marked `slow` read the fixture media, ingest it, or load the real bundled models;
+the rest (`pytest -m "not slow"`, `make test-fast`) run on synthetic input and the doubles in fakes.py.
+Both rules are enforced here: a test that asks for `media` must be marked slow (collection stops with
+the list), and an unmarked test that reaches a real model loader fails.
 """
 
 from __future__ import annotations
@@ -19,6 +24,36 @@ use_offline_env()
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(os.environ.get("VIDEOAGENT_FIXTURES") or ROOT / ".fixtures")
+
+
+def pytest_collection_modifyitems(config, items):
+    unmarked = [
+        i.nodeid for i in items if "media" in getattr(i, "fixturenames", ()) and not i.get_closest_marker("slow")
+    ]
+    if unmarked:
+        raise pytest.UsageError("these tests read the fixture media but are not marked slow: " + ", ".join(unmarked))
+
+
+@pytest.fixture(autouse=True)
+def _fast_tier_loads_no_weights(request, monkeypatch):
+    """Outside the slow tier, the loaders of the real models fail the test (pytest.fail: no `except
+    Exception` on the way can swallow it). Tiny random nets saved by a test load as usual."""
+    if request.node.get_closest_marker("slow"):
+        return
+    from videoagent.models import asr, ocr
+    from videoagent.models.encoders import text
+    from videoagent.qa import llm
+
+    def refuse(what: str):
+        def fail(*args, **kwargs):
+            pytest.fail(f"{what} loads real weights: mark this test @pytest.mark.slow", pytrace=False)
+
+        return fail
+
+    monkeypatch.setattr(asr, "load_transcriber", refuse("the ASR model"))
+    monkeypatch.setattr(ocr.OcrReader, "__init__", refuse("the OCR model"))
+    monkeypatch.setattr(text.SentenceEncoder, "__init__", refuse("the sentence encoder"))
+    monkeypatch.setattr(llm, "convert_gguf", refuse("a bundled LLM"))
 
 
 class Media:

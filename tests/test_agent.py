@@ -1,21 +1,20 @@
-"""The planner on the real narrated fixture: grounded answers with citations, absent things refused,
-follow-ups, prompt injection in the narration, read-only tools, and the tool-calling agent's retries."""
+"""The planner on the real narrated fixture with the bundled LLM: grounded answers with citations, absent
+things refused, follow-ups, prompt injection in the narration, read-only tools. (The same logic with
+scripted models, and the tool-calling agent's retries: tests/test_qa_logic.py.)"""
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any
 
 import pytest
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.messages import AIMessage
 
 from videoagent.index.view import IndexView
-from videoagent.qa.agent import Agent, open_agent
+from videoagent.qa.agent import open_agent
 from videoagent.qa.planner import NOT_FOUND, SYSTEM_PROMPT, _leaks
-from videoagent.qa.tool_agent import ToolCallingPlanner
 from videoagent.qa.tools import langchain_tools
+
+pytestmark = pytest.mark.slow  # the session's real ingest and the bundled LLM
 
 
 @pytest.fixture(scope="module")
@@ -129,47 +128,3 @@ def test_narration_is_data_not_instructions(injection, narrated, profile):
     # The narration is evidence like any other: quoted and cited with its time span, not obeyed.
     assert overlaps(answer.citations, 4.0, 8.0) and "instructions" in answer.answer.lower()
     assert _leaks(SYSTEM_PROMPT)
-
-
-class ScriptedChatModel(GenericFakeChatModel):
-    """Plays back fixed AI messages; accepts tools like a tool-calling model (for the planner's plumbing)."""
-
-    def bind_tools(self, tools: Any, **kwargs: Any):
-        return self
-
-
-def test_tool_calling_planner_retries_malformed_calls(narrated):
-    root, vid = narrated
-    script = iter(
-        [
-            AIMessage(
-                "",
-                invalid_tool_calls=[
-                    {
-                        "name": "get_transcript",
-                        "args": "{start_s: oops",
-                        "id": "c1",
-                        "error": "bad json",
-                        "type": "invalid_tool_call",
-                    }
-                ],
-            ),
-            AIMessage(
-                "",
-                tool_calls=[{"name": "get_transcript", "args": {"video": vid, "start_s": 9, "end_s": 2}, "id": "c2"}],
-            ),
-            AIMessage(
-                "",
-                tool_calls=[
-                    {"name": "get_transcript", "args": {"video": vid[:8], "start_s": 16, "end_s": 20}, "id": "c3"}
-                ],
-            ),
-            AIMessage("The motorcycle is parked in the garage (16-20 s)."),
-        ]
-    )
-    planner = ToolCallingPlanner(ScriptedChatModel(messages=script), IndexView(root))
-    answer = Agent(planner, planner.view, vid).ask("Where is the motorcycle parked?")
-    errors = [s for s in answer.steps if "error" in s]
-    assert len(errors) >= 2  # the unparsable call and the reversed span were both refused, then retried
-    assert "garage" in answer.answer
-    assert [(c.start_s, c.end_s) for c in answer.citations] == [(16.0, 20.0)]

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from videoagent.cli import app
+
+pytestmark = pytest.mark.slow  # the session's real ingest and the bundled LLM
 
 
 def invoke(*args, input: str | None = None):

@@ -9,6 +9,8 @@ from videoagent.config import AsrConfig
 from videoagent.media.audio import decode_audio
 from videoagent.models.asr import load_transcriber, transcribe
 
+pytestmark = pytest.mark.slow  # the bundled Whisper models
+
 
 @pytest.mark.parametrize(("model", "language"), [("bundled:whisper-tiny.en", "en"), ("bundled:whisper-base", None)])
 def test_bundled_whisper_wer(media, model, language):

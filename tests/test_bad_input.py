@@ -32,6 +32,7 @@ def assert_index_clean(index):
     assert not store.videos(status="ingesting")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "reason"),
     [
@@ -59,6 +60,7 @@ def test_missing_path(index, tmp_path):
     assert stderr.strip() == f"error: {missing}: no such file or folder"
 
 
+@pytest.mark.slow
 def test_missing_path_among_good_ones_goes_on(index, media, tmp_path):
     code, stdout, _ = run(index, tmp_path / "nope.mp4", media.path("carphone"))
     assert code == 0
@@ -67,6 +69,7 @@ def test_missing_path_among_good_ones_goes_on(index, media, tmp_path):
     assert statuses[str(tmp_path / "nope.mp4")] == "failed"
 
 
+@pytest.mark.slow
 def test_folder_mixing_videos_and_other_files(index, media):
     folder = media.path("bad_mixed")
     code, stdout, stderr = run(index, folder)
@@ -82,6 +85,7 @@ def test_folder_mixing_videos_and_other_files(index, media):
     assert_index_clean(index)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["bikes", "bad_short", "carphone", "city", "launch", "diver", "linus"])
 def test_unusual_but_valid_videos_ingest(tmp_path, media, name):
     """No audio track, < 1 s, 176x144 and 160x120, MPEG-2, VP8/webm, MJPEG in mov and avi."""
@@ -98,6 +102,7 @@ def test_unusual_but_valid_videos_ingest(tmp_path, media, name):
     assert video["stages"]["ocr"].startswith("done") and video["stages"]["frames"].startswith("done")
 
 
+@pytest.mark.slow
 def test_stage_crash_fails_only_that_video(index, media, monkeypatch):
     """An unexpected error inside a stage marks that video failed, leaves no rows, and the run goes on."""
     from videoagent.models import ocr
@@ -120,6 +125,7 @@ def test_stage_crash_fails_only_that_video(index, media, monkeypatch):
     assert_index_clean(index)
 
 
+@pytest.mark.slow
 def test_list_shows_what_failed_and_why(index, media):
     """After the ingests above, `list` holds the done videos with their scene counts and the video whose
     stage crashed with its error. (Files that never open get no catalog row: ingest reports them.)"""

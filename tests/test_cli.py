@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from typer.testing import CliRunner
 
 from videoagent.cli import app
@@ -16,6 +17,7 @@ def invoke(*args):
     return result.exit_code, result.stdout, result.stderr
 
 
+@pytest.mark.slow
 def test_show_json_contract(ingested, media):
     store, results = ingested
     vid = results["narrated"].video_id
@@ -29,6 +31,7 @@ def test_show_json_contract(ingested, media):
     assert "tabby cat" in doc["segments"][1]["transcript"].lower()
 
 
+@pytest.mark.slow
 def test_show_unknown_video_is_bad_input(ingested):
     store, _ = ingested
     code, stdout, stderr = invoke("show", "ffffffffffffffff", "--index", store.root, "--json")
@@ -46,6 +49,7 @@ def test_models_reports_every_role():
     assert roles["frame_encoder_fallback"]["model"].startswith("fingerprint")
 
 
+@pytest.mark.slow
 def test_ingest_subprocess_stdout_is_exactly_one_json_document(tmp_path, media):
     proc = subprocess.run(
         [sys.executable, "-m", "videoagent", "ingest", str(media.path("carphone")), "--index", str(tmp_path), "--json"],

@@ -17,6 +17,7 @@ def smollm() -> LocalChatModel:
     return load_chat_model(LlmConfig(model="bundled:smollm2-135m"))
 
 
+@pytest.mark.slow
 def test_bundled_model_is_converted_once_and_scores_text(smollm):
     assert (cache_root() / "smollm2-135m" / "model.safetensors").exists()
     path, what = locate_llm(LlmConfig(model="bundled:smollm2-135m"))
@@ -29,11 +30,13 @@ def test_bundled_model_is_converted_once_and_scores_text(smollm):
     assert smollm.has_chat_template and "<|im_start|>user\nhi" in smollm.render([HumanMessage("hi")])
 
 
+@pytest.mark.slow
 def test_chat_model_answers_through_langchain(smollm):
     reply = smollm.invoke("What is the capital of France? Answer in one word.")
     assert reply.type == "ai" and "paris" in reply.content.lower()
 
 
+@pytest.mark.slow
 def test_hf_folder_loads_through_the_same_code(tmp_path, smollm):
     """A tiny randomly initialised Llama saved to a folder: the `hf` backend's loading path, no network."""
     from transformers import LlamaConfig, LlamaForCausalLM

@@ -62,6 +62,7 @@ def trained(scenes, tmp_path_factory):
     return captioner, losses, frozen, path
 
 
+@pytest.mark.slow
 def test_learns_to_caption_through_a_frozen_llm(scenes, trained, media, pipeline):
     encoder, clips, captions = scenes
     captioner, losses, frozen, _ = trained
@@ -76,6 +77,7 @@ def test_learns_to_caption_through_a_frozen_llm(scenes, trained, media, pipeline
     assert "coffee" in captioner.caption([other])[0].lower()
 
 
+@pytest.mark.slow
 @torch.no_grad()
 def test_a_padded_batch_trains_like_its_clips_alone(scenes, trained):
     """Padding a batch changes no clip's loss: the batch loss is the token-weighted mean of each clip's
@@ -91,6 +93,7 @@ def test_a_padded_batch_trains_like_its_clips_alone(scenes, trained):
     assert float(captioner.loss(pair, texts)) == pytest.approx(expected, rel=1e-3)
 
 
+@pytest.mark.slow
 def test_checkpoint_round_trip_and_its_frame_encoder_is_enforced(scenes, trained):
     encoder, clips, _ = scenes
     captioner, _, _, path = trained
@@ -100,6 +103,7 @@ def test_checkpoint_round_trip_and_its_frame_encoder_is_enforced(scenes, trained
         load_captioner(path, "clip:other")
 
 
+@pytest.mark.slow
 def test_ingest_writes_captions_for_search_and_the_planner(scenes, trained, media, profile, tmp_path):
     from videoagent.config import LlmConfig, load_pipeline
     from videoagent.index.retrieval import Retriever
@@ -136,6 +140,7 @@ def test_ingest_writes_captions_for_search_and_the_planner(scenes, trained, medi
     assert "trained on clip:other features" in again.stages["captions"]
 
 
+@pytest.mark.slow
 def test_default_pipeline_has_no_captioner_and_says_so(ingested):
     _, results = ingested
     assert results["narrated"].stages["captions"] == "skipped: no Q-Former checkpoint in the pipeline"

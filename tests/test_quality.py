@@ -7,6 +7,8 @@ import pytest
 
 from videoagent.ingest.scenes import detect_cuts
 
+pytestmark = pytest.mark.slow  # real ingests and fixture media
+
 WER_LIMIT = 0.25
 
 

@@ -9,9 +9,13 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from videoagent.index.store import Store
 from videoagent.ingest.pipeline import Ingestor
 from videoagent.media.probe import file_video_id
+
+pytestmark = pytest.mark.slow  # real ingests (kill -9 mid-way)
 
 
 def snapshot(root) -> dict:

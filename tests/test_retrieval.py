@@ -15,6 +15,8 @@ from typer.testing import CliRunner
 from videoagent.cli import app
 from videoagent.index.retrieval import Retriever, rank_of
 
+pytestmark = pytest.mark.slow  # the session's real ingest
+
 QUERIES = json.loads((Path(__file__).parent / "data" / "narrated_queries.json").read_text())
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+pytestmark = pytest.mark.slow  # the session's real ingest
+
 
 @pytest.fixture(scope="module")
 def client(ingested, profile):

@@ -87,6 +87,7 @@ def test_keyword_recall_matches_lemmas_and_phrases():
     assert "giraffe" not in hits
 
 
+@pytest.mark.slow
 def test_narrated_gets_its_subjects_with_evidence_and_no_forbidden_tags(tagged, media):
     tagger, ids, results = tagged
     assert tagger.plan.channels["visual"].startswith("skipped: frame encoder fingerprint")  # no CLIP offline
@@ -111,6 +112,7 @@ def test_narrated_gets_its_subjects_with_evidence_and_no_forbidden_tags(tagged, 
     assert not set(speech) & set(LABELS["speech"]["forbidden"]), speech
 
 
+@pytest.mark.slow
 def test_tags_are_stored_per_segment_and_a_rerun_resumes(tagged):
     tagger, ids, results = tagged
     store = tagger.store
@@ -139,6 +141,7 @@ def test_reingest_drops_stale_tags(tmp_path):
     assert store.video_tags("v1") is None and store.segments("v1")[0].tags == []
 
 
+@pytest.mark.slow
 def test_cli_tag_json_contract_and_exports(tagged, tmp_path):
     tagger, ids, _ = tagged
     root = tagger.store.root
@@ -172,6 +175,7 @@ def test_cli_tag_json_contract_and_exports(tagged, tmp_path):
         assert res.exit_code == 2 and res.stdout == "" and needle in res.stderr, (args, res.stderr)
 
 
+@pytest.mark.slow
 def test_fitted_ranker_roundtrip_and_learns_the_keyword_signal(tagged, tmp_path):
     tagger, ids, _ = tagged
     cands = tagger.candidates(list(ids.values()))

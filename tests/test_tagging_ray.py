@@ -13,6 +13,8 @@ from videoagent.index.store import Store
 from videoagent.ingest.pipeline import Ingestor
 from videoagent.models.registry import Models
 
+pytestmark = pytest.mark.slow  # a Ray cluster and real ingests
+
 
 @pytest.fixture(scope="session")
 def ray_cluster():

@@ -246,6 +246,7 @@ def _pipeline(module: str, checkpoint=None):
     )  # fmt: skip
 
 
+@pytest.mark.slow
 def test_trained_checkpoint_loads_back_into_ingest_and_search(tmp_path, tiny_clip, media):
     from videoagent.config import load_profile
     from videoagent.index.retrieval import Retriever

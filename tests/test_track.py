@@ -38,6 +38,7 @@ def test_pinned_opencv_ships_its_detectors():
     assert files["hog-people"] and files["haar-face"] and Path(files["haar-face"]).is_file()
 
 
+@pytest.mark.slow
 def test_haar_finds_both_faces_in_zidane():
     faces = HaarFaces(height=720).detect(rgb(ASSETS / "zidane.jpg"))
     assert faces.labels == ["face", "face"]
@@ -47,6 +48,7 @@ def test_haar_finds_both_faces_in_zidane():
     assert np.all((faces.scores > 0.5) & (faces.scores <= 1))
 
 
+@pytest.mark.slow
 def test_hog_finds_labelled_pedestrians_in_vtest(media):
     frame_gt = LABELS["frames"][3]  # t=6 s: six people, all over 60 px tall
     frame = open_frames(media.path("vtest")).read([frame_gt["t"]])[0]
@@ -77,6 +79,7 @@ def test_sample_times_stay_inside_each_scene():
     assert all(s.start_s <= t < s.end_s for s, ts in zip(segs, times, strict=True) for t in ts)
 
 
+@pytest.mark.slow
 def test_colour_descriptor_and_names_on_real_photos(media):
     coffee = (
         rgb(media.root / "_downloads" / "coffee.png") if (media.root / "_downloads" / "coffee.png").exists() else None
@@ -91,6 +94,7 @@ def test_colour_descriptor_and_names_on_real_photos(media):
         assert "red" in colour_names(coffee[300:, :]) or "orange" in colour_names(coffee[300:, :])
 
 
+@pytest.mark.slow
 def test_tracking_vtest_follows_people_with_few_switches(media):
     """8 s of vtest at 2 fps: tracked boxes match the hand labels, and matched people keep their ids."""
     detector = HogPeople(FAR_FIELD.detect_height)
@@ -131,6 +135,7 @@ class FlakyDetector:
         return self.inner.detect(frame)
 
 
+@pytest.mark.slow
 def test_detector_failure_on_some_frames_is_recorded(media):
     samples = sampled_frames(str(media.path("vtest")), [[0.0, 0.5, 1.0, 1.5, 2.0, 2.5]])
     run = track_frames(samples, FlakyDetector(), FAR_FIELD)

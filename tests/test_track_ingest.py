@@ -14,6 +14,8 @@ from videoagent.cli import app
 from videoagent.config import TracksConfig
 from videoagent.index.tracklets import describe
 
+pytestmark = pytest.mark.slow  # real ingests of fixture media
+
 # vtest's people are 60-110 px tall: the far-field detector height (see tests/data/vtest_people.md).
 FAR_FIELD = TracksConfig(detect_height=1152)
 

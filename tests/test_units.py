@@ -62,6 +62,7 @@ def test_artifacts_round_trip_and_hash_mismatch(tmp_path):
     assert not list(art.dir.glob("*.tmp"))
 
 
+@pytest.mark.slow
 def test_fingerprint_matches_resized_copy_not_other_footage(media):
     """The fingerprint finds a re-encoded, resized copy of the same shot, and not other footage."""
     from videoagent.media.frames import open_frames
@@ -76,6 +77,7 @@ def test_fingerprint_matches_resized_copy_not_other_footage(media):
     assert np.all(np.diag(sims) > 0.95)
 
 
+@pytest.mark.slow
 def test_pyav_reader_matches_decord(media):
     """The fallback reader returns the same frames as decord for the same times (repeats and order kept)."""
     from videoagent.media.frames import DecordReader, PyAVReader

@@ -1,0 +1,249 @@
+"""The QA logic with no real model: the grounded planner's choices and refusals, follow-ups, the
+tool-calling planner's retries, and the `ask`/`chat` --json contract.
+
+The index is written straight through the Store (segments and vector rows, as ingest writes them) with
+the doubles of tests/fakes.py: hashed-word vectors, scripted scores and replies. So these check plumbing
+and rules (which span is cited, when the planner refuses, what the CLI prints), not answer quality;
+tests/test_agent.py and tests/test_ask_cli.py ask the real bundled LLM about real ingests.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fakes import HashedWords, ScriptedChatModel, ScriptedScorer
+from langchain_core.messages import AIMessage
+from typer.testing import CliRunner
+
+from videoagent.cli import app
+from videoagent.index.collections import collection_name
+from videoagent.index.store import SegmentRecord, Store, VectorRows
+from videoagent.index.view import IndexView
+from videoagent.media.probe import VideoInfo
+from videoagent.models.registry import Models
+from videoagent.qa.agent import Agent, open_agent
+from videoagent.qa.planner import NOT_FOUND, GroundedPlanner
+from videoagent.qa.tool_agent import ToolCallingPlanner
+
+VIDEO, OTHER = "ca7e5c3a1e00d1a1", "ca70b0b0c0c0e0f0"  # ids as ingest makes them; "ca7" is a prefix of both
+SCENES = [  # the narrated fixture's story, 4 s a scene
+    SegmentRecord(0.0, 4.0, "An astronaut poses in front of the flag."),
+    SegmentRecord(4.0, 8.0, "A tabby cat rests on a soft blanket.", ["CAT CAFE OPEN"]),
+    SegmentRecord(8.0, 12.0, "A cup of hot coffee sits on a red saucer."),
+    SegmentRecord(12.0, 16.0, "The rocket stands on the launch pad at dusk.", ["LAUNCH DAY 2026"]),
+    SegmentRecord(16.0, 20.0, "A red motorcycle is parked in the garage."),
+]
+# Another video about a cat: answers about VIDEO must never cite it.
+OTHER_SCENES = [SegmentRecord(0.0, 5.0, "A grey cat rests on the sofa."), SegmentRecord(5.0, 9.0, "It starts to rain.")]
+
+
+def write_video(store: Store, encoder: HashedWords, video_id: str, scenes: list[SegmentRecord]) -> None:
+    """One done video, its rows as ingest writes them (ingest/pipeline.py `_assemble`)."""
+    end = scenes[-1].end_s
+    info = VideoInfo(f"/videos/{video_id}.mp4", video_id, end, 25.0, 320, 240, True, "h264", "mp4")
+    store.begin_video(info, ingest_hash="fake")
+    rows = VectorRows(collection_name("text", encoder.name))
+    for i, seg in enumerate(scenes):
+        for channel, text in (("transcript", seg.transcript), ("ocr", " | ".join(seg.ocr))):
+            if text:
+                rows.add(f"{video_id}:{i}:{channel}", encoder.encode([text])[0], text, video_id=video_id, seg=i,
+                         start_s=seg.start_s, end_s=seg.end_s, channel=channel)  # fmt: skip
+    store.commit_video(video_id, scenes, [rows], "scenes", {"asr": "done", "ocr": "done"})
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory) -> Path:
+    store = Store(tmp_path_factory.mktemp("tiny-index"))
+    write_video(store, HashedWords(), VIDEO, SCENES)
+    write_video(store, HashedWords(), OTHER, OTHER_SCENES)
+    store.close()
+    return store.root
+
+
+@pytest.fixture
+def models(monkeypatch, profile) -> Models:
+    """The default profile's model set with fakes in the roles QA uses, for everything that asks
+    `Models.shared` (the Library, the CLI, `open_agent`). Put the chat model in `_cache["llm"]`."""
+    fake = Models(profile)
+    fake._cache.update(text=HashedWords(), frames=None, llm=ScriptedScorer())
+    monkeypatch.setattr(Models, "shared", classmethod(lambda cls, profile, threads=None: fake))
+    return fake
+
+
+def spans(answer) -> list[tuple[str, float, float]]:
+    return [(c.video_id, c.start_s, c.end_s) for c in answer.citations]
+
+
+def tools(answer) -> list[str]:
+    return [s["tool"] for s in answer.steps]
+
+
+# ---- the grounded planner ------------------------------------------------------------------------
+def test_the_short_answer_cites_its_evidence_line(index, models, profile):
+    models._cache["llm"] = scorer = ScriptedScorer(["a soft blanket"])
+    agent = open_agent(index, profile, VIDEO[:6])
+    assert isinstance(agent.planner, GroundedPlanner) and agent.video_id == VIDEO
+    answer = agent.ask("What is the cat resting on?")
+    assert answer.answer == 'a soft blanket (4.0-8.0 s: "A tabby cat rests on a soft blanket.")'
+    assert spans(answer) == [(VIDEO, 4.0, 8.0)] and answer.found
+    assert tools(answer)[:2] == ["search_segments", "choose_tool"] and tools(answer)[-1] == "timing"
+    # The model was shown the chosen line as quoted evidence, with the question.
+    (prompt,) = scorer.prompts
+    assert '"A tabby cat rests on a soft blanket."' in prompt and "What is the cat resting on?" in prompt
+
+
+def test_a_reply_the_line_does_not_back_is_replaced_by_the_quote(index, models, profile):
+    models._cache["llm"] = ScriptedScorer(["on a red velvet sofa"])
+    answer = open_agent(index, profile, VIDEO).ask("What is the cat resting on?")
+    assert answer.answer == '4.0-8.0 s: "A tabby cat rests on a soft blanket."'
+    assert spans(answer) == [(VIDEO, 4.0, 8.0)]
+    checks = [s for s in answer.steps if s["tool"] == "check_support"]
+    assert [c["grounded"] for c in checks] == [True, False] and checks[1]["answer"] == "on a red velvet sofa"
+
+
+def test_on_screen_text_is_copied_not_generated(index, models, profile):
+    scorer = models._cache["llm"]
+    answer = open_agent(index, profile, VIDEO).ask("What does the sign in the cat scene say?")
+    assert answer.answer == 'The on-screen text reads "CAT CAFE OPEN" (4.0-8.0 s).'
+    assert spans(answer) == [(VIDEO, 4.0, 8.0)]
+    assert scorer.prompts == []  # nothing was generated
+    assert any(s["tool"] == "keep_on_screen_text" for s in answer.steps)
+
+
+def test_nothing_in_the_video_is_refused(index, models, profile):
+    answer = open_agent(index, profile, VIDEO).ask("What does the chef cook?")
+    assert answer.answer == NOT_FOUND and answer.citations == [] and not answer.found
+    (scored,) = [s for s in answer.steps if s["tool"] == "score_evidence"]
+    assert scored["score"] < scored["cutoff"] == profile.llm.cutoff
+
+
+def test_a_line_that_cannot_answer_is_refused(index, models, profile):
+    """The astronaut line scores well, but names no city: no answer, and nothing is generated."""
+    scorer = models._cache["llm"]
+    answer = open_agent(index, profile, VIDEO).ask("Which city is the astronaut in?")
+    assert answer.answer == NOT_FOUND and answer.citations == []
+    (scored,) = [s for s in answer.steps if s["tool"] == "score_evidence"]
+    assert scored["span"] == [0.0, 4.0] and scored["score"] >= scored["cutoff"]
+    (checked,) = [s for s in answer.steps if s["tool"] == "check_support"]
+    assert not checked["grounded"] and "name" in checked["reason"]
+    assert scorer.prompts == []
+
+
+def test_follow_ups_walk_the_scenes_from_the_last_cited_span(index, models, profile):
+    models._cache["llm"] = ScriptedScorer(["a soft blanket", "in the garage"])
+    agent = open_agent(index, profile, VIDEO)
+    agent.ask("What is the cat resting on?")
+    after = agent.ask("and what happens after that?")
+    assert spans(after) == [(VIDEO, 8.0, 12.0)] and "coffee" in after.answer
+    assert after.steps[0] == {"tool": "resolve_follow_up", "direction": "after", "window": [8.0, 20.0]}
+    before = agent.ask("and before that?")
+    assert spans(before) == [(VIDEO, 4.0, 8.0)] and "CAT CAFE OPEN" in before.answer
+    last = agent.ask("Where is the motorcycle parked?")
+    assert spans(last) == [(VIDEO, 16.0, 20.0)]
+    end = agent.ask("and then?")
+    assert end.citations == [] and not end.found and "end of the video" in end.answer
+    assert len(agent.history) == 5
+
+
+# ---- the tool-calling planner --------------------------------------------------------------------
+def test_tool_calling_planner_retries_malformed_calls(index):
+    script = iter(
+        [
+            AIMessage(
+                "",
+                invalid_tool_calls=[
+                    {
+                        "name": "get_transcript",
+                        "args": "{start_s: oops",
+                        "id": "c1",
+                        "error": "bad json",
+                        "type": "invalid_tool_call",
+                    }
+                ],
+            ),
+            AIMessage(
+                "",
+                tool_calls=[{"name": "get_transcript", "args": {"video": VIDEO, "start_s": 9, "end_s": 2}, "id": "c2"}],
+            ),
+            AIMessage(
+                "",
+                tool_calls=[
+                    {"name": "get_transcript", "args": {"video": VIDEO[:8], "start_s": 16, "end_s": 20}, "id": "c3"}
+                ],
+            ),
+            AIMessage("The motorcycle is parked in the garage (16-20 s)."),
+        ]
+    )
+    planner = ToolCallingPlanner(ScriptedChatModel(messages=script), IndexView(index))
+    answer = Agent(planner, planner.view, VIDEO).ask("Where is the motorcycle parked?")
+    errors = [s for s in answer.steps if "error" in s]
+    assert len(errors) >= 2  # the unparsable call and the reversed span were both refused, then retried
+    assert "garage" in answer.answer
+    assert [(c.start_s, c.end_s) for c in answer.citations] == [(16.0, 20.0)]
+
+
+# ---- the command line ----------------------------------------------------------------------------
+def invoke(*args, input: str | None = None):
+    result = CliRunner().invoke(app, list(map(str, args)), input=input)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_ask_json_is_one_document_citing_the_segment(index, models):
+    code, stdout, _ = invoke("ask", VIDEO[:8], "What does the sign in the cat scene say?", "--index", index, "--json")
+    assert code == 0 and len(stdout.splitlines()) == 1
+    doc = json.loads(stdout)
+    assert set(doc) == {"answer", "citations", "steps"}
+    assert "CAT CAFE OPEN" in doc["answer"]
+    assert doc["citations"] == [{"video_id": VIDEO, "start_s": 4.0, "end_s": 8.0}]
+    assert all("tool" in step for step in doc["steps"])
+
+
+def test_ask_json_refusal_cites_nothing(index, models):
+    code, stdout, _ = invoke("ask", VIDEO, "What does the chef cook?", "--index", index, "--json")
+    assert code == 0
+    doc = json.loads(stdout)
+    assert doc["answer"] == NOT_FOUND and doc["citations"] == []
+
+
+@pytest.mark.parametrize(
+    ("video", "question", "needle"),
+    [
+        ("ffffffffffffffff", "anything?", "ffffffffffffffff"),  # no such video
+        ("ca7", "anything?", "no such video"),  # a prefix of both videos
+        (VIDEO, "   ", "question is empty"),
+    ],
+)
+def test_ask_bad_input_exits_2_with_one_line(index, models, video, question, needle):
+    code, stdout, stderr = invoke("ask", video, question, "--index", index, "--json")
+    assert code == 2 and stdout == "" and needle in stderr and len(stderr.strip().splitlines()) == 1
+
+
+def test_ask_without_an_index_exits_2(tmp_path, models):
+    code, stdout, stderr = invoke("ask", VIDEO, "anything?", "--index", tmp_path / "nowhere", "--json")
+    assert code == 2 and stdout == "" and "no index here" in stderr
+
+
+def test_chat_keeps_history_and_quits(index, models):
+    models._cache["llm"] = ScriptedScorer(["a soft blanket"])
+    turns = "What is the cat resting on?\n\nand what happens after that?\n/quit\nWhat is never asked?\n"
+    code, stdout, _ = invoke("chat", VIDEO, "--index", index, "--json", input=turns)
+    assert code == 0
+    docs = [json.loads(line) for line in stdout.splitlines()]
+    assert [d["question"] for d in docs] == ["What is the cat resting on?", "and what happens after that?"]
+    assert docs[0]["citations"] == [{"video_id": VIDEO, "start_s": 4.0, "end_s": 8.0}]
+    assert docs[1]["citations"] == [{"video_id": VIDEO, "start_s": 8.0, "end_s": 12.0}]
+
+
+def test_a_chat_model_that_cannot_score_gets_the_tool_calling_planner(index, models):
+    """`planner: auto` with a model that has no `logprob`: tool calls, citations from the tools' rows."""
+    call = {"name": "get_ocr", "args": {"video": VIDEO, "start_s": 4, "end_s": 8}, "id": "c1"}
+    script = [AIMessage("", tool_calls=[call]), AIMessage("The sign reads CAT CAFE OPEN.")]
+    models._cache["llm"] = ScriptedChatModel(messages=iter(script))
+    code, stdout, _ = invoke("ask", VIDEO, "What does the sign say?", "--index", index, "--json")
+    assert code == 0
+    doc = json.loads(stdout)
+    assert doc["answer"] == "The sign reads CAT CAFE OPEN."
+    assert doc["citations"] == [{"video_id": VIDEO, "start_s": 4.0, "end_s": 8.0}]
+    assert [s["tool"] for s in doc["steps"]] == ["get_ocr", "timing"]
