@@ -40,20 +40,22 @@ def _fast_tier_loads_no_weights(request, monkeypatch):
     Exception` on the way can swallow it). Tiny random nets saved by a test load as usual."""
     if request.node.get_closest_marker("slow"):
         return
-    from videoagent.models import asr, ocr
-    from videoagent.models.encoders import text
+    from videoagent.models import asr, ocr, registry, weights
     from videoagent.qa import llm
 
-    def refuse(what: str):
-        def fail(*args, **kwargs):
-            pytest.fail(f"{what} loads real weights: mark this test @pytest.mark.slow", pytrace=False)
+    real_resolve = weights.resolve
 
-        return fail
+    def resolve(spec: str, role: str) -> str:  # every bundled model's loader finds its weights here
+        if spec.startswith("bundled:"):
+            pytest.fail(f"{role} {spec} loads real weights: mark this test @pytest.mark.slow", pytrace=False)
+        return real_resolve(spec, role)
 
-    monkeypatch.setattr(asr, "load_transcriber", refuse("the ASR model"))
-    monkeypatch.setattr(ocr.OcrReader, "__init__", refuse("the OCR model"))
-    monkeypatch.setattr(text.SentenceEncoder, "__init__", refuse("the sentence encoder"))
-    monkeypatch.setattr(llm, "convert_gguf", refuse("a bundled LLM"))
+    def refuse(*args, **kwargs):
+        pytest.fail("the OCR model loads real weights: mark this test @pytest.mark.slow", pytrace=False)
+
+    for module in (weights, registry, asr, llm):  # each holds its own name for it
+        monkeypatch.setattr(module, "resolve", resolve)
+    monkeypatch.setattr(ocr.OcrReader, "__init__", refuse)
 
 
 class Media:

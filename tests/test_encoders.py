@@ -5,6 +5,7 @@ mean nothing."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from videoagent.config import FrameEncoderConfig
 from videoagent.models.encoders import load_frame_encoder
@@ -34,3 +35,21 @@ def test_clip_token_features_for_token_level_modules(tiny_clip):
     assert tokens.shape[:2] == mask.shape and tokens.shape[0] == 2 and tokens.shape[2] == enc.dim
     assert not mask[:, 0].any()  # the start token is not a word
     assert mask[1].sum() > mask[0].sum()  # padding is masked: the longer caption has more tokens
+
+
+@pytest.mark.slow
+def test_onnx_text_encoder_equals_sentence_transformers(tmp_path, monkeypatch):
+    """The default text encoder (MiniLM exported to ONNX, run without torch) gives sentence-transformers'
+    vectors for the same model: ragged batches (padding), a text past max_seq_length, and one alone."""
+    from videoagent.config import TextEncoderConfig
+    from videoagent.models.encoders import load_text_encoder
+
+    monkeypatch.setenv("VIDEOAGENT_CACHE", str(tmp_path))  # export afresh, into this test's cache
+    onnx = load_text_encoder(TextEncoderConfig())
+    torch_side = load_text_encoder(TextEncoderConfig(backend="sentence-transformers"))
+    assert onnx.name == torch_side.name and onnx.dim == torch_side.dim == 384
+    texts = ["a cat", "The rocket stands on the launch pad at dusk.", "CAT CAFE OPEN | 3 2 1", "word " * 400]
+    a, b = onnx.encode(texts), torch_side.encode(texts)
+    assert a.shape == (4, 384) and np.abs(a - b).max() < 1e-4
+    assert np.abs(onnx.encode(texts[1:2]) - a[1:2]).max() < 1e-5  # batching does not change a row
+    assert (tmp_path / "onnx").is_dir()

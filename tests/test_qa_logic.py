@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from videoagent.cli import app
 from videoagent.index.collections import collection_name
-from videoagent.index.store import SegmentRecord, Store, VectorRows
+from videoagent.index.store import SegmentRecord, Store, VectorRows, VideoRows
 from videoagent.index.view import IndexView
 from videoagent.media.probe import VideoInfo
 from videoagent.models.registry import Models
@@ -40,7 +40,7 @@ OTHER_SCENES = [SegmentRecord(0.0, 5.0, "A grey cat rests on the sofa."), Segmen
 
 
 def write_video(store: Store, encoder: HashedWords, video_id: str, scenes: list[SegmentRecord]) -> None:
-    """One done video, its rows as ingest writes them (ingest/pipeline.py `_assemble`)."""
+    """One done video, its rows as ingest writes them (ingest/pipeline.py `assemble`)."""
     end = scenes[-1].end_s
     info = VideoInfo(f"/videos/{video_id}.mp4", video_id, end, 25.0, 320, 240, True, "h264", "mp4")
     store.begin_video(info, ingest_hash="fake")
@@ -50,7 +50,7 @@ def write_video(store: Store, encoder: HashedWords, video_id: str, scenes: list[
             if text:
                 rows.add(f"{video_id}:{i}:{channel}", encoder.encode([text])[0], text, video_id=video_id, seg=i,
                          start_s=seg.start_s, end_s=seg.end_s, channel=channel)  # fmt: skip
-    store.commit_video(video_id, scenes, [rows], "scenes", {"asr": "done", "ocr": "done"})
+    store.commit_video(VideoRows(video_id, scenes, [rows], "scenes", {"asr": "done", "ocr": "done"}, []))
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +67,7 @@ def models(monkeypatch, profile) -> Models:
     """The default profile's model set with fakes in the roles QA uses, for everything that asks
     `Models.shared` (the Library, the CLI, `open_agent`). Put the chat model in `_cache["llm"]`."""
     fake = Models(profile)
-    fake._cache.update(text=HashedWords(), frames=None, llm=ScriptedScorer())
+    fake._cache.update(text_encoder=HashedWords(), frame_encoder=None, llm=ScriptedScorer())
     monkeypatch.setattr(Models, "shared", classmethod(lambda cls, profile, threads=None: fake))
     return fake
 

@@ -74,6 +74,9 @@ class OcrConfig(_Section):
 
 
 class TextEncoderConfig(_Section):
+    # onnxruntime: the model exported once to ONNX (no torch at query time); sentence-transformers: the same
+    # model on torch (GPU). Same vectors, same name: an index made with one is searched with the other.
+    backend: Annotated[str, _role("text_encoder", "backend")] = "onnxruntime"
     model: str = "bundled:all-MiniLM-L6-v2"
 
 
@@ -135,8 +138,12 @@ class Profile(_Section):
     llm: LlmConfig = LlmConfig()
 
     def torch_device(self) -> str:
+        """cpu or cuda. "auto" asks torch, but only on a machine with an NVIDIA driver: importing torch
+        (~1.5 s) just to learn there is no GPU would double a cold `videoagent search`."""
         if self.device != "auto":
             return self.device
+        if not Path("/proc/driver/nvidia/version").exists() and not os.environ.get("CUDA_VISIBLE_DEVICES"):
+            return "cpu"
         import torch
 
         return "cuda" if torch.cuda.is_available() else "cpu"

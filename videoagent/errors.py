@@ -16,8 +16,8 @@ class VideoAgentError(Exception):
     http_status = 400
 
 
-class BadInput(VideoAgentError):
-    """A file, setting or argument that cannot be used as given."""
+class BadInput(VideoAgentError, ValueError):
+    """A file, setting or argument that cannot be used as given (a ValueError too)."""
 
 
 class ConfigError(BadInput):

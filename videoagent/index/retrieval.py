@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,9 +22,11 @@ from ..errors import NoFrameEncoder
 from ..media.frames import open_frames
 from ..media.probe import MediaError, probe
 from ..models.registry import Models
-from ..temporal import modules as temporal
 from .collections import collection_name
 from .store import Store
+
+if TYPE_CHECKING:
+    from ..temporal.modules import Pooler
 
 log = logging.getLogger(__name__)
 QUERY_FRAME_INTERVAL_S = 2.0  # how densely a query video is sampled (ingest's keyframe interval)
@@ -50,7 +53,7 @@ class Space:
     """One collection of visual vectors and the temporal pooler that made them."""
 
     collection: str
-    pooler: temporal.Pooler
+    pooler: Pooler
 
     @property
     def label(self) -> str:
@@ -102,7 +105,9 @@ class Retriever:
             if not peek["ids"]:
                 continue
             try:
-                self._spaces[name] = Space(name, temporal.pooler_from_meta(peek["metadatas"][0], encoder.dim))
+                from ..temporal.modules import pooler_from_meta  # torch: only when there are visual spaces
+
+                self._spaces[name] = Space(name, pooler_from_meta(peek["metadatas"][0], encoder.dim))
                 found.append(self._spaces[name])
             except ValueError as exc:
                 self.warnings.append(f"{name} left out: {exc}")

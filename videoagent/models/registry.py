@@ -167,6 +167,12 @@ def _load_rapidocr(cfg, o: LoadOptions):
 
 
 # ---- text and frame encoders ---------------------------------------------------------------------
+def _load_onnx_text_encoder(cfg, o: LoadOptions):
+    from .encoders.onnx_text import OnnxSentenceEncoder
+
+    return OnnxSentenceEncoder(resolve(cfg.model, "text_encoder"), name=cfg.model, threads=o.threads)
+
+
 def _load_sentence_encoder(cfg, o: LoadOptions):
     from .encoders.text import SentenceEncoder
 
@@ -332,7 +338,10 @@ ROLES: dict[str, Role] = {
             "text_encoder",
             "text_encoder",
             "sentence vectors for search and tagging",
-            _choices(Choice("sentence-transformers", _model_spec("text_encoder"), _load_sentence_encoder)),
+            _choices(
+                Choice("onnxruntime", _model_spec("text_encoder"), _load_onnx_text_encoder),
+                Choice("sentence-transformers", _model_spec("text_encoder"), _load_sentence_encoder),
+            ),
         ),
         Role(
             "frame_encoder",
@@ -399,13 +408,21 @@ class Models:
 
     def __init__(self, profile: Profile, threads: int = 0):
         self.profile = profile
-        self.device = profile.torch_device()
         self.threads = threads
         self._cache: dict[str, Any] = {}
-        if threads:  # OpenCV's pool (scene-cut decode, HOG) is process-wide: give it a lane's share too
-            import cv2
+        self._device: str | None = None
 
-            cv2.setNumThreads(threads)
+    @property
+    def device(self) -> str:
+        """The profile's device; "auto" asks torch, so only when a model is loaded (commands that load no
+        torch model never import torch)."""
+        if self._device is None:
+            self._device = self.profile.device if self.profile.device != "auto" else self.profile.torch_device()
+            if self.threads:  # OpenCV's pool (scene-cut decode, HOG) is process-wide: a lane's share too
+                import cv2
+
+                cv2.setNumThreads(self.threads)
+        return self._device
 
     def _get(self, key: str, load: Callable[[], Any]) -> Any:
         if key not in self._cache:

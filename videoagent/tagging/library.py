@@ -29,6 +29,8 @@ from typing import Any
 
 import yaml
 
+from ..errors import BadInput
+
 COLUMNS = ("tag", "description", "synonyms", "parent")
 DEFAULT_LIBRARY = "data/tags.csv"  # inside the videoagent package
 
@@ -64,13 +66,13 @@ class TagLibrary:
         seen: dict[str, int] = {}
         for i, tag in enumerate(self.tags):
             if not tag.name:
-                raise ValueError(f"{self.source}: tag #{i + 1} has no name")
+                raise BadInput(f"{self.source}: tag #{i + 1} has no name")
             if tag.name in seen:
-                raise ValueError(f"{self.source}: tag {tag.name!r} appears twice")
+                raise BadInput(f"{self.source}: tag {tag.name!r} appears twice")
             seen[tag.name] = i
         for tag in self.tags:
             if tag.parent and tag.parent not in seen:
-                raise ValueError(f"{self.source}: parent {tag.parent!r} of tag {tag.name!r} is not in the library")
+                raise BadInput(f"{self.source}: parent {tag.parent!r} of tag {tag.name!r} is not in the library")
         self.position = seen
 
     def __len__(self) -> int:
@@ -95,9 +97,9 @@ class TagLibrary:
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise ValueError(f"{path}: no such tag library") from None
+            raise BadInput(f"{path}: no such tag library") from None
         except (OSError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{path}: cannot read tag library ({exc})") from None
+            raise BadInput(f"{path}: cannot read tag library ({exc})") from None
         suffix = path.suffix.lower()
         if suffix == ".csv":
             rows = _csv_rows(text, path)
@@ -106,10 +108,10 @@ class TagLibrary:
         elif suffix == ".txt":
             rows = [{"tag": line} for line in text.splitlines() if line.strip() and not line.startswith("#")]
         else:
-            raise ValueError(f"{path}: a tag library must be .csv, .yaml, .yml or .txt")
+            raise BadInput(f"{path}: a tag library must be .csv, .yaml, .yml or .txt")
         tags = [_tag(row, path, i) for i, row in enumerate(rows)]
         if not tags:
-            raise ValueError(f"{path}: the tag library is empty")
+            raise BadInput(f"{path}: the tag library is empty")
         return cls(tags, source=str(path))
 
     @classmethod
@@ -153,7 +155,7 @@ def split_synonyms(value: Any) -> list[str]:
 def _csv_rows(text: str, path: Path) -> list[dict[str, Any]]:
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames or "tag" not in [f.strip() for f in reader.fieldnames]:
-        raise ValueError(f"{path}: a CSV tag library needs a header with a `tag` column ({', '.join(COLUMNS)})")
+        raise BadInput(f"{path}: a CSV tag library needs a header with a `tag` column ({', '.join(COLUMNS)})")
     return [{(k or "").strip(): v for k, v in row.items()} for row in reader]
 
 
@@ -161,18 +163,18 @@ def _yaml_rows(text: str, path: Path) -> list[dict[str, Any]]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ValueError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        raise BadInput(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     if isinstance(data, dict):
         data = data.get("tags")
     if not isinstance(data, list):
-        raise ValueError(f"{path}: expected a list of tags (or a mapping with a `tags:` list)")
+        raise BadInput(f"{path}: expected a list of tags (or a mapping with a `tags:` list)")
     return [row if isinstance(row, dict) else {"tag": row} for row in data]
 
 
 def _tag(row: dict[str, Any], path: Path, i: int) -> Tag:
     name = clean(str(row.get("tag") or ""))
     if not name:
-        raise ValueError(f"{path}: tag #{i + 1} has no name")
+        raise BadInput(f"{path}: tag #{i + 1} has no name")
     synonyms = tuple(s for s in dict.fromkeys(split_synonyms(row.get("synonyms"))) if s != name)
     extra = tuple((k, str(v)) for k, v in row.items() if k not in COLUMNS and k and v not in (None, ""))
     return Tag(

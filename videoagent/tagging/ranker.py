@@ -22,6 +22,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..errors import BadInput
+
 FEATURES = ("text", "keyword", "visual", "related")
 
 
@@ -46,7 +48,7 @@ class Ranker:
 
         labels = [bool(y) for _, y in examples]
         if all(labels) or not any(labels):
-            raise ValueError("fitting the ranker needs both positive and negative examples")
+            raise BadInput("fitting the ranker needs both positive and negative examples")
         x = [[f.get(name, 0.0) for name in FEATURES] for f, _ in examples]
         model = LogisticRegression(C=c, class_weight="balanced", max_iter=1000).fit(x, labels)
         weights = {name: float(w) for name, w in zip(FEATURES, model.coef_[0], strict=True)}
@@ -62,9 +64,9 @@ class Ranker:
                 {k: float(v) for k, v in data["weights"].items()}, float(data["bias"]), data.get("fitted_on", {})
             )
         except FileNotFoundError:
-            raise ValueError(f"{path}: no such ranker file") from None
+            raise BadInput(f"{path}: no such ranker file") from None
         except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise ValueError(f"{path}: not a ranker file ({type(exc).__name__}: {exc})") from None
+            raise BadInput(f"{path}: not a ranker file ({type(exc).__name__}: {exc})") from None
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(asdict(self), indent=2) + "\n")
