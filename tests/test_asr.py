@@ -7,7 +7,8 @@ from test_quality import WER_LIMIT, wer
 
 from videoagent.config import AsrConfig
 from videoagent.media.audio import decode_audio
-from videoagent.models.asr import load_transcriber, transcribe
+from videoagent.models.asr import transcribe
+from videoagent.models.registry import load_transcriber
 
 pytestmark = pytest.mark.slow  # the bundled Whisper models
 
@@ -28,3 +29,33 @@ def test_silence_gives_no_words(media):
 
     asr = load_transcriber(AsrConfig())
     assert transcribe(asr, np.zeros(16000 * 3, dtype=np.float32)) == []
+
+
+WORDS_OF = """
+import json, sys
+from videoagent.config import AsrConfig, use_offline_env
+use_offline_env()
+from videoagent.media.audio import decode_audio
+from videoagent.models.asr import transcribe
+from videoagent.models.registry import load_transcriber
+words = transcribe(load_transcriber(AsrConfig(), threads=1), decode_audio(sys.argv[1]))
+print(json.dumps([[w.text, w.start_s, w.end_s] for w in words]))
+"""
+
+
+def test_words_do_not_depend_on_how_many_threads_numpy_was_given(media):
+    """The launch clip's countdown is a near tie for Whisper tiny ("three, two" / "Three, two", other word
+    times) that numpy's BLAS thread count used to decide: a process started after ultralytics had set
+    OMP_NUM_THREADS=1 heard it otherwise than one started without it (the kill -9 resume test's flake)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    runs = []
+    for env in ({"OPENBLAS_NUM_THREADS": "1"}, {"OPENBLAS_NUM_THREADS": "2"}, {"OMP_NUM_THREADS": "1"}):
+        clean = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+        out = subprocess.run([sys.executable, "-c", WORDS_OF, str(media.path("launch"))], env={**clean, **env},
+                             capture_output=True, text=True, check=True)  # fmt: skip
+        runs.append(json.loads(out.stdout))
+    assert runs[0] == runs[1] == runs[2] and [w[0].lower().strip(",.") for w in runs[0][:3]] == ["three", "two", "one"]

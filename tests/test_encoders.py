@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from videoagent.config import FrameEncoderConfig
-from videoagent.models.encoders import load_frame_encoder
+from videoagent.models.registry import load_frame_encoder
 
 
 def test_clip_loads_through_the_factory_and_encodes(tiny_clip):
@@ -42,7 +42,7 @@ def test_onnx_text_encoder_equals_sentence_transformers(tmp_path, monkeypatch):
     """The default text encoder (MiniLM exported to ONNX, run without torch) gives sentence-transformers'
     vectors for the same model: ragged batches (padding), a text past max_seq_length, and one alone."""
     from videoagent.config import TextEncoderConfig
-    from videoagent.models.encoders import load_text_encoder
+    from videoagent.models.registry import load_text_encoder
 
     monkeypatch.setenv("VIDEOAGENT_CACHE", str(tmp_path))  # export afresh, into this test's cache
     onnx = load_text_encoder(TextEncoderConfig())

@@ -8,8 +8,9 @@ import shutil
 import pytest
 
 from videoagent.config import LlmConfig, load_profile
+from videoagent.models.registry import load_chat_model, locate_llm
 from videoagent.models.weights import MissingWeights
-from videoagent.qa.llm import LocalChatModel, cache_root, load_chat_model, load_local, locate_llm
+from videoagent.qa.llm import LocalChatModel, cache_root, load_local
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,9 @@ from videoagent.index.tracklets import TrackletQuery
 from videoagent.ingest.scenes import Segment
 from videoagent.ingest.tracking import sample_times, sampled_frames, track_frames, trajectory
 from videoagent.media.frames import open_frames
-from videoagent.models.detect import Detections, HaarFaces, HogPeople, load_detector, opencv_detector_files
+from videoagent.models.detect import Detections, HaarFaces, HogPeople, opencv_detector_files
 from videoagent.models.encoders.histogram import ColourHistogram, colour_names
+from videoagent.models.registry import load_detector
 
 LABELS = json.loads((Path(__file__).parent / "data" / "vtest_people.json").read_text())
 ASSETS = Path(cv2.__file__).parent.parent / "ultralytics" / "assets"

@@ -25,7 +25,7 @@ from videoagent.ingest.scenes import Segment  # noqa: E402
 from videoagent.ingest.tracking import sample_times, track_frames  # noqa: E402
 from videoagent.media.frames import iter_frames  # noqa: E402
 from videoagent.media.probe import probe  # noqa: E402
-from videoagent.models.detect import load_detector  # noqa: E402
+from videoagent.models.registry import load_detector  # noqa: E402
 
 
 def vtest_720p(out: Path, seconds: float) -> Path:

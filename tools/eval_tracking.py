@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from videoagent.config import load_pipeline, load_profile  # noqa: E402
 from videoagent.ingest.tracking import sampled_frames, track_frames  # noqa: E402
 from videoagent.media.frames import open_frames  # noqa: E402
-from videoagent.models.detect import load_detector  # noqa: E402
+from videoagent.models.registry import load_detector  # noqa: E402
 
 LABELS = ROOT / "tests" / "data" / "vtest_people.json"
 

@@ -36,14 +36,38 @@ def _one_of(names: Callable[[], Iterable[str]], what: str) -> AfterValidator:
     return AfterValidator(check)
 
 
+# What each model role's profile section may name: the one list of them. The model registry
+# (models/registry.py, ROLES) maps each name to the code that locates and loads it, and refuses to import
+# when a name here has no implementation there or one there has no name here; so a profile is checked
+# against what the registry can load without importing any model code (and config imports nothing of it).
+BACKENDS: dict[str, tuple[str, ...]] = {
+    "asr": ("faster-whisper", "openai-whisper"),
+    "ocr": ("rapidocr",),
+    "text_encoder": ("onnxruntime", "sentence-transformers"),
+    "frame_encoder": ("clip",),
+    "detector": ("yolo",),
+    "llm": ("local-gguf", "hf", "openai", "ollama"),
+    "lexicon": ("wordnet",),
+}
+FALLBACKS: dict[str, tuple[str, ...]] = {"frame_encoder": ("fingerprint",), "detector": ("hog", "haar")}
+COMBINED_FALLBACKS = ("detector",)  # roles whose fallbacks may be joined with '+' (hog+haar)
+
+
 def _role(role: str, field: Literal["backend", "fallback"]) -> AfterValidator:
-    """`<section>.backend` / `.fallback` checked against the role's entry in the model registry."""
+    """`<section>.backend` / `.fallback` checked against the names the role's registry entry implements."""
 
     def check(value: str | None) -> str | None:
-        from .models.registry import ROLES
-
-        if value is not None:
-            (ROLES[role].check_backend if field == "backend" else ROLES[role].check_fallback)(value)
+        if value is None:
+            return value
+        known = (BACKENDS if field == "backend" else FALLBACKS)[role]
+        combine = field == "fallback" and role in COMBINED_FALLBACKS
+        parts = value.split("+") if combine else [value]
+        for part in parts:
+            if part not in known:
+                joined = " (or several joined by '+')" if combine else ""
+                raise ValueError(f"unknown {role} {field} {part!r} (choices: {', '.join(known)}{joined})")
+        if len(set(parts)) != len(parts):
+            raise ValueError(f"{role} {field} {value!r} names one part twice")
         return value
 
     return AfterValidator(check)

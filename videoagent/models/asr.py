@@ -74,18 +74,21 @@ class OpenAIWhisper:
         ]
 
 
-def load_transcriber(cfg: AsrConfig, device: str = "cpu", threads: int = 0) -> Transcriber:
-    """The configured backend, or MissingWeights: the asr role of the model registry (registry.py)."""
-    from .registry import ROLES, LoadOptions
-
-    return ROLES["asr"].load(cfg, LoadOptions(device=device, threads=threads))
-
-
 def transcribe(model: Transcriber, audio: np.ndarray) -> list[Word]:
-    """Timed words of `audio` (16 kHz mono float32); nothing for silence or an empty track."""
+    """Timed words of `audio` (16 kHz mono float32); nothing for silence or an empty track.
+
+    numpy's BLAS runs on one thread meanwhile: Whisper's log-mel features are a numpy matmul, and a
+    multi-threaded OpenBLAS sums it in another order, which flips near-tied greedy choices ("three, two"
+    vs "Three, two", other word times). Its thread count came from the environment of whoever started
+    the process (ultralytics sets OMP_NUM_THREADS=1 when imported; OpenBLAS reads it), so the same file
+    and settings gave other words in another process. One thread gives the same words everywhere.
+    """
+    from threadpoolctl import threadpool_limits
+
     if audio.size < SAMPLE_RATE // 10 or float(np.abs(audio).max(initial=0.0)) < 1e-4:
         return []
-    return model.transcribe(audio)
+    with threadpool_limits(limits=1, user_api="blas"):
+        return model.transcribe(audio)
 
 
 def words_in(words: Sequence[Word], start_s: float, end_s: float) -> str:

@@ -17,7 +17,6 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from ..config import DetectorConfig
 from .weights import MissingWeights
 
 HAAR_FACE = "haarcascade_frontalface_default.xml"
@@ -193,11 +192,3 @@ def opencv_detector_files() -> dict[str, str | None]:
         "hog-people": cv2.__file__ if hasattr(cv2, "HOGDescriptor") else None,
         "haar-face": str(cascade) if hasattr(cv2, "CascadeClassifier") and cascade.is_file() else None,
     }
-
-
-def load_detector(cfg: DetectorConfig, height: int, device: str = "cpu") -> Detector:
-    """YOLO when its weights are on disk; else the configured OpenCV fallback; else MissingWeights.
-    The detector role of the model registry (registry.py)."""
-    from .registry import ROLES, LoadOptions
-
-    return ROLES["detector"].load(cfg, LoadOptions(device=device, height=height))

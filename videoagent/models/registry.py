@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from .weights import Located, MissingWeights, locate, locate_bundled, package_dir, resolve
 
 if TYPE_CHECKING:
-    from ..config import Profile
+    from ..config import AsrConfig, DetectorConfig, FrameEncoderConfig, LlmConfig, Profile, TextEncoderConfig
     from .asr import Transcriber
     from .detect import Detector
     from .encoders import FrameEncoder, TextEncoder
@@ -75,21 +75,14 @@ class Role:
         named = getattr(cfg, "fallback", None)
         return [self.fallbacks[name] for name in named.split("+")] if named else []
 
-    def check_backend(self, value: str) -> None:
-        """ValueError (naming the choices) unless `value` is one of this role's backends."""
-        if value not in self.backends:
-            raise ValueError(f"unknown {self.name} backend {value!r} (choices: {', '.join(self.backends)})")
+    def __post_init__(self) -> None:
+        """The names this role implements are the names config.py lets a profile choose (one list)."""
+        from ..config import BACKENDS, COMBINED_FALLBACKS, FALLBACKS
 
-    def check_fallback(self, value: str) -> None:
-        """ValueError (naming the choices) unless `value` is a fallback this role can use."""
-        parts = value.split("+") if self.combine else [value]
-        known = ", ".join(self.fallbacks) or "none"
-        for part in parts:
-            if part not in self.fallbacks:
-                joined = " (or several joined by '+')" if self.combine else ""
-                raise ValueError(f"unknown {self.name} fallback {part!r} (choices: {known}{joined})")
-        if len(set(parts)) != len(parts):
-            raise ValueError(f"{self.name} fallback {value!r} names one part twice")
+        named = (BACKENDS.get(self.name, ()), FALLBACKS.get(self.name, ()), self.name in COMBINED_FALLBACKS)
+        implemented = (tuple(self.backends), tuple(self.fallbacks), self.combine is not None)
+        if named != implemented:
+            raise ImportError(f"model role {self.name}: config.py names {named}, the registry implements {implemented}")
 
     def locate(self, cfg: Any) -> Located:
         return self.backend(cfg).locate(cfg)
@@ -491,3 +484,40 @@ class Models:
 def _threads_per_lane() -> int:
     """Split the cores between the ASR lane and the vision lane, so the two overlap, not contend."""
     return max(1, (os.cpu_count() or 2) // 2)
+
+
+# ---- one role's model, without a Models cache (tools, tests) ------------------------------------------
+def load_transcriber(cfg: AsrConfig, device: str = "cpu", threads: int = 0) -> Transcriber:
+    """The configured ASR backend, or MissingWeights."""
+    return ROLES["asr"].load(cfg, LoadOptions(device=device, threads=threads))
+
+
+def load_text_encoder(cfg: TextEncoderConfig, device: str = "cpu") -> TextEncoder:
+    """The sentence encoder, or MissingWeights."""
+    return ROLES["text_encoder"].load(cfg, LoadOptions(device=device))
+
+
+def load_frame_encoder(cfg: FrameEncoderConfig, device: str = "cpu") -> FrameEncoder | None:
+    """CLIP when its weights are on disk; else the configured fallback; else None (the stage is skipped)."""
+    try:
+        return ROLES["frame_encoder"].load(cfg, LoadOptions(device=device))
+    except MissingWeights as exc:
+        log.info("%s", exc)
+        return None
+
+
+def load_detector(cfg: DetectorConfig, height: int, device: str = "cpu") -> Detector:
+    """YOLO when its weights are on disk; else the configured OpenCV fallback; else MissingWeights."""
+    return ROLES["detector"].load(cfg, LoadOptions(device=device, height=height))
+
+
+def load_chat_model(cfg: LlmConfig, device: str = "cpu"):
+    """The chat model (MissingWeights when its weights, package or key are absent). Remote backends are
+    only configured; they connect on first use."""
+    return ROLES["llm"].load(cfg, LoadOptions(device=device))
+
+
+def locate_llm(cfg: LlmConfig) -> tuple[str | None, str]:
+    """(where the weights or endpoint are, or None; what that is, or why not), loading nothing."""
+    found = ROLES["llm"].locate(cfg)
+    return found.path, found.note

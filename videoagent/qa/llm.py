@@ -39,15 +39,6 @@ def cache_root() -> Path:
     return converted_dir()
 
 
-def locate_llm(cfg: LlmConfig) -> tuple[str | None, str]:
-    """(where the weights or endpoint are, or None; what that is, or why not), loading nothing:
-    the llm role of the model registry (models/registry.py)."""
-    from ..models.registry import ROLES
-
-    found = ROLES["llm"].locate(cfg)
-    return found.path, found.note
-
-
 class LocalChatModel(BaseChatModel):
     """A transformers causal LM as a LangChain chat model that can also score continuations."""
 
@@ -178,14 +169,6 @@ def load_local(cfg: LlmConfig, device: str = "cpu") -> LocalChatModel:
         temperature=cfg.temperature,
         threads=cfg.threads,
     )
-
-
-def load_chat_model(cfg: LlmConfig, device: str = "cpu") -> BaseChatModel:
-    """The profile's chat model, through the llm role of the model registry (MissingWeights when its
-    weights, package or key are absent). Remote backends are only configured; they connect on first use."""
-    from ..models.registry import ROLES, LoadOptions
-
-    return ROLES["llm"].load(cfg, LoadOptions(device=device))
 
 
 def load_openai(cfg: LlmConfig) -> BaseChatModel:
