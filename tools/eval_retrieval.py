@@ -16,7 +16,7 @@ dataset: whole-clip text->video retrieval on an MSR-VTT-style layout, the protoc
 CLIP2Video. --captions is one of
   - MSRVTT_JSFUSION_test.csv (columns video_id, sentence: the 1k-A test split, one caption per clip);
   - MSRVTT_data.json ({"sentences": [{"video_id", "caption"}]}, every caption; --limit to cut);
-  - a manifest (CSV/JSONL with path, caption, optional start_s/end_s; see videoagent.temporal_train).
+  - a manifest (CSV/JSONL with path, caption, optional start_s/end_s; see videoagent.training.temporal).
 Videos are <--videos>/<video_id>.mp4 (or .webm, .avi, .mkv, .mov, .m4v, .mpg). --frames frames are
 spread evenly over each clip, encoded by the profile's frame encoder (must be an image-text model:
 CLIP), pooled by `mean` (CLIP4Clip meanP) or the --temporal checkpoint, and scored against the CLIP

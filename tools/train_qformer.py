@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Train a video Q-Former (videoagent/qformer.py) to caption clips through a frozen LLM; the checkpoint
+"""Train a video Q-Former (videoagent/temporal/qformer.py) to caption clips through a frozen LLM; the checkpoint
 plugs into ingest's captions stage.
 
     .venv/bin/python tools/train_qformer.py MANIFEST --out qformer.pt [--profile hub] [--llm MODEL]

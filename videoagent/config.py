@@ -131,7 +131,7 @@ class RetrievalConfig(_Section):
 
 
 class LlmConfig(_Section):
-    """The LLM that answers questions, and how the planner uses it (see llm.py, planner.py)."""
+    """The LLM that answers questions, and how the planner uses it (see qa/llm.py, qa/planner.py)."""
 
     backend: Annotated[str, _role("llm", "backend")] = "local-gguf"
     model: str = "bundled:gemma3-270m"

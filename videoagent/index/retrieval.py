@@ -4,7 +4,7 @@ Text search is Socratic-style fusion: the query is compared with each segment's 
 on-screen text (sentence embeddings) and, when a learned image-text encoder (CLIP) is loaded, with the
 segment's visual vector; each channel's cosine similarity is weighted (profile `retrieval:`) and summed.
 
-Visual vectors were pooled from keyframes by a temporal module (temporal.py) recorded in each row;
+Visual vectors were pooled from keyframes by a temporal module (temporal/modules.py) recorded in each row;
 a query is encoded through that same module (and checkpoint), collection by collection, so it is
 always compared in the space the rows were made in. Only videos whose ingest is complete are returned.
 """

@@ -461,7 +461,7 @@ class Models:
         return self._required("llm")
 
     def captioner(self, checkpoint: str, frame_encoder: str):
-        """The Q-Former checkpoint's captioner (qformer.py), with the LLM it was trained against."""
+        """The Q-Former checkpoint's captioner (temporal/qformer.py), with the LLM it was trained against."""
         from ..temporal.qformer import load_captioner
 
         return self._get(f"captioner:{checkpoint}", lambda: load_captioner(checkpoint, frame_encoder))
