@@ -89,7 +89,8 @@ def create_app(library: Library | str | Path, profile: Profile | None = None) ->
         image: Annotated[UploadFile, File()], top: int = 10, video_id: str | None = None
     ) -> dict[str, Any]:
         if video_id:
-            lib.video(video_id)  # 404 before reading the upload
+            with turn:
+                lib.video(video_id)  # 404 before reading the upload
         return search_upload(image, "image", top=top, video_id=video_id)
 
     @app.post("/search/video")
