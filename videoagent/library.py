@@ -130,12 +130,15 @@ class Library:
         if executor == "ray":
             from .scaleout import ray_ingest
 
-            return ray_ingest(self.store, self.profile, self.pipeline, candidates, on_result=on_result)
-        ingestor = Ingestor(self.store, self.profile, self.pipeline, self.models, on_stage=on_stage)
-        results = []
-        for path in candidates:
-            results.append(ingestor.ingest_one(path))
-            on_result(results[-1])
+            results = ray_ingest(self.store, self.profile, self.pipeline, candidates, on_result=on_result)
+        else:
+            ingestor = Ingestor(self.store, self.profile, self.pipeline, self.models, on_stage=on_stage)
+            results = []
+            for path in candidates:
+                results.append(ingestor.ingest_one(path))
+                on_result(results[-1])
+        if "view" in self.__dict__:
+            self.view.forget()  # a re-ingested video's segments changed under the read-only view
         return results
 
     # ---- reading -------------------------------------------------------------------------------

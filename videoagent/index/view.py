@@ -44,6 +44,10 @@ class IndexView:
             raise NoSuchVideo(f"{video_id}: no such video in {self.store.root} (or the prefix is ambiguous)")
         return found
 
+    def forget(self) -> None:
+        """Drop what was read so far (the index was written meanwhile)."""
+        self._segments.clear()
+
     def segments(self, video_id: str) -> list[SegmentRecord]:
         if video_id not in self._segments:
             self._segments[video_id] = self.store.segments(video_id)
