@@ -45,6 +45,7 @@ BACKENDS: dict[str, tuple[str, ...]] = {
     "ocr": ("rapidocr",),
     "text_encoder": ("onnxruntime", "sentence-transformers"),
     "frame_encoder": ("clip",),
+    "image_classifier": ("efficientnet-lite",),
     "detector": ("yolo",),
     "llm": ("local-gguf", "hf", "openai", "ollama"),
     "lexicon": ("wordnet",),
@@ -104,6 +105,15 @@ class TextEncoderConfig(_Section):
     model: str = "bundled:all-MiniLM-L6-v2"
 
 
+class ImageClassifierConfig(_Section):
+    """ImageNet-1k labels and a 1280-d image embedding per picture (models/encoders/imagenet.py). Not CLIP:
+    its embedding compares images with images, never with text."""
+
+    backend: Annotated[str, _role("image_classifier", "backend")] = "efficientnet-lite"
+    model: str = "bundled:efficientnet-lite0"
+    top_k: int = 5
+
+
 class FrameEncoderConfig(_Section):
     model: str | None = "openai/clip-vit-base-patch32"
     fallback: Annotated[str | None, _role("frame_encoder", "fallback")] = "fingerprint"
@@ -157,6 +167,7 @@ class Profile(_Section):
     ocr: OcrConfig = OcrConfig()
     text_encoder: TextEncoderConfig = TextEncoderConfig()
     frame_encoder: FrameEncoderConfig = FrameEncoderConfig()
+    image_classifier: ImageClassifierConfig = ImageClassifierConfig()
     detector: DetectorConfig = DetectorConfig()
     retrieval: RetrievalConfig = RetrievalConfig()
     llm: LlmConfig = LlmConfig()

