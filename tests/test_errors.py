@@ -59,3 +59,26 @@ def test_no_index_is_a_user_error(tmp_path):
         Library(tmp_path / "nothing").videos()
     assert issubclass(errors.MediaError, errors.BadInput) and issubclass(errors.BadInput, ValueError)
     assert not issubclass(RuntimeError, errors.VideoAgentError)
+
+
+def test_search_says_what_it_cannot_reach(tmp_path, profile, monkeypatch):
+    """A silent scene (no speech, no on-screen text) and no image-text encoder: text search cannot find it,
+    and says so in `warnings` instead of returning nothing without a reason."""
+    from fakes import HashedWords
+
+    from videoagent.models.registry import Models
+
+    store = Store(tmp_path)
+    store.begin_video(VideoInfo("/v.mp4", VIDEO, 8.0, 25.0, 64, 48, False, "h264", "mp4"), "h")
+    store.commit_video(
+        VideoRows(VIDEO, [SegmentRecord(0.0, 4.0, "a cat sleeps"), SegmentRecord(4.0, 8.0)], [], "scenes", {}, [])
+    )
+    store.close()
+    fake = Models(profile)
+    fake._cache.update(text_encoder=HashedWords(), frame_encoder=None)
+    monkeypatch.setattr(Models, "shared", classmethod(lambda cls, profile, threads=None: fake))
+    found = Library(tmp_path, profile).search("a dog barks")
+    assert found.hits == [] and found.warnings == [
+        "1 of 2 segments (in 1 video) have no speech, on-screen text or caption, and this profile has no "
+        "image-text encoder (CLIP): text search cannot find them"
+    ]

@@ -140,7 +140,10 @@ class Retriever:
                 add(meta, meta["channel"], sim, doc)
 
         encoder = self.models.frame_encoder()
-        if getattr(encoder, "learned", False) and hasattr(encoder, "encode_text") and self.cfg.visual_weight > 0:
+        pixels = getattr(encoder, "learned", False) and hasattr(encoder, "encode_text") and self.cfg.visual_weight > 0
+        if not pixels:
+            self._warn_textless(video_id)
+        else:
             weights["visual"] = self.cfg.visual_weight
             for space in self.spaces("visual", encoder):
                 vec = space.pooler.encode_text(encoder, [query])[0]
@@ -152,6 +155,17 @@ class Retriever:
             best = max(hit.channels, key=lambda ch: weights[ch] * hit.channels[ch])
             hit.why = f"{best}: {texts[(vid, seg, best)]}"
         return sorted(hits.values(), key=lambda h: -h.score)[:top_k]
+
+    def _warn_textless(self, video_id: str | None) -> None:
+        """Say which segments text search cannot reach: no words in them, and no image-text encoder."""
+        empty, total, videos = self.store.textless_segments(video_id)
+        if total == 0:
+            self.warnings.append("the index holds no done video to search" + (f" ({video_id})" if video_id else ""))
+        elif empty:
+            self.warnings.append(
+                f"{empty} of {total} segments (in {videos} video{'s' * (videos != 1)}) have no speech, on-screen "
+                "text or caption, and this profile has no image-text encoder (CLIP): text search cannot find them"
+            )
 
     def _frame_encoder(self):
         encoder = self.models.frame_encoder()

@@ -252,6 +252,20 @@ class Store:
         keys = ("video_id", "path", "duration_s", "status", "error")
         return [{**{k: v[k] for k in keys}, "segments": counts.get(v["video_id"], 0)} for v in self.videos(status)]
 
+    def textless_segments(self, video_id: str | None = None) -> tuple[int, int, int]:
+        """(segments with no transcript, on-screen text or caption, all segments, videos holding the
+        former) among done videos (of one video, when given): what text search has nothing to match in."""
+        sql = (
+            "SELECT COUNT(*), SUM(s.transcript = '' AND s.ocr = '[]' AND COALESCE(s.caption, '') = ''),"
+            " COUNT(DISTINCT CASE WHEN s.transcript = '' AND s.ocr = '[]' AND COALESCE(s.caption, '') = ''"
+            " THEN s.video_id END) FROM segments s JOIN videos v USING (video_id) WHERE v.status = 'done'"
+        )
+        args: tuple[str, ...] = ()
+        if video_id is not None:
+            sql, args = sql + " AND s.video_id = ?", (video_id,)
+        total, empty, videos = self.db.execute(sql, args).fetchone()
+        return int(empty or 0), int(total or 0), int(videos or 0)
+
     def segments(self, video_id: str) -> list[SegmentRecord]:
         rows = self.db.execute("SELECT * FROM segments WHERE video_id=? ORDER BY idx", (video_id,))
         return [
