@@ -9,8 +9,8 @@ import pytest
 
 from videoagent.config import LlmConfig, load_profile
 from videoagent.models.registry import load_chat_model, locate_llm
-from videoagent.models.weights import MissingWeights
-from videoagent.qa.llm import LocalChatModel, cache_root, load_local
+from videoagent.models.weights import MissingWeights, converted_dir
+from videoagent.qa.llm import LocalChatModel, load_local
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def smollm() -> LocalChatModel:
 
 @pytest.mark.slow
 def test_bundled_model_is_converted_once_and_scores_text(smollm):
-    assert (cache_root() / "smollm2-135m" / "model.safetensors").exists()
+    assert (converted_dir() / "smollm2-135m" / "model.safetensors").exists()
     path, what = locate_llm(LlmConfig(model="bundled:smollm2-135m"))
     assert path and what == "converted safetensors"
     # A real language model: the sensible continuation is far likelier than nonsense.
@@ -42,7 +42,7 @@ def test_hf_folder_loads_through_the_same_code(tmp_path, smollm):
     """A tiny randomly initialised Llama saved to a folder: the `hf` backend's loading path, no network."""
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    tok_dir = cache_root() / "smollm2-135m"
+    tok_dir = converted_dir() / "smollm2-135m"
     config = LlamaConfig(
         vocab_size=smollm._tokenizer.vocab_size,
         hidden_size=32,

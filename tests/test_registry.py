@@ -124,13 +124,13 @@ def test_bundled_table_resolves_the_shipped_models():
 
 
 def test_cache_dir_is_the_one_cache_folder(monkeypatch, tmp_path):
-    from videoagent.qa.llm import cache_root
+    from videoagent.models.weights import converted_dir
 
     monkeypatch.delenv("VIDEOAGENT_CACHE", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    assert cache_dir() == tmp_path / "videoagent" and cache_root() == tmp_path / "videoagent" / "llm"
+    assert cache_dir() == tmp_path / "videoagent" and converted_dir() == tmp_path / "videoagent" / "llm"
     monkeypatch.setenv("VIDEOAGENT_CACHE", str(tmp_path / "mine"))
-    assert cache_root() == tmp_path / "mine" / "llm"
+    assert converted_dir() == tmp_path / "mine" / "llm"
 
 
 def test_atomic_write_leaves_no_temporary_file_when_the_writer_raises(tmp_path):

@@ -23,6 +23,6 @@ __all__ = ["open"]
 def open(index=None, profile=None, pipeline=None) -> Library:  # noqa: A001 - like gzip.open
     """The index at `index` (default `$VIDEOAGENT_HOME` or `./.videoagent`) with a profile and a pipeline
     (shipped names or paths). Importing videoagent stays cheap: the library loads on first call."""
-    from .library import open as open_library
+    from .library import Library
 
-    return open_library(index, profile, pipeline)
+    return Library(index, profile, pipeline)

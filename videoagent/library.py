@@ -56,14 +56,6 @@ class TagRun:
     videos: list[VideoTags]
 
 
-def open(  # noqa: A001 - the package's one entry point, like gzip.open
-    index: str | Path | None = None, profile: str | Profile | None = None, pipeline: str | Path | Pipeline | None = None
-) -> Library:
-    """The index at `index` (default `$VIDEOAGENT_HOME` or `./.videoagent`) with a profile and pipeline
-    (names or paths; default: the shipped `default` profile and `ingest` pipeline)."""
-    return Library(index, profile, pipeline)
-
-
 class Library:
     def __init__(
         self,

@@ -29,14 +29,9 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import PrivateAttr
 
 from ..config import LlmConfig
-from ..models.weights import MissingWeights, converted_dir, resolve
+from ..models.weights import MissingWeights, resolve
 
 log = logging.getLogger(__name__)
-
-
-def cache_root() -> Path:
-    """Where bundled GGUFs are converted to safetensors: `cache_dir()/llm` (weights.converted_dir)."""
-    return converted_dir()
 
 
 class LocalChatModel(BaseChatModel):
