@@ -427,7 +427,7 @@ class Models:
         """The profile's device; "auto" asks torch, so only when a model is loaded (commands that load no
         torch model never import torch)."""
         if self._device is None:
-            self._device = self.profile.device if self.profile.device != "auto" else self.profile.torch_device()
+            self._device = self.profile.torch_device()
             if self.threads:  # OpenCV's pool (scene-cut decode, HOG) is process-wide: a lane's share too
                 import cv2
 
