@@ -163,59 +163,44 @@ def run_stages(stages: Sequence[Stage], ctx: Context, hashes: dict[str, str], ou
     """Run (or restore) every stage for one video: their values land in `ctx.values`, their outcomes in
     `outcomes` (also those that finished before a failure). A stage that raises fails the video
     (a MediaError, or a bug) unless it turned its own error into an outcome."""
-    futures: dict[str, Future] = {name: Future() for name in (s.name for s in stages)}
+    futures: dict[str, Future] = {s.name: Future() for s in stages}
 
-    def one(stage: Stage) -> None:
-        for name in stage.reads:
-            futures[name].result()  # re-raises the failure of what it reads
-        outcome = _run_one(stage, ctx, hashes)
-        outcomes[stage.name] = outcome
-
-    def settle(stage: Stage, work: Callable[[], None]) -> None:
+    def settle(group: list[Stage]) -> None:
+        """Run a stage, or consecutive frame stages as one decode pass, once what they read is done."""
         try:
-            work()
-            futures[stage.name].set_result(True)
+            for name in {n for s in group for n in s.reads}:
+                futures[name].result()  # re-raises the failure of what they read
+            todo = []
+            for stage in group:
+                found = _cached_or_off(stage, ctx, hashes)
+                if found is None:
+                    todo.append(stage)
+                else:
+                    outcomes[stage.name] = found
+            for stage in todo:
+                ctx.on_stage(stage.name)
+            ran = _frame_pass(todo, ctx) if todo and isinstance(todo[0], FrameStage) else {}
+            for stage in todo:
+                outcomes[stage.name] = _keep(stage, ran.get(stage.name) or stage.run(ctx), ctx, hashes)
+            for stage in group:
+                futures[stage.name].set_result(True)
         except BaseException as exc:
-            futures[stage.name].set_exception(exc)
+            for stage in group:
+                if not futures[stage.name].done():
+                    futures[stage.name].set_exception(exc)
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lane2") as side:
         for stage in stages:
             if stage.lane == "side":
-                side.submit(settle, stage, lambda stage=stage: one(stage))
+                side.submit(settle, [stage])
         pending = [s for s in stages if s.lane != "side"]
         while pending:
-            stage = pending.pop(0)
-            group = [stage]
-            while isinstance(stage, FrameStage) and pending and isinstance(pending[0], FrameStage):
+            group = [pending.pop(0)]
+            while isinstance(group[0], FrameStage) and pending and isinstance(pending[0], FrameStage):
                 group.append(pending.pop(0))
-            if len(group) > 1:
-                settle_group(group, ctx, hashes, outcomes, futures)
-            else:
-                settle(stage, lambda stage=stage: one(stage))
+            settle(group)
         for stage in stages:
             futures[stage.name].result()
-
-
-def settle_group(stages: list[FrameStage], ctx, hashes, outcomes, futures) -> None:
-    """Consecutive frame stages: restore the cached ones, run the rest in one decode pass."""
-    try:
-        for name in {n for s in stages for n in s.reads}:
-            futures[name].result()
-        todo = []
-        for stage in stages:
-            got = _cached_or_off(stage, ctx, hashes)
-            if got is None:
-                todo.append(stage)
-            else:
-                outcomes[stage.name] = got
-        for name, output in _frame_pass(todo, ctx).items() if todo else ():
-            outcomes[name] = _keep(next(s for s in todo if s.name == name), output, ctx, hashes)
-        for stage in stages:
-            futures[stage.name].set_result(True)
-    except BaseException as exc:
-        for stage in stages:
-            if not futures[stage.name].done():
-                futures[stage.name].set_exception(exc)
 
 
 def _cached_or_off(stage: Stage, ctx: Context, hashes: dict[str, str]) -> Outcome | None:
@@ -237,11 +222,3 @@ def _keep(stage: Stage, output: Output, ctx: Context, hashes: dict[str, str]) ->
         ctx.artifacts.save(stage.name, hashes[stage.name], data, arrays)
     ctx.values[stage.name] = output.value
     return output.outcome
-
-
-def _run_one(stage: Stage, ctx: Context, hashes: dict[str, str]) -> Outcome:
-    found = _cached_or_off(stage, ctx, hashes)
-    if found is not None:
-        return found
-    ctx.on_stage(stage.name)
-    return _keep(stage, stage.run(ctx), ctx, hashes)
