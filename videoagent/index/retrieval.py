@@ -67,6 +67,7 @@ class Retriever:
         self.cfg = models.profile.retrieval
         self.warnings: list[str] = []  # collections left out of a search, and why
         self._spaces: dict[str, Space] = {}  # a collection's name fixes its module and checkpoint id
+        self._textless: dict[str | None, tuple[tuple[int, int], tuple[int, int, int]]] = {}
 
     def _done(self) -> set[str]:
         return {v["video_id"] for v in self.store.videos()}
@@ -158,7 +159,13 @@ class Retriever:
 
     def _warn_textless(self, video_id: str | None) -> None:
         """Say which segments text search cannot reach: no words in them, and no image-text encoder."""
-        empty, total, videos = self.store.textless_segments(video_id)
+        # Counted once per state of the catalog, not per query: a scan of every segment on each search
+        # would be most of a search's time on a big index.
+        state = (self.store.db.execute("PRAGMA data_version").fetchone()[0], self.store.db.total_changes)
+        cached = self._textless.get(video_id)
+        if cached is None or cached[0] != state:
+            cached = self._textless[video_id] = (state, self.store.textless_segments(video_id))
+        empty, total, videos = cached[1]
         if total == 0:
             self.warnings.append("the index holds no done video to search" + (f" ({video_id})" if video_id else ""))
         elif empty:
