@@ -187,3 +187,13 @@ def test_split_parts_are_joined_once_into_the_cache(monkeypatch, tmp_path):
         "model.bin",
     ]
     assert sorted(p.name for p in folder.parent.iterdir()) == ["m"]  # no temporary folder left behind
+
+
+def test_bundled_image_classifier_weights_are_hash_checked(tmp_path, monkeypatch):
+    from videoagent.config import ImageClassifierConfig
+    from videoagent.models import registry
+
+    (tmp_path / "efficientnet-lite0-57934424.pth").write_bytes(b"not the published weights")
+    monkeypatch.setattr(registry, "resolve", lambda spec, role: str(tmp_path))
+    with pytest.raises(MissingWeights, match="efficientnet-lite0-57934424.pth: sha256 is not the published one"):
+        ROLES["image_classifier"].load(ImageClassifierConfig())

@@ -1,4 +1,5 @@
-"""Atomic writes: a file or a folder appears complete under its name, or not at all.
+"""Files whole or not at all: atomic writes (a file or a folder appears complete under its name, or not at
+all), and the sha256 that tells a file is the one expected (weights) or the same as another (video ids).
 
 Both build under a temporary sibling (same filesystem, so the final rename is atomic) and rename it
 into place; a process killed mid-write leaves the old file, or nothing, never a torn one. What the
@@ -7,6 +8,7 @@ temporary names look like: `.NAME.PID-XXXXXXXX.tmp` (files) and `.NAME.PID-XXXXX
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import shutil
@@ -63,3 +65,12 @@ def atomic_folder(target: str | Path, build: Callable[[Path], object]) -> Path:
 def _sibling(path: Path, suffix: str) -> Path:
     """A fresh hidden name next to `path` (same folder, so the rename is atomic), unique per call."""
     return path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}{suffix}")
+
+
+def file_sha256(path: str | Path) -> str:
+    """The hex sha256 of a file's bytes, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..atomic import file_sha256
 from ..errors import MediaError
 
 VIDEO_SUFFIXES = {
@@ -43,11 +43,7 @@ class VideoInfo:
 
 def file_video_id(path: str | Path) -> str:
     """First 16 hex chars of the sha256 of the bytes: the same file under any name is one video."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()[:16]
+    return file_sha256(path)[:16]
 
 
 def find_videos(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:

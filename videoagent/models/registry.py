@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..atomic import file_sha256
 from .weights import Located, MissingWeights, locate, locate_bundled, package_dir, resolve
 
 if TYPE_CHECKING:
@@ -181,12 +182,14 @@ def _load_clip(cfg, o: LoadOptions):
 
 
 def _load_efficientnet(cfg, o: LoadOptions):
-    from .encoders.imagenet import ImageNetClassifier
+    from .encoders.imagenet import SHA256, ImageNetClassifier
 
     folder = Path(resolve(cfg.model, "image_classifier"))
     found = sorted(folder.glob("*.pth")) if folder.is_dir() else [folder]
     if not found:
         raise MissingWeights("image_classifier", cfg.model, f"no .pth state dict in {folder}")
+    if cfg.model == "bundled:efficientnet-lite0" and file_sha256(found[0]) != SHA256:
+        raise MissingWeights("image_classifier", cfg.model, f"{found[0]}: sha256 is not the published one")
     return ImageNetClassifier(str(found[0]), device=o.device)
 
 

@@ -19,6 +19,8 @@ import numpy as np
 from . import normalize
 
 MODEL = "efficientnet-lite0"
+# The bundled state dict's sha256 (its file name carries the first 8 digits, torch hub's convention).
+SHA256 = "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
 SHORT_SIDE, CROP = 256, 224
 
 
