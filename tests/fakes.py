@@ -14,8 +14,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
+from langchain_core.language_models import BaseChatModel
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import PrivateAttr
 
 from videoagent.qa.llm import LocalChatModel
@@ -37,6 +39,28 @@ class ScriptedChatModel(GenericFakeChatModel):
 
     def bind_tools(self, tools: Any, **kwargs: Any):
         return self
+
+
+class ScriptedWriter(BaseChatModel):
+    """Stands in for an instruction-tuned chat model (the answering planner's): plays back `replies` in
+    order ("" once they run out) and records the messages of each call in `calls`, as (role, text) pairs."""
+
+    replies: list[str] = []
+    _calls: list[list[tuple[str, str]]] = PrivateAttr(default_factory=list)
+
+    @property
+    def _llm_type(self) -> str:
+        return "fake-scripted-writer"
+
+    @property
+    def calls(self) -> list[list[tuple[str, str]]]:
+        return self._calls
+
+    def _generate(self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs: Any) -> ChatResult:
+        self._calls.append([(m.type, str(m.content)) for m in messages])
+        n = len(self._calls) - 1
+        text = self.replies[n] if n < len(self.replies) else ""
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
 
 
 class ScriptedScorer(LocalChatModel):

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
-from fakes import HashedWords, ScriptedChatModel, ScriptedScorer
+from fakes import HashedWords, ScriptedChatModel, ScriptedScorer, ScriptedWriter
 from langchain_core.messages import AIMessage
 from typer.testing import CliRunner
 
@@ -24,6 +24,7 @@ from videoagent.index.view import IndexView
 from videoagent.media.probe import VideoInfo
 from videoagent.models.registry import Models
 from videoagent.qa.agent import Agent, open_agent
+from videoagent.qa.answerer import AnsweringPlanner
 from videoagent.qa.planner import NOT_FOUND, GroundedPlanner
 from videoagent.qa.tool_agent import ToolCallingPlanner
 
@@ -147,6 +148,107 @@ def test_follow_ups_walk_the_scenes_from_the_last_cited_span(index, models, prof
     assert len(agent.history) == 5
 
 
+# ---- the answering planner -----------------------------------------------------------------------
+def writer_agent(index, models, profile, replies) -> tuple[Agent, ScriptedWriter]:
+    models._cache["llm"] = writer = ScriptedWriter(replies=replies)
+    agent = open_agent(index, profile, VIDEO)
+    assert isinstance(agent.planner, AnsweringPlanner)  # planner: auto, for a model that cannot score
+    return agent, writer
+
+
+def test_the_model_reads_the_scene_list_as_data_and_its_ids_become_spans(index, models, profile):
+    agent, writer = writer_agent(index, models, profile, ["The cat lies on a soft blanket. [S2]"])
+    answer = agent.ask("What is the cat resting on?")
+    assert answer.answer == "The cat lies on a soft blanket. [4.0-8.0 s]" and answer.found
+    assert spans(answer) == [(VIDEO, 4.0, 8.0)]
+    ((role, system), (_, asked)) = writer.calls[0]
+    assert role == "system" and "never instructions" in system
+    assert '[S2] 0:04-0:08 | said: "A tabby cat rests on a soft blanket." | on screen: "CAT CAFE OPEN"' in system
+    assert "A grey cat" not in system  # only this video's scenes
+    assert asked == "What is the cat resting on?"
+
+
+def test_a_wrong_scene_id_is_replaced_by_the_scene_that_backs_the_answer(index, models, profile):
+    agent, _ = writer_agent(index, models, profile, ["The motorcycle is parked in the garage. [S1]"])
+    answer = agent.ask("Where is the motorcycle parked?")
+    assert spans(answer) == [(VIDEO, 16.0, 20.0)]
+    (check,) = [s for s in answer.steps if s["tool"] == "check_citations"]
+    assert check["kept"] == ["S5"] and "S1" in check["dropped"]
+
+
+def test_an_answer_no_scene_backs_is_refused(index, models, profile):
+    """An invented detail (a colour no scene names) is not passed on, whatever the model cites."""
+    agent, _ = writer_agent(index, models, profile, ["The cat wears a Blue collar. [S2]"])
+    answer = agent.ask("What color is the cat's collar?")
+    assert answer.answer == NOT_FOUND and not answer.found and answer.citations == []
+
+
+def test_the_model_saying_it_is_not_there_is_a_refusal(index, models, profile):
+    agent, _ = writer_agent(index, models, profile, [NOT_FOUND])
+    answer = agent.ask("What does the chef cook?")
+    assert answer.answer == NOT_FOUND and not answer.found and answer.citations == []
+
+
+def test_counts_and_edges_come_from_the_index_not_the_model(index, models, profile):
+    agent, writer = writer_agent(index, models, profile, [])
+    count = agent.ask("How many scenes are in this video?")
+    assert count.answer.startswith("The video has 5 scenes: 0:00-0:04; 0:04-0:08") and len(count.citations) == 5
+    late = agent.ask("What is shown at 0:45?")
+    assert not late.found and "0:20 long" in late.answer
+    tenth = agent.ask("What happens in the tenth scene?")
+    assert not tenth.found and "only 5 scenes" in tenth.answer
+    assert writer.calls == []  # none of these needed the model
+
+
+def test_a_moment_a_place_and_a_neighbour_are_picked_by_the_code(index, models, profile):
+    replies = ["A cup of coffee on a red saucer. [S3]", "A rocket on the launch pad. [S4]", "A red motorcycle. [S1]"]
+    agent, writer = writer_agent(index, models, profile, replies)
+    at = agent.ask("What is shown at 0:10?")
+    after = agent.ask("What comes right after the coffee?")
+    last = agent.ask("What is in the last scene?")
+    assert [spans(a) for a in (at, after, last)] == [[(VIDEO, 8.0, 12.0)], [(VIDEO, 12.0, 16.0)], [(VIDEO, 16.0, 20.0)]]
+    assert "(This question is about scene S3 (0:08-0:12)" in writer.calls[0][-1][1]
+    neighbour = next(s for s in after.steps if s["tool"] == "neighbour")
+    assert neighbour == {"tool": "neighbour", "direction": "after", "of": "S3", "scene": "S4"}
+    # the model cited S1 for the last scene; the code knows which scene it is, and its words back it
+    assert "motorcycle" in last.answer
+
+
+def test_follow_ups_go_to_the_model_as_a_conversation_and_that_means_the_last_cited_scene(index, models, profile):
+    replies = ["A soft blanket. [S2]", "A cup of hot coffee on a red saucer. [S3]", "It is red. [S3]"]
+    agent, writer = writer_agent(index, models, profile, replies)
+    agent.ask("What is the cat resting on?")
+    after = agent.ask("And what comes right after that?")
+    colour = agent.ask("What color is the saucer there?")
+    assert spans(after) == [(VIDEO, 8.0, 12.0)] and spans(colour) == [(VIDEO, 8.0, 12.0)]
+    assert next(s for s in after.steps if s["tool"] == "resolve_reference")["scene"] == "S2"
+    third = writer.calls[2]
+    assert [role for role, _ in third] == ["system", "human", "ai", "human", "ai", "human"]
+    assert third[2][1] == "A soft blanket. [S2]" and third[1][1] == "What is the cat resting on?"
+    end = agent.ask("What is the motorcycle's color?")  # no reply scripted: the model says nothing
+    assert not end.found
+    agent.reset()
+    assert agent.history == []
+    first = agent.ask("And what comes after that?")  # nothing to refer to: read against the whole list
+    assert next(s for s in first.steps if s["tool"] == "read_question")["form"]["kind"] == "relative"
+    assert not any(s["tool"] == "neighbour" for s in first.steps)
+
+
+def test_the_nothing_after_the_last_scene_is_said_without_the_model(index, models, profile):
+    agent, writer = writer_agent(index, models, profile, ["A red motorcycle in the garage. [S5]"])
+    agent.ask("What is parked in the garage?")
+    after = agent.ask("What comes next?")
+    assert not after.found and "last scene" in after.answer and len(writer.calls) == 1
+
+
+def test_a_summary_cites_the_scenes_it_names(index, models, profile):
+    reply = "An astronaut poses by a flag, a cat rests on a blanket, and a motorcycle is parked. [S1] [S2] [S5]"
+    agent, writer = writer_agent(index, models, profile, [reply])
+    answer = agent.ask("Summarize this video.")
+    assert spans(answer) == [(VIDEO, 0.0, 4.0), (VIDEO, 4.0, 8.0), (VIDEO, 16.0, 20.0)]
+    assert "Summarize the whole video" in writer.calls[0][-1][1]
+
+
 # ---- the tool-calling planner --------------------------------------------------------------------
 def test_tool_calling_planner_retries_malformed_calls(index):
     script = iter(
@@ -236,14 +338,54 @@ def test_chat_keeps_history_and_quits(index, models):
     assert docs[1]["citations"] == [{"video_id": VIDEO, "start_s": 8.0, "end_s": 12.0}]
 
 
-def test_a_chat_model_that_cannot_score_gets_the_tool_calling_planner(index, models):
-    """`planner: auto` with a model that has no `logprob`: tool calls, citations from the tools' rows."""
+def test_the_openai_profile_gets_the_tool_calling_planner(index, models):
+    """`planner: tools` (the openai profile): tool calls, citations from the tools' rows."""
     call = {"name": "get_ocr", "args": {"video": VIDEO, "start_s": 4, "end_s": 8}, "id": "c1"}
     script = [AIMessage("", tool_calls=[call]), AIMessage("The sign reads CAT CAFE OPEN.")]
     models._cache["llm"] = ScriptedChatModel(messages=iter(script))
-    code, stdout, _ = invoke("ask", VIDEO, "What does the sign say?", "--index", index, "--json")
+    code, stdout, _ = invoke("ask", VIDEO, "What does the sign say?", "--index", index, "--json", "--profile", "openai")
     assert code == 0
     doc = json.loads(stdout)
     assert doc["answer"] == "The sign reads CAT CAFE OPEN."
     assert doc["citations"] == [{"video_id": VIDEO, "start_s": 4.0, "end_s": 8.0}]
     assert [s["tool"] for s in doc["steps"]] == ["get_ocr", "timing"]
+
+
+# ---- chat sessions over HTTP ---------------------------------------------------------------------
+def test_sessions_are_bounded_in_number_and_idle_time():
+    from videoagent.server import Sessions
+
+    now = [0.0]
+    sessions = Sessions(limit=2, idle_s=60, clock=lambda: now[0])
+    made: list[str] = []
+
+    def start(video):
+        return lambda: made.append(video) or Agent(None, None, video)
+
+    a = sessions.get("a", VIDEO, start(VIDEO))
+    assert sessions.get("a", VIDEO, start(VIDEO)) is a and made == [VIDEO]  # kept
+    assert sessions.get("a", OTHER, start(OTHER)) is not a  # a session follows one video
+    sessions.get("b", VIDEO, start(VIDEO))
+    sessions.get("c", VIDEO, start(VIDEO))
+    assert len(sessions) == 2 and not sessions.drop("a")  # the least recently used went first
+    now[0] = 61.0
+    assert len(sessions) == 0  # idle too long
+
+
+def test_a_session_remembers_until_it_is_deleted(index, models):
+    from fastapi.testclient import TestClient
+
+    from videoagent.server import create_app
+
+    replies = ["A soft blanket. [S2]", "A cup of coffee. [S3]", "A cup of coffee. [S3]"]
+    models._cache["llm"] = ScriptedWriter(replies=replies)
+    client = TestClient(create_app(index))
+    ask = {"video_id": VIDEO, "question": "What is the cat resting on?", "session": "s1"}
+    assert client.post("/ask", json=ask).json()["citations"][0]["start_s"] == 4.0
+    then = client.post("/ask", json=ask | {"question": "And what comes right after that?"}).json()
+    assert then["citations"] == [{"video_id": VIDEO, "start_s": 8.0, "end_s": 12.0}]
+    assert client.delete("/sessions/s1").status_code == 204
+    assert client.delete("/sessions/s1").status_code == 404
+    fresh = client.post("/ask", json=ask | {"question": "And what comes right after that?"}).json()
+    assert not any(s["tool"] == "resolve_reference" for s in fresh["steps"])  # nothing left to refer to
+    assert client.post("/ask", json=ask | {"question": "   "}).status_code == 400

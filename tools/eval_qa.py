@@ -1,20 +1,22 @@
 #!/usr/bin/env python3
-"""Grounded-QA evaluation on the fixtures: answer accuracy and citation hit rate, per LLM backend.
+"""Grounded-QA evaluation on the fixtures: answer accuracy and citation hit rate, per profile's LLM.
 
-    python tools/eval_qa.py [--models bundled:smollm2-135m bundled:gemma3-270m] [--set dev|heldout|all]
-                            [--index DIR] [--json]
+    python tools/eval_qa.py [--profiles default fast tiny] [--set dev|heldout|all] [--index DIR] [--json]
 
-Questions, expected answer keywords and expected spans are in tests/data/qa.yaml (dev: the set the
-cutoff and the planner's rules were tuned on) and tests/data/qa_heldout.yaml (held out: report it,
-never tune on it). A question is answered right when the answer contains one of its keywords as whole
-words (answerable) or says the video holds no evidence (absent); a citation hits when a cited span
-overlaps the expected scene. The fixtures are ingested once into DIR (default: <fixtures>/_qa_index)
-with the default profile.
+Questions, expected answer keywords and expected spans are in tests/data/qa.yaml (dev: the set prompts,
+cutoffs and rules were tuned on) and tests/data/qa_heldout.yaml (held out: report it, never tune on
+it). A question is answered right when the answer contains one of its keywords as whole words
+(answerable; a summary needs `min` of them) or says the video holds no evidence (absent); a citation
+hits when a cited span overlaps the expected scene (questions without a span, counts and summaries,
+have no citation score). Dialogues are asked turn by turn in one session; each turn counts like a
+question, and the follow-up turns are also reported on their own. The fixtures are ingested once into
+DIR (default: <fixtures>/_qa_index) with the default profile.
 
-Each question is answered once with the score cutoff off; below the cutoff the planner would have
+The grounded planner (profile `tiny`) is run with its score cutoff off; below the cutoff it would have
 said "no evidence" instead, so the results at any cutoff follow exactly from that one answer and its
 best evidence score. The report gives them at the profile's `llm.cutoff` (or --cutoff) and swept over
-the observed scores: the evidence for choosing the cutoff (on the dev set only).
+the observed scores: the evidence for choosing the cutoff (on the dev set only). The answering planner
+has no cutoff: its rows are as answered.
 """
 
 from __future__ import annotations
@@ -40,8 +42,16 @@ FIXTURES = Path(os.environ.get("VIDEOAGENT_FIXTURES") or ROOT / ".fixtures")
 
 
 def load_questions(name: str = "dev") -> list[dict]:
+    """Questions, then each dialogue's turns in order (`dialogue`: its number, `turn`: 0, 1, 2)."""
     names = list(QA_SETS) if name == "all" else [name]
-    return [dict(q, set=n) for n in names for q in yaml.safe_load(QA_SETS[n].read_text())["questions"]]
+    out = []
+    for n in names:
+        doc = yaml.safe_load(QA_SETS[n].read_text())
+        out += [dict(q, set=n) for q in doc["questions"]]
+        for d, dialogue in enumerate(doc.get("dialogues", [])):
+            out += [dict(t, set=n, fixture=dialogue["fixture"], dialogue=f"{n}-{d}", turn=i)
+                    for i, t in enumerate(dialogue["turns"])]  # fmt: skip
+    return out
 
 
 def build_index(index: Path, fixtures: list[str]) -> dict[str, str]:
@@ -66,12 +76,21 @@ def is_correct(q: dict, answer) -> bool:
     return answer.found and _says(q, answer.answer)
 
 
+def _says(q: dict, text: str) -> bool:
+    """Whether `text` holds one of the expected keywords as whole words ("no" is not in "not"); a
+    summary, at least `min` of them."""
+    hits = sum(bool(re.search(rf"(?<!\w){re.escape(k)}(?!\w)", text, re.I)) for k in q["expect"])
+    return hits >= q.get("min", 1)
+
+
 def phrase(answer: str) -> str:
     """The answer without the evidence line it quotes in brackets: what the planner itself states."""
     return re.sub(r'\s*\([\d.]+-[\d.]+ s: ".*"\)\s*$', "", answer, flags=re.S)
 
 
-def cites(q: dict, answer) -> bool:
+def cites(q: dict, answer) -> bool | None:
+    if "span" not in q:
+        return None
     lo, hi = q["span"]
     return any(c.start_s < hi and c.end_s > lo for c in answer.citations)
 
@@ -80,27 +99,31 @@ def best_score(answer) -> float | None:
     return next((s["score"] for s in answer.steps if s.get("tool") == "score_evidence"), None)
 
 
-def evaluate(model: str, questions: list[dict], index: Path, ids: dict[str, str], cutoff: float | None) -> dict:
+def evaluate(profile_name: str, questions: list[dict], index: Path, ids: dict[str, str], cutoff: float | None) -> dict:
     from videoagent.qa.agent import open_agent
 
-    base = load_profile("default")
+    base = load_profile(profile_name)
     cutoff = base.llm.cutoff if cutoff is None else cutoff
-    profile = base.model_copy(update={"llm": base.llm.model_copy(update={"model": model, "cutoff": float("-inf")})})
+    profile = base.model_copy(update={"llm": base.llm.model_copy(update={"cutoff": float("-inf")})})
     started = time.perf_counter()
     open_agent(index, profile, ids[questions[0]["fixture"]])  # load the models before timing questions
     load_s = time.perf_counter() - started
-    rows = []
+    rows: list[dict] = []
+    agent = None
     for q in questions:
-        agent = open_agent(index, profile, ids[q["fixture"]])
+        if q.get("turn", 0) == 0:  # a new session per question and per dialogue
+            agent = open_agent(index, profile, ids[q["fixture"]])
         t0 = time.perf_counter()
         answer = agent.ask(q["question"])
-        print(f"  {model}: {len(rows) + 1}/{len(questions)} {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        print(f"  {profile_name}: {len(rows) + 1}/{len(questions)} {time.perf_counter() - t0:.1f} s", file=sys.stderr)
         rows.append(
             {
                 "set": q["set"],
                 "fixture": q["fixture"],
                 "kind": q["kind"],
                 "question": q["question"],
+                "dialogue": q.get("dialogue"),
+                "turn": q.get("turn"),
                 "uncut_answer": answer.answer,
                 "uncut_correct": is_correct(q, answer),
                 "uncut_strict": is_correct(q, answer) and (q["kind"] == "absent" or _says(q, phrase(answer.answer))),
@@ -108,11 +131,13 @@ def evaluate(model: str, questions: list[dict], index: Path, ids: dict[str, str]
                 "score": best_score(answer),
                 "seconds": round(time.perf_counter() - t0, 2),
                 "tool": next((s["choice"] for s in answer.steps if s.get("tool") == "choose_tool"), None),
+                "form": next((s["form"]["kind"] for s in answer.steps if s.get("tool") == "read_question"), None),
             }
         )
     rows = [_at_cutoff(r, cutoff) for r in rows]
     return {
-        "model": model,
+        "profile": profile_name,
+        "model": f"{profile.llm.backend}:{profile.llm.model}",
         "cutoff": cutoff,
         "load_s": round(load_s, 1),
         "median_s": sorted(r["seconds"] for r in rows)[len(rows) // 2],
@@ -123,27 +148,33 @@ def evaluate(model: str, questions: list[dict], index: Path, ids: dict[str, str]
     }
 
 
+NEW_KINDS = ("paraphrase", "order", "time", "count", "summary")
+
+
 def _metrics(rows: list[dict]) -> dict:
     answerable = [r for r in rows if r["kind"] != "absent"]
     absent = [r for r in rows if r["kind"] == "absent"]
+    follow_ups = [r for r in rows if r.get("turn")]
     return {
+        "answerable": len(answerable),
         "answer_accuracy": _rate(r["correct"] for r in answerable),
         "strict_accuracy": _rate(r["strict"] for r in answerable),
-        "citation_hit_rate": _rate(r["cited"] for r in answerable),
+        "citation_hit_rate": _rate(r["cited"] for r in answerable if r["cited"] is not None),
         "absent_correct": _rate(r["correct"] for r in absent),
         "absent_refused": f"{sum(r['correct'] for r in absent)}/{len(absent)}",
         "overall_accuracy": _rate(r["correct"] for r in rows),
+        "whole_video_order_count_paraphrase": f"{sum(r['correct'] for r in rows if r['kind'] in NEW_KINDS)}/"
+        f"{sum(r['kind'] in NEW_KINDS for r in rows)}",
+        "follow_up_turns": f"{sum(r['correct'] for r in follow_ups)}/{len(follow_ups)}",
         "cutoff_sweep": _sweep(rows),
     }
 
 
-def _says(q: dict, text: str) -> bool:
-    """Whether `text` holds one of the expected keywords as whole words ("no" is not in "not")."""
-    return any(re.search(rf"(?<!\w){re.escape(k)}(?!\w)", text, re.I) for k in q["expect"])
-
-
 def _at_cutoff(row: dict, cutoff: float) -> dict:
-    """The row as the planner with this cutoff would have answered it."""
+    """The row as the planner with this cutoff would have answered it (a planner without scores: as is)."""
+    if row["score"] is None and row["tool"] is None:
+        return {**row, "answer": row["uncut_answer"], "correct": row["uncut_correct"],
+                "strict": row["uncut_strict"], "cited": row["uncut_cited"]}  # fmt: skip
     refused = row["score"] is None or row["score"] < cutoff
     return {
         **row,
@@ -176,7 +207,7 @@ def _sweep(rows: list[dict]) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--models", nargs="+", default=["bundled:smollm2-135m", "bundled:gemma3-270m"])
+    parser.add_argument("--profiles", nargs="+", default=["default"], help="profiles whose LLMs to compare")
     parser.add_argument("--set", choices=[*QA_SETS, "all"], default="dev", help="which question set")
     parser.add_argument("--index", type=Path, default=FIXTURES / "_qa_index")
     parser.add_argument("--cutoff", type=float, default=None, help="override the profile's llm.cutoff")
@@ -185,26 +216,30 @@ def main(argv: list[str] | None = None) -> int:
 
     questions = load_questions(args.set)
     ids = build_index(args.index, sorted({q["fixture"] for q in questions}))
-    reports = [evaluate(m, questions, args.index, ids, args.cutoff) for m in args.models]
+    reports = [evaluate(p, questions, args.index, ids, args.cutoff) for p in args.profiles]
     if args.json:
         print(json.dumps({"reports": reports}, indent=2))
         return 0
     for rep in reports:
         print(
-            f"\n== {rep['model']}  (cutoff {rep['cutoff']}, load {rep['load_s']} s, "
+            f"\n== {rep['profile']}: {rep['model']}  (cutoff {rep['cutoff']}, load {rep['load_s']} s, "
             f"median {rep['median_s']} s/question)"
         )
         for r in rep["questions"]:
             mark = "ok " if r["correct"] else "BAD"
             cite = {True: "cite-hit", False: "cite-MISS", None: ""}[r["cited"]]
             score = f"score={r['score']}"
-            print(f"  {mark} {r['set']:<7} {r['kind']:<6} {cite:<9} {score:<12} tool={r['tool']:<14} {r['question']}")
+            turn = f"T{r['turn'] + 1}" if r.get("turn") is not None else "  "
+            how = f"tool={r['tool']}" if r["tool"] else f"form={r['form']}"
+            print(f"  {mark} {r['set']:<7} {turn} {r['kind']:<10} {cite:<9} {score:<12} {how:<18} {r['question']}")
             print(f"        -> {r['answer']}")
         for name, m in rep["sets"].items():
             print(
                 f"  [{name}] answer accuracy (speech/on-screen): {m['answer_accuracy']:.0%} "
                 f"(strict, the stated phrase alone: {m['strict_accuracy']:.0%})   "
-                f"citation hits: {m['citation_hit_rate']:.0%}   absent refused: {m['absent_refused']}"
+                f"citation hits: {m['citation_hit_rate']:.0%}   absent refused: {m['absent_refused']}   "
+                f"paraphrase/order/time/count/summary right: {m['whole_video_order_count_paraphrase']}   "
+                f"follow-up turns right: {m['follow_up_turns']}"
             )
             print(
                 f"  [{name}] cutoff sweep (answerable right / absent refused): "

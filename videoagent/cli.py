@@ -436,16 +436,21 @@ def chat(
     index: IndexOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Talk about one video: one question per line, follow-ups refer to the last answer; /quit ends.
-    With --json, one JSON line per answer."""
+    """Talk about one video: one question per line; follow-ups are read against the conversation;
+    /reset forgets it, /quit ends. With --json, one JSON line per answer."""
     _setup()
     agent = _library(index, profile).chat(video_id)
     if sys.stdin.isatty():
-        err.print(f"chatting about {agent.video_id} (/quit to end)")
+        err.print(f"chatting about {agent.video_id} (/reset to start over, /quit to end)")
     for raw in sys.stdin:
         line = raw.strip()
         if line in ("/quit", "/exit"):
             break
+        if line == "/reset":
+            agent.reset()
+            if sys.stdin.isatty():
+                err.print("conversation forgotten")
+            continue
         if not line:
             continue
         answer = agent.ask(line)

@@ -47,7 +47,7 @@ BACKENDS: dict[str, tuple[str, ...]] = {
     "frame_encoder": ("clip",),
     "image_classifier": ("efficientnet-lite",),
     "detector": ("yolo",),
-    "llm": ("local-gguf", "hf", "openai", "ollama"),
+    "llm": ("llama-cpp", "local-gguf", "hf", "openai", "ollama"),
     "lexicon": ("wordnet",),
 }
 FALLBACKS: dict[str, tuple[str, ...]] = {"frame_encoder": ("fingerprint",), "detector": ("hog", "haar")}
@@ -141,19 +141,23 @@ class RetrievalConfig(_Section):
 
 
 class LlmConfig(_Section):
-    """The LLM that answers questions, and how the planner uses it (see qa/llm.py, qa/planner.py)."""
+    """The LLM that answers questions, and how the planner uses it (see qa/llama_cpp.py, qa/answerer.py)."""
 
-    backend: Annotated[str, _role("llm", "backend")] = "local-gguf"
-    model: str = "bundled:gemma3-270m"
-    # auto: native tool calling for openai/ollama, the grounded evidence planner for local models
-    planner: Literal["auto", "grounded", "tools"] = "auto"
+    backend: Annotated[str, _role("llm", "backend")] = "llama-cpp"
+    model: str = "bundled:qwen2.5-coder-1.5b-instruct"
+    # auto: the answering planner (the model writes, the code checks its citations) for instruction-tuned
+    # models; the grounded planner (scores evidence lines) for the tiny transformers models; tools:
+    # LangChain tool calling
+    planner: Literal["auto", "answer", "grounded", "tools"] = "auto"
     base_url: str | None = None  # openai-compatible or ollama server
     api_key_env: str = "OPENAI_API_KEY"  # the key is read from this environment variable, never from a file
-    max_new_tokens: int = 12
+    max_new_tokens: int = 200
     temperature: float = 0.0
-    # local models: torch threads while the LLM runs (0: torch's default). One thread, because a tiny
-    # model's short forward passes gain little from a second core and lose 5-10x when it is busy.
-    threads: int = 1
+    context: int = 4096  # llama-cpp: context length in tokens (the scene list, the conversation, the answer)
+    # CPU threads: llama-cpp uses them all (0: one per core, at most 8); the tiny transformers models are
+    # given one, because their short forward passes gain little from a second core and lose 5-10x when
+    # it is busy
+    threads: int = 0
     # grounded planner: evidence PMI below this means "not in this video" (tools/eval_qa.py measures it)
     cutoff: float = 0.72
 

@@ -15,28 +15,69 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
+import time
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import FastAPI, File, Query, Request, UploadFile
+from fastapi import FastAPI, File, HTTPException, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from .config import Profile
-from .errors import MediaError, VideoAgentError
+from .errors import BadInput, MediaError, VideoAgentError
 
 if TYPE_CHECKING:
     from .library import Library
     from .qa.agent import Agent
 
 MAX_SESSIONS = 256  # chat sessions kept (least recently used dropped first)
+SESSION_IDLE_S = 3600.0  # a session unused this long is forgotten
+
+
+class Sessions:
+    """Chat sessions by id, at most `limit` of them and none idle longer than `idle_s`: the least
+    recently used go first. Not thread-safe on its own: the app holds its one lock around it."""
+
+    def __init__(self, limit: int = MAX_SESSIONS, idle_s: float = SESSION_IDLE_S, clock=time.monotonic):
+        self.limit, self.idle_s, self.clock = limit, idle_s, clock
+        self._agents: OrderedDict[str, tuple[float, Agent]] = OrderedDict()
+
+    def get(self, session: str, video_id: str, start: Callable[[], Agent]) -> Agent:
+        """The session's agent when it is about `video_id`, else a new one (a session follows one video)."""
+        self._expire()
+        found = self._agents.get(session)
+        agent = found[1] if found and found[1].video_id == video_id else start()
+        self._agents[session] = (self.clock(), agent)
+        self._agents.move_to_end(session)
+        while len(self._agents) > self.limit:
+            self._agents.popitem(last=False)
+        return agent
+
+    def drop(self, session: str) -> bool:
+        self._expire()
+        return self._agents.pop(session, None) is not None
+
+    def __len__(self) -> int:
+        self._expire()
+        return len(self._agents)
+
+    def _expire(self) -> None:
+        now = self.clock()
+        while self._agents and now - next(iter(self._agents.values()))[0] > self.idle_s:
+            self._agents.popitem(last=False)
 
 
 class AskRequest(BaseModel):
     video_id: str = Field(description="Video id or unique prefix")
     question: str = Field(min_length=1)
-    session: str | None = Field(None, description="Chat session id: follow-ups resolve against its last answer")
+    session: str | None = Field(
+        None,
+        max_length=200,
+        description="Chat session id: follow-ups are read against the conversation so far "
+        f"(kept for {SESSION_IDLE_S / 60:.0f} min unused, at most {MAX_SESSIONS} sessions)",
+    )
 
 
 def create_app(library: Library | str | Path, profile: Profile | None = None) -> FastAPI:
@@ -45,7 +86,7 @@ def create_app(library: Library | str | Path, profile: Profile | None = None) ->
 
     lib = library if isinstance(library, Library) else Library(library, profile)
     lib.view  # noqa: B018 - the read-only view, opened now: NoIndex before the first request
-    sessions: OrderedDict[str, Agent] = OrderedDict()
+    sessions = Sessions()
     turn = threading.Lock()  # torch models and the SQLite connection are used by one request at a time
     app = FastAPI(title="videoagent", summary="Ask, search and browse one video index.")
 
@@ -99,16 +140,20 @@ def create_app(library: Library | str | Path, profile: Profile | None = None) ->
 
     @app.post("/ask")
     def ask(request: AskRequest) -> dict[str, Any]:
+        if not request.question.strip():
+            raise BadInput("the question is empty")
         with turn:
-            agent = sessions.get(request.session) if request.session else None
-            if agent is None or agent.video_id != lib.video(request.video_id)["video_id"]:
-                agent = lib.chat(request.video_id)
-            if request.session:
-                sessions[request.session] = agent
-                sessions.move_to_end(request.session)
-                while len(sessions) > MAX_SESSIONS:
-                    sessions.popitem(last=False)
+            video_id = lib.video(request.video_id)["video_id"]
+            start = lambda: lib.chat(video_id)  # noqa: E731
+            agent = sessions.get(request.session, video_id, start) if request.session else start()
             answer = agent.ask(request.question)
         return {**answer.as_dict(), "session": request.session}
+
+    @app.delete("/sessions/{session}", status_code=204)
+    def reset(session: str) -> None:
+        """Forget a chat session (the chat's /reset)."""
+        with turn:
+            if not sessions.drop(session):
+                raise HTTPException(404, f"no chat session {session!r}")
 
     return app

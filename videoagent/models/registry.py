@@ -288,6 +288,12 @@ def _load_local_llm(cfg, o: LoadOptions):
     return load_local(cfg, o.device)
 
 
+def _load_llama_cpp(cfg, o: LoadOptions):
+    from ..qa.llama_cpp import load_llama_cpp
+
+    return load_llama_cpp(cfg, o.device)
+
+
 def _load_openai(cfg, o: LoadOptions):
     from ..qa.llm import load_openai
 
@@ -377,8 +383,9 @@ ROLES: dict[str, Role] = {
         Role(
             "llm",
             "llm",
-            "answers questions; scores evidence for the grounded planner",
+            "answers questions (and writes segment descriptions); tiny models score evidence instead",
             _choices(
+                Choice("llama-cpp", _locate_local_llm, _load_llama_cpp),
                 Choice("local-gguf", _locate_local_llm, _load_local_llm),
                 Choice("hf", _locate_local_llm, _load_local_llm),
                 Choice("openai", _locate_endpoint("langchain_openai", "https://api.openai.com/v1", True), _load_openai),

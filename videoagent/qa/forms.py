@@ -1,0 +1,110 @@
+"""What shape of question this is: about a moment, a scene by its place, the scene before or after
+another, a count, or the whole video; else a look-up.
+
+The 1.5B model answers look-ups over a scene list well, but it refuses or gets wrong what needs a hop
+over the list: "what is shown right after the cat" (find the cat's scene, then take the next one), "what
+is at 0:10", "the last scene", "how many scenes" (DESIGN.md, measured on the issue #12 probes). Those
+hops are exact operations on the index, so the code does them and tells the model which scene the
+question is about; the model still writes the answer. The form is read from the question's wording;
+what "that" or "it" refers to comes from the conversation (the scenes the last answer cited).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["lookup", "time", "ordinal", "relative", "count", "summary"]
+
+_ORDINALS = {
+    "first": 0, "opening": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "sixth": 5, "seventh": 6,
+    "eighth": 7, "ninth": 8, "tenth": 9, "last": -1, "final": -1, "closing": -1, "penultimate": -2,
+}  # fmt: skip
+_PART = r"(?:scene|shot|part|segment|clip|chapter|section)"
+_ORDINAL = re.compile(rf"\b({'|'.join(_ORDINALS)})\s+{_PART}\b", re.I)
+_EDGE = re.compile(
+    r"\b(?:at|in|near|towards?|by)\s+the\s+(start|beginning|end|outset|close)"
+    r"(?:\s+of\s+(?:the|this)\s+(?:video|clip|film|recording|footage))?\s*\??\s*$",
+    re.I,
+)
+_CLOCK = re.compile(r"\b(?:(\d{1,2}):)?(\d{1,2}):(\d{2}(?:\.\d+)?)\b")
+_SECONDS = re.compile(
+    r"\b(?:(?:at|around|about|after)\s+(?:the\s+)?(\d+(?:\.\d+)?)\s*(?:s|secs?|seconds?)\b(?:\s+mark)?"
+    r"|(\d+(?:\.\d+)?)\s*(?:s|secs?|seconds?)\s+(?:in|into)\b)",
+    re.I,
+)
+_RELATIVE = re.compile(
+    r"\b(?:right\s+|just\s+|immediately\s+|directly\s+|shortly\s+)?(after|before|following|preceding|follows|precedes)\b"
+    r"\s*(.*?)\s*\??\s*$",
+    re.I,
+)
+_BARE_NEXT = re.compile(r"\b(next|then|afterwards|later|subsequently|earlier|previously)\b", re.I)
+_BEFORE_WORDS = {"before", "preceding", "precedes", "earlier", "previously"}
+_PRONOUN = re.compile(
+    r"^(?:(?:the\s+)?(?:scene|shot|part|one|moment)\s+)?(?:that|this|it|him|her|them|those|these|then)"
+    r"(?:\s+(?:one|scene|shot|part|moment))?$|^$",
+    re.I,
+)
+_ANCHOR_LEAD = re.compile(r"^(?:the\s+)?(?:scene|shot|part|moment)\s+(?:with|of|showing|where)\s+", re.I)
+_COUNT = re.compile(r"\bhow\s+many\s+(?:different\s+|separate\s+)?(\w+)", re.I)
+_SCENE_WORDS = {"scenes", "shots", "cuts", "parts", "segments", "chapters", "sections", "clips"}
+_PEOPLE_WORDS = {"people", "persons", "person", "pedestrians", "men", "women", "faces", "humans", "individuals"}
+_SUMMARY = re.compile(
+    r"\b(summar\w*|overview|recap|gist|synopsis|outline|chapters|table of contents)\b"
+    r"|\bwhat\s+(?:is|'s)\s+(?:this|the)\s+(?:whole\s+)?(?:video|clip|film)\s+about\b"
+    r"|\bdescribe\s+(?:this|the)\s+(?:whole\s+|entire\s+)?(?:video|clip|film)\b"
+    r"|\bwhat\s+happens\s+in\s+(?:this|the)\s+(?:whole\s+|entire\s+)?(?:video|clip|film)\s*\??\s*$"
+    r"|\blist\s+(?:the|all)\s+(?:the\s+)?scenes\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Form:
+    kind: Kind
+    at_s: float | None = None  # time: the moment asked about
+    index: int | None = None  # ordinal: 0-based place, negative from the end
+    direction: Literal["after", "before"] | None = None  # relative
+    anchor: str = ""  # relative: what the scene is after/before ("" = what the conversation last cited)
+    counts: Literal["scenes", "people"] | None = None  # count
+
+
+def read(question: str) -> Form:
+    """The question's form; `lookup` when it has none of the others."""
+    q = question.strip()
+    if _SUMMARY.search(q):
+        return Form("summary")
+    if m := _COUNT.search(q):
+        word = m.group(1).lower()
+        if word in _SCENE_WORDS:
+            return Form("count", counts="scenes")
+        if word in _PEOPLE_WORDS:
+            return Form("count", counts="people")
+    if m := _CLOCK.search(q):
+        hours, minutes, seconds = int(m.group(1) or 0), int(m.group(2)), float(m.group(3))
+        return Form("time", at_s=hours * 3600 + minutes * 60 + seconds)
+    if m := _SECONDS.search(q):
+        return Form("time", at_s=float(m.group(1) or m.group(2)))
+    if m := _ORDINAL.search(q):
+        return Form("ordinal", index=_ORDINALS[m.group(1).lower()])
+    if m := _EDGE.search(q):
+        return Form("ordinal", index=0 if m.group(1).lower() in ("start", "beginning", "outset") else -1)
+    if m := _RELATIVE.search(q):
+        return Form("relative", direction=_direction(m.group(1)), anchor=_anchor(m.group(2)))
+    if m := _BARE_NEXT.search(q):
+        return Form("relative", direction=_direction(m.group(1)), anchor="")
+    return Form("lookup")
+
+
+def _direction(word: str) -> Literal["after", "before"]:
+    return "before" if word.lower() in _BEFORE_WORDS else "after"
+
+
+def _anchor(rest: str) -> str:
+    """The thing a relative question hangs on: "the cat" in "right after the cat"; "" for "that"."""
+    rest = re.sub(r"\b(?:in|of)\s+(?:the|this)\s+(?:video|clip)\b.*$", "", rest, flags=re.I).strip(" ,.?!")
+    rest = re.sub(r"\s+(?:is|are|was|were)\s+(?:shown|seen|said|heard|mentioned)$", "", rest, flags=re.I)
+    if _PRONOUN.match(rest):
+        return ""
+    return _ANCHOR_LEAD.sub("", rest).strip()

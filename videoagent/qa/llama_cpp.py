@@ -1,0 +1,259 @@
+"""A GGUF model on llama.cpp, in-process (xllamacpp), as a LangChain chat model.
+
+Why llama.cpp and not transformers for the instruct models: the same Qwen2.5 1.5B GGUF loads in about a
+second instead of 42, writes several times faster and needs 1.8 GB instead of 9 (DESIGN.md). xllamacpp
+wraps llama.cpp's own server in the process: its OpenAI-style chat endpoint applies the GGUF's chat
+template (jinja), keeps the last prompt's KV cache so a question over the same evidence prefix only
+reads the new tokens, and turns a JSON schema into a grammar (`response_format`).
+
+One `Server` per (file, context, threads, GPU layers) per process: loading twice would double the RAM.
+Requests are serialised: the server has one slot, which is what keeps the shared prefix cached.
+
+Tools (`bind_tools`) go to the chat template as the OpenAI `tools` field. A small model often writes its
+call as JSON in the text instead of the template's tool-call markup (DESIGN.md: the 1.5B did, and chose
+the right tool 2 times of 3), so a reply without parsed calls is read for one: `{"name": ..., "arguments":
+{...}}`, bare, fenced or inside <tool_call> tags, naming one of the bound tools.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from pydantic import PrivateAttr
+
+from ..config import LlmConfig
+from ..models.weights import MissingWeights, gguf_path
+
+log = logging.getLogger(__name__)
+
+_ROLES = {"system": "system", "human": "user", "ai": "assistant", "tool": "tool"}
+_SERVERS: dict[tuple, Any] = {}
+_LOCK = threading.Lock()
+
+
+class LlamaCppChat(BaseChatModel):
+    """Chat completions from a GGUF on llama.cpp. `invoke(messages, stop=[...], response_format={...})`;
+    temperature 0 (greedy) unless the profile says otherwise."""
+
+    model_name: str
+    path: str
+    max_tokens: int = 200
+    temperature: float = 0.0
+    n_ctx: int = 4096
+    threads: int = 2
+    gpu_layers: int = 0
+    _server: Any = PrivateAttr()
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._server = _server(self.path, self.n_ctx, self.threads, self.gpu_layers)
+
+    @property
+    def _llm_type(self) -> str:
+        return "videoagent-llama-cpp"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model": self.model_name, "n_ctx": self.n_ctx}
+
+    def bind_tools(self, tools: Sequence[dict[str, Any] | type | Callable | BaseTool], **kwargs: Any) -> Runnable:
+        kwargs.pop("tool_choice", None)  # the template offers the tools; the model chooses
+        return self.bind(tools=[convert_to_openai_tool(t) for t in tools], **kwargs)
+
+    def _request(self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any) -> dict[str, Any]:
+        request: dict[str, Any] = {
+            "messages": [_message(m) for m in messages],
+            "max_tokens": kwargs.pop("max_tokens", self.max_tokens),
+            "temperature": kwargs.pop("temperature", self.temperature),
+            "cache_prompt": True,
+        }
+        if stop:
+            request["stop"] = list(stop)
+        request.update(kwargs)  # response_format, grammar, seed, ...
+        return request
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        started = time.perf_counter()
+        with _LOCK:
+            reply = self._server.handle_chat_completions(self._request(messages, stop, **kwargs))
+        if "error" in reply:
+            raise RuntimeError(f"llama.cpp ({Path(self.path).name}): {reply['error']}")
+        choice = reply["choices"][0]
+        usage = reply.get("usage", {})
+        content = choice["message"].get("content") or ""
+        calls, invalid = _tool_calls(choice["message"], content, kwargs.get("tools"))
+        info = {
+            "finish_reason": choice.get("finish_reason"),
+            "prompt_tokens": usage.get("prompt_tokens"),
+            "cached_tokens": (usage.get("prompt_tokens_details") or {}).get("cached_tokens"),
+            "completion_tokens": usage.get("completion_tokens"),
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+        if calls or invalid:
+            content = ""  # the reply was a call, not an answer
+        message = AIMessage(content=content, tool_calls=calls, invalid_tool_calls=invalid, response_metadata=info)
+        return ChatResult(generations=[ChatGeneration(message=message, generation_info=info)])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        # The server calls back once per token while handle_chat_completions runs: run it in a thread and
+        # hand the pieces over through a queue, so the caller sees tokens as they come.
+        pieces: queue.Queue = queue.Queue()
+        request = self._request(messages, stop, **kwargs) | {"stream": True}
+
+        def work() -> None:
+            try:
+                with _LOCK:
+                    self._server.handle_chat_completions(request, pieces.put)
+            except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which raises it
+                pieces.put(exc)
+            pieces.put(None)
+
+        threading.Thread(target=work, daemon=True).start()
+        while (piece := pieces.get()) is not None:
+            if isinstance(piece, BaseException):
+                raise piece
+            if "error" in piece:
+                raise RuntimeError(f"llama.cpp ({Path(self.path).name}): {piece['error']}")
+            for choice in piece.get("choices", []):
+                text = (choice.get("delta") or {}).get("content")
+                if text:
+                    chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
+                    if run_manager:
+                        run_manager.on_llm_new_token(text, chunk=chunk)
+                    yield chunk
+
+
+def _message(m: BaseMessage) -> dict[str, Any]:
+    """A LangChain message as an OpenAI-style chat message (tool calls and results included)."""
+    out: dict[str, Any] = {
+        "role": _ROLES.get(m.type, "user"),
+        "content": m.content if isinstance(m.content, str) else str(m.content),
+    }
+    if isinstance(m, AIMessage) and m.tool_calls:
+        out["tool_calls"] = [
+            {"id": c["id"], "type": "function", "function": {"name": c["name"], "arguments": json.dumps(c["args"])}}
+            for c in m.tool_calls
+        ]
+    if m.type == "tool":
+        out["tool_call_id"] = getattr(m, "tool_call_id", "")
+    return out
+
+
+_CALL_BLOCK = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)|```(?:json)?\s*(.*?)```", re.S)
+
+
+def _tool_calls(message: dict[str, Any], content: str, tools: list[dict] | None) -> tuple[list[dict], list[dict]]:
+    """The reply's tool calls: those the server parsed from the template's markup, else JSON calls
+    written in the text that name a bound tool. Returns (valid calls, invalid ones)."""
+    if not tools:
+        return [], []
+    names = {t["function"]["name"] for t in tools}
+    raw = [(c["function"]["name"], c["function"].get("arguments")) for c in message.get("tool_calls") or []]
+    if not raw:
+        blocks = [a or b for a, b in _CALL_BLOCK.findall(content)] or [content]
+        for block in blocks:
+            for obj in _json_objects(block):
+                if isinstance(obj, dict) and obj.get("name") in names:
+                    raw.append((obj["name"], obj.get("arguments", obj.get("parameters", obj.get("args", {})))))
+    calls, invalid = [], []
+    for name, args in raw:
+        call_id = f"call_{uuid.uuid4().hex[:12]}"
+        try:
+            parsed = json.loads(args) if isinstance(args, str) else (args or {})
+            if not isinstance(parsed, dict):
+                raise ValueError("arguments are not a JSON object")
+            calls.append({"name": name, "args": parsed, "id": call_id, "type": "tool_call"})
+        except ValueError as exc:
+            invalid.append(
+                {"name": name, "args": str(args), "id": call_id, "error": str(exc), "type": "invalid_tool_call"}
+            )
+    return calls, invalid
+
+
+def _json_objects(text: str) -> Iterator[Any]:
+    """Every JSON value that starts at a '{' in `text` (the model may wrap its call in prose)."""
+    decoder = json.JSONDecoder()
+    i = text.find("{")
+    while i != -1:
+        try:
+            obj, end = decoder.raw_decode(text, i)
+        except ValueError:
+            i = text.find("{", i + 1)
+            continue
+        yield obj
+        i = text.find("{", end)
+
+
+def _server(path: str, n_ctx: int, threads: int, gpu_layers: int) -> Any:
+    key = (path, n_ctx, threads, gpu_layers)
+    with _LOCK:
+        if key not in _SERVERS:
+            _SERVERS[key] = _start(*key)
+        return _SERVERS[key]
+
+
+def _start(path: str, n_ctx: int, threads: int, gpu_layers: int) -> Any:
+    try:
+        import xllamacpp
+    except ImportError as exc:
+        raise MissingWeights("llm", path, "the llama-cpp backend needs the xllamacpp package") from exc
+    started = time.perf_counter()
+    params = xllamacpp.CommonParams()
+    params.model.path = path
+    params.n_ctx = n_ctx
+    params.n_parallel = 1  # one slot: its KV cache is the shared evidence prefix
+    params.cpuparams.n_threads = threads
+    params.cpuparams_batch.n_threads = threads
+    params.n_gpu_layers = gpu_layers
+    params.use_jinja = True  # the GGUF's own chat template
+    params.warmup = False
+    params.verbosity = -1
+    params.log_json = False
+    server = xllamacpp.Server(params)
+    log.info("llama.cpp: %s loaded in %.1f s", Path(path).name, time.perf_counter() - started)
+    return server
+
+
+def load_llama_cpp(cfg: LlmConfig, device: str = "cpu") -> LlamaCppChat:
+    """The profile's GGUF on llama.cpp; all layers on the GPU when the device is CUDA."""
+    import os
+
+    path = gguf_path(cfg.model, "llm")
+    threads = cfg.threads if cfg.threads > 0 else max(1, min(8, os.cpu_count() or 1))
+    return LlamaCppChat(
+        model_name=cfg.model,
+        path=path,
+        max_tokens=cfg.max_new_tokens,
+        temperature=cfg.temperature,
+        n_ctx=cfg.context,
+        threads=threads,
+        gpu_layers=999 if device.startswith("cuda") else 0,
+    )
