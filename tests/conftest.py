@@ -41,14 +41,22 @@ def _fast_tier_loads_no_weights(request, monkeypatch):
     if request.node.get_closest_marker("slow"):
         return
     from videoagent.models import asr, ocr, registry, weights
-    from videoagent.qa import llm
+    from videoagent.qa import llama_cpp, llm
 
-    real_resolve = weights.resolve
+    real_resolve, real_gguf_path = weights.resolve, weights.gguf_path
 
     def resolve(spec: str, role: str) -> str:  # every bundled model's loader finds its weights here
         if spec.startswith("bundled:"):
             pytest.fail(f"{role} {spec} loads real weights: mark this test @pytest.mark.slow", pytrace=False)
         return real_resolve(spec, role)
+
+    def gguf_path(spec: str, role: str = "llm") -> str:  # ... or, for llama.cpp, here
+        if spec.startswith("bundled:"):
+            pytest.fail(f"{role} {spec} loads real weights: mark this test @pytest.mark.slow", pytrace=False)
+        return real_gguf_path(spec, role)
+
+    for module in (weights, llama_cpp):
+        monkeypatch.setattr(module, "gguf_path", gguf_path)
 
     def refuse(*args, **kwargs):
         pytest.fail("the OCR model loads real weights: mark this test @pytest.mark.slow", pytrace=False)

