@@ -52,6 +52,8 @@ Q: Who is throwing the ball? A: {NOT_FOUND}"""
 _ID = re.compile(r"\[?\b[Ss](\d+)\b\]?")
 _IDS_TAIL = re.compile(r"[\s,;:(]*((and|&)\s*)?(\[S\d+\][\s,;&]*(and\s*)?)+\)?\s*\.?\s*$")
 _CHARS_PER_TOKEN = 3.5
+# Words that point back into the conversation ("what color is it?", "where is he?", "what time is it there?")
+_REFERS = re.compile(r"\b(it|its|he|him|his|she|her|they|them|their|that|this|there|those|these|one)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -214,6 +216,10 @@ class AnsweringPlanner:
         elif focus:
             where = ", ".join(f"{s.sid} ({clock(s.start_s)}-{clock(s.end_s)})" for s in focus)
             ask = f"{question}\n(This question is about scene {where}. Answer from that scene.)"
+        elif history and _REFERS.search(question):
+            last = self._last_cited(video_id, history)
+            if last:
+                ask = f"{question}\n(The previous answer was about scene {', '.join(s.sid for s in last)}.)"
         messages.append(("human", ask))
         reply = self.llm.invoke(messages, max_tokens=self.answer_tokens if form.kind == "summary" else 90)
         text = str(reply.content).strip()
@@ -226,6 +232,13 @@ class AnsweringPlanner:
             }
         )
         return text
+
+    def _last_cited(self, video_id: str, history) -> list[Scene]:
+        for _, answer in reversed(history):
+            cited = [s for s in self.scenes(video_id) if any(_overlaps(s, c) for c in answer.citations)]
+            if cited:
+                return cited
+        return []
 
     def _as_reply(self, video_id: str, answer: Answer) -> str:
         """A past answer as the model would have written it: the sentence, then its scene ids."""
@@ -260,12 +273,15 @@ class AnsweringPlanner:
                 else Answer(NOT_FOUND, [], steps, found=False)
             )
         on_screen = grounding.asks_for_text(question)
+        about = self._about(question, scenes, form)
 
         def verdict(s: Scene) -> grounding.Support:
             # A sentence cut by a scene change ("Three, two," | "one. Lift off.") is read with its neighbours.
             i = scenes.index(s)
             around = " ".join(x.text() for x in scenes[max(0, i - 1) : i + 2] if x is not s)
-            return grounding.backs(question, sentence, s.text(), on_screen and bool(s.on_screen), nearby=around)
+            return grounding.backs(
+                question, sentence, s.text(), on_screen and bool(s.on_screen), nearby=around, about=s.sid in about
+            )
 
         verdicts = {s.sid: verdict(s) for s in cited}
         backed = [s for s in cited if verdicts[s.sid].grounded]
@@ -294,6 +310,19 @@ class AnsweringPlanner:
         if not backed:
             return Answer(NOT_FOUND, [], steps, found=False)
         return self._final(video_id, question, sentence, backed, steps)
+
+    def _about(self, question: str, scenes: list[Scene], form: forms.Form) -> set[str]:
+        """The scenes the question is about by meaning (its words may not be theirs: "the two-wheeler"):
+        those within 0.05 of the sentence encoder's best match. Every scene, when the question names
+        nothing of its own ("when is it shown?": the conversation says what) or hangs on another scene
+        ("what is said after the countdown?")."""
+        if form.kind == "relative" or not grounding.content_words(question) - {"time", "day"}:
+            return {s.sid for s in scenes}
+        if self.similarity is None or not scenes:
+            return set()
+        sims = self.similarity(question, [s.text() or "-" for s in scenes])
+        best = max(sims)
+        return {s.sid for s, v in zip(scenes, sims, strict=True) if v >= best - 0.05}
 
     def _in_summary(self, sentence: str, scene: Scene) -> bool:
         """Whether a summary speaks of this scene: it names something the scene holds, or (a summary

@@ -54,7 +54,7 @@ _ON_SCREEN = re.compile(
     r"\b(text|written|writing|words|sign|banner|screen|caption|title|label|poster|letters|overlay|subtitles?)\b",
     re.I,
 )
-_WHEN = re.compile(r"^\s*(when|at what (time|point)|what time|how (early|late))\b", re.I)
+_WHEN = re.compile(r"^\s*(when|at what (time|point)|what time(?! of (the )?day)|how (early|late))\b", re.I)
 # A name or a number is asked for by these nouns anywhere ("the price of the coffee"), or by a place
 # noun right after which/what ("which city", "what camera brand").
 _ASKS_NAME = re.compile(
@@ -155,7 +155,12 @@ def check(question: str, answer: str, evidence: str, evidence_is_text_on_screen:
 
 
 def backs(
-    question: str, answer: str, evidence: str, evidence_is_text_on_screen: bool = False, nearby: str = ""
+    question: str,
+    answer: str,
+    evidence: str,
+    evidence_is_text_on_screen: bool = False,
+    nearby: str = "",
+    about: bool = False,
 ) -> Support:
     """Whether the `evidence` of one scene backs an `answer` a capable model wrote in its own words.
 
@@ -167,7 +172,9 @@ def backs(
     "which/what name" or "how many" question's answer gives one; a "who" question's scene names a
     person; a "which animal" question's scene holds an animal; and the answer says something the scene
     holds that the question did not. A "when" question is backed by a scene that mentions what it asks
-    about: its time span is the answer."""
+    about, and the action it asks about: its time span is the answer. `about`: the caller knows the
+    scene is what the question is about (the nearest by meaning: "the two-wheeler" is the motorcycle;
+    or the question says nothing of its own: "when is it shown?")."""
     asked, held = lemmas(question), _numbers_as_words(lemmas(evidence))
     words = content_words(evidence)
     kind = expects(question)
@@ -178,15 +185,21 @@ def backs(
         picked = choice(question, evidence)
         return Support(picked is not None, f"holds: {picked}" if picked else "holds neither choice, or both")
     if kind == "when":  # the scene's span is the answer: it must mention what the question asks about
+        gap = _unasked(question, held, evidence)
+        if gap:
+            return Support(False, gap)
         shared = sorted(w for w in content_words(question) if _mentioned(w, held, words))
-        return Support(bool(shared), f"mentions: {', '.join(shared)}" if shared else "mentions nothing asked about")
-    wanted = asked_kind(question) if kind not in ("name", "number") else None
+        if not shared and not about:
+            return Support(False, "mentions nothing asked about")
+        return Support(True, f"mentions: {', '.join(shared)}" if shared else "the scene the question is about")
+    wanted = asked_kind(question)
     on_screen = evidence_is_text_on_screen and asks_for_text(question)
     subjects = content_words(question) - set(asked_actions(question)) - _ABOUT_THE_VIDEO - {wanted}
     if on_screen:  # "the sign", "the words on screen" are the on-screen text itself
         subjects -= _ON_SCREEN_WORDS
-    if subjects and not any(_mentioned(w, held, words) for w in subjects):
+    if subjects and not about and not any(_mentioned(w, held, words) for w in subjects):
         return Support(False, f"the scene does not mention {', '.join(sorted(subjects))}")
+    wanted = wanted if kind not in ("name", "number") else None
     if on_screen:
         return Support(True, "the scene's on-screen text answers it")
     given = _numbers_as_words(_facts(answer)) - {"one"}  # "one would need": a pronoun as often as a number
@@ -204,7 +217,8 @@ def backs(
     added = _numbers_as_words(content_words(answer)) & held - asked
     if not added:
         return Support(False, "adds nothing from the evidence to the question")
-    if kind == "name" and not (given - asked) and not (evidence_is_text_on_screen and added):
+    named = (_facts(evidence) | (held if evidence_is_text_on_screen else set())) & lemmas(answer)
+    if kind == "name" and not (given - asked) and not (named - asked):
         return Support(False, "the question asks for a name and the answer gives none")
     if kind == "number" and not any(_is_number(w) for w in given - asked):
         return Support(False, "the question asks for a number and the answer gives none")
@@ -212,7 +226,8 @@ def backs(
 
 
 _ON_SCREEN_WORDS = set(
-    "text write written writing word sign banner screen caption title label poster letter overlay subtitle read say".split()
+    "text write written writing word sign banner screen caption title label poster letter overlay subtitle read "
+    "say".split()
 )
 _WHO = re.compile(r"^\s*(?:and\s+)?who\b", re.I)
 _DIGITS = dict(enumerate("zero one two three four five six seven eight nine ten eleven twelve".split()))
