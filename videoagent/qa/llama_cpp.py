@@ -9,6 +9,14 @@ reads the new tokens, and turns a JSON schema into a grammar (`response_format`)
 One `Server` per (file, context, threads, GPU layers) per process: loading twice would double the RAM.
 Requests are serialised: the server has one slot, which is what keeps the shared prefix cached.
 
+xllamacpp also starts llama.cpp's HTTP server on a random loopback port; it is given a random API key
+that only this process knows, so nothing else on the machine can use it. This process uses it for one
+thing: saving and restoring the slot's KV cache (`/slots/0?action=save|restore`). After a question whose
+system message (the instructions and one video's scene list) is new, the slot is saved under the hash of
+that message (`cache_dir()/llm-prompts/MODEL/`, at most `PROMPT_FILES` files, least recently used
+dropped); a new process asked about the same video restores it and reads only the question, instead of
+the whole scene list again (the cold `videoagent ask`).
+
 Tools (`bind_tools`) go to the chat template as the OpenAI `tools` field. A small model often writes its
 call as JSON in the text instead of the template's tool-call markup (DESIGN.md: the 1.5B did, and chose
 the right tool 2 times of 3), so a reply without parsed calls is read for one: `{"name": ..., "arguments":
@@ -17,14 +25,19 @@ the right tool 2 times of 3), so a reply without parsed calls is read for one: `
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import os
 import queue
 import re
+import secrets
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,13 +51,72 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import PrivateAttr
 
 from ..config import LlmConfig
-from ..models.weights import MissingWeights, gguf_path
+from ..models.weights import MissingWeights, cache_dir, gguf_path
 
 log = logging.getLogger(__name__)
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant", "tool": "tool"}
-_SERVERS: dict[tuple, Any] = {}
+_SERVERS: dict[tuple, _Runtime] = {}
 _LOCK = threading.Lock()
+PROMPT_FILES = 32  # saved prompt caches kept per model (each is the KV cache of one video's scene list)
+
+
+@dataclass
+class _Runtime:
+    """One llama.cpp server, its private HTTP address and key, and the saved prompt caches."""
+
+    server: Any
+    address: str | None
+    key: str
+    prompts: Path | None  # where slot caches are saved (None: not saved)
+    current: str | None = None  # the system message hash the slot holds
+
+    def chat(self, request: dict[str, Any], callback: Callable | None = None) -> Any:
+        """One chat completion, with the slot restored from, or saved to, the prompt cache around it."""
+        with _LOCK:
+            name = self._restore(request)
+            if callback is None:
+                reply = self.server.handle_chat_completions(request)
+            else:
+                reply = self.server.handle_chat_completions(request, callback)
+            self._save(name)
+            return reply
+
+    def _restore(self, request: dict[str, Any]) -> str | None:
+        system = next((m["content"] for m in request["messages"] if m["role"] == "system"), None)
+        if not system or self.prompts is None or self.address is None:
+            return None
+        name = hashlib.sha256(system.encode()).hexdigest()[:24] + ".bin"
+        if name != self.current and (self.prompts / name).is_file():
+            if self._slots("restore", name) is not None:
+                os.utime(self.prompts / name)  # recently used
+                self.current = name
+        return name
+
+    def _save(self, name: str | None) -> None:
+        if name is None or self.prompts is None:
+            return
+        self.current = name
+        if (self.prompts / name).is_file():
+            return
+        tmp = f".{name}.{os.getpid()}.tmp"
+        if self._slots("save", tmp) is not None and (self.prompts / tmp).is_file():
+            os.replace(self.prompts / tmp, self.prompts / name)
+            for old in sorted(self.prompts.glob("*.bin"), key=lambda f: f.stat().st_mtime)[:-PROMPT_FILES]:
+                old.unlink(missing_ok=True)
+
+    def _slots(self, action: str, filename: str) -> dict | None:
+        request = urllib.request.Request(
+            f"{self.address}/slots/0?action={action}",
+            data=json.dumps({"filename": filename}).encode(),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.key}"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as reply:
+                return json.loads(reply.read())
+        except (OSError, ValueError) as exc:  # a cache that cannot be used costs time, not the answer
+            log.warning("llama.cpp prompt cache: %s %s failed: %s", action, filename, exc)
+            return None
 
 
 class LlamaCppChat(BaseChatModel):
@@ -58,11 +130,12 @@ class LlamaCppChat(BaseChatModel):
     n_ctx: int = 4096
     threads: int = 2
     gpu_layers: int = 0
-    _server: Any = PrivateAttr()
+    save_prompts: bool = True  # keep each video's processed scene list on disk for the next process
+    _runtime: _Runtime = PrivateAttr()
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
-        self._server = _server(self.path, self.n_ctx, self.threads, self.gpu_layers)
+        self._runtime = _server(self.path, self.n_ctx, self.threads, self.gpu_layers, self.save_prompts)
 
     @property
     def _llm_type(self) -> str:
@@ -96,8 +169,7 @@ class LlamaCppChat(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         started = time.perf_counter()
-        with _LOCK:
-            reply = self._server.handle_chat_completions(self._request(messages, stop, **kwargs))
+        reply = self._runtime.chat(self._request(messages, stop, **kwargs))
         if "error" in reply:
             raise RuntimeError(f"llama.cpp ({Path(self.path).name}): {reply['error']}")
         choice = reply["choices"][0]
@@ -130,8 +202,7 @@ class LlamaCppChat(BaseChatModel):
 
         def work() -> None:
             try:
-                with _LOCK:
-                    self._server.handle_chat_completions(request, pieces.put)
+                self._runtime.chat(request, pieces.put)
             except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which raises it
                 pieces.put(exc)
             pieces.put(None)
@@ -212,15 +283,16 @@ def _json_objects(text: str) -> Iterator[Any]:
         i = text.find("{", end)
 
 
-def _server(path: str, n_ctx: int, threads: int, gpu_layers: int) -> Any:
+def _server(path: str, n_ctx: int, threads: int, gpu_layers: int, save_prompts: bool) -> _Runtime:
     key = (path, n_ctx, threads, gpu_layers)
     with _LOCK:
         if key not in _SERVERS:
-            _SERVERS[key] = _start(*key)
+            prompts = cache_dir() / "llm-prompts" / f"{Path(path).stem}-ctx{n_ctx}" if save_prompts else None
+            _SERVERS[key] = _start(*key, prompts)
         return _SERVERS[key]
 
 
-def _start(path: str, n_ctx: int, threads: int, gpu_layers: int) -> Any:
+def _start(path: str, n_ctx: int, threads: int, gpu_layers: int, prompts: Path | None) -> _Runtime:
     try:
         import xllamacpp
     except ImportError as exc:
@@ -237,15 +309,20 @@ def _start(path: str, n_ctx: int, threads: int, gpu_layers: int) -> Any:
     params.warmup = False
     params.verbosity = -1
     params.log_json = False
+    key = secrets.token_urlsafe(24)
+    params.api_keys = [key]  # its HTTP server listens on loopback: only this process may use it
+    params.port = 0
+    params.endpoint_slots = prompts is not None
+    if prompts is not None:
+        prompts.mkdir(parents=True, exist_ok=True)
+        params.slot_save_path = f"{prompts}{os.sep}"  # llama.cpp joins it to the file name as a string
     server = xllamacpp.Server(params)
     log.info("llama.cpp: %s loaded in %.1f s", Path(path).name, time.perf_counter() - started)
-    return server
+    return _Runtime(server, getattr(server, "listening_address", None), key, prompts)
 
 
 def load_llama_cpp(cfg: LlmConfig, device: str = "cpu") -> LlamaCppChat:
     """The profile's GGUF on llama.cpp; all layers on the GPU when the device is CUDA."""
-    import os
-
     path = gguf_path(cfg.model, "llm")
     threads = cfg.threads if cfg.threads > 0 else max(1, min(8, os.cpu_count() or 1))
     return LlamaCppChat(
