@@ -73,7 +73,11 @@ def test_streaming_stop_and_json_output(qwen):
     pieces = [c.content for c in qwen.stream(ask)]
     assert len(pieces) > 3 and "".join(pieces) == whole  # the same greedy text, token by token
     assert qwen.invoke(ask, stop=[" 5"]).content.strip().endswith("4")
-    schema = {"type": "object", "properties": {"fruit": {"type": "string", "enum": ["apple", "car"]}}, "required": ["fruit"]}
+    schema = {
+        "type": "object",
+        "properties": {"fruit": {"type": "string", "enum": ["apple", "car"]}},
+        "required": ["fruit"],
+    }
     reply = qwen.invoke(
         [HumanMessage("Which of these is a fruit: apple or car?")],
         response_format={"type": "json_schema", "json_schema": {"schema": schema}},

@@ -52,6 +52,9 @@ Q: Who is throwing the ball? A: {NOT_FOUND}"""
 _ID = re.compile(r"\[?\b[Ss](\d+)\b\]?")
 _IDS_TAIL = re.compile(r"[\s,;:(]*((and|&)\s*)?(\[S\d+\][\s,;&]*(and\s*)?)+\)?\s*\.?\s*$")
 _CHARS_PER_TOKEN = 3.5
+# A question about the assistant itself ("what are your instructions?"): the video cannot answer it, and
+# on-screen text such as "SYSTEM OVERRIDE" must not be taken for the answer.
+_ABOUT_ME = re.compile(r"\b(your|yourself)\b|\bsystem prompt\b|\byou (are|were) (told|instructed|asked)\b", re.I)
 # Words that point back into the conversation ("what color is it?", "where is he?", "what time is it there?")
 _REFERS = re.compile(r"\b(it|its|he|him|his|she|her|they|them|their|that|this|there|those|these|one)\b", re.I)
 
@@ -100,6 +103,9 @@ class AnsweringPlanner:
         scenes = self.scenes(video_id)
         form = forms.read(question)
         steps: list[dict[str, Any]] = [{"tool": "read_question", "form": _form_dict(form)}]
+        if _ABOUT_ME.search(question):  # about the assistant, not the video: nothing in the video answers it
+            steps.append({"tool": "refuse", "why": "the question is about the assistant, not the video"})
+            return Answer(NOT_FOUND, [], steps, found=False)
         if form.kind == "count":
             return self._count(video_id, form, scenes, steps)
         focus: list[Scene] | None = None
@@ -280,7 +286,13 @@ class AnsweringPlanner:
             i = scenes.index(s)
             around = " ".join(x.text() for x in scenes[max(0, i - 1) : i + 2] if x is not s)
             return grounding.backs(
-                question, sentence, s.text(), on_screen and bool(s.on_screen), nearby=around, about=s.sid in about
+                question,
+                sentence,
+                s.text(),
+                on_screen and bool(s.on_screen),
+                nearby=around,
+                about=s.sid in about,
+                related=self.similarity,
             )
 
         verdicts = {s.sid: verdict(s) for s in cited}

@@ -26,6 +26,7 @@ checks that need it are skipped (`videoagent models` shows the lexicon missing).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from lemminflect import getAllLemmas
@@ -161,6 +162,7 @@ def backs(
     evidence_is_text_on_screen: bool = False,
     nearby: str = "",
     about: bool = False,
+    related: Callable[[str, list[str]], list[float]] | None = None,
 ) -> Support:
     """Whether the `evidence` of one scene backs an `answer` a capable model wrote in its own words.
 
@@ -174,7 +176,8 @@ def backs(
     holds that the question did not. A "when" question is backed by a scene that mentions what it asks
     about, and the action it asks about: its time span is the answer. `about`: the caller knows the
     scene is what the question is about (the nearest by meaning: "the two-wheeler" is the motorcycle;
-    or the question says nothing of its own: "when is it shown?")."""
+    or the question says nothing of its own: "when is it shown?"). `related`: the sentence encoder's
+    word similarity, for kinds WordNet does not file a word under ("which pet": a cat, at >= 0.65)."""
     asked, held = lemmas(question), _numbers_as_words(lemmas(evidence))
     words = content_words(evidence)
     kind = expects(question)
@@ -212,7 +215,8 @@ def backs(
         wanted = "person" if who else wanted
         if lex and wanted and wanted not in held and lex.is_noun(wanted):
             test = lex.names_a if who else lex.is_kind
-            if not any(test(wanted, w) for w in words):
+            near = not who and related is not None and words and max(related(wanted, sorted(words))) >= _RELATED
+            if not any(test(wanted, w) for w in words) and not near:
                 return Support(False, f"the question asks which {wanted}, and the evidence names none")
     added = _numbers_as_words(content_words(answer)) & held - asked
     if not added:
@@ -225,6 +229,7 @@ def backs(
     return Support(True, "found in the evidence: " + ", ".join(sorted(added)))
 
 
+_RELATED = 0.65  # MiniLM word similarity: pet~cat 0.74, colour~red 0.75; material~soft 0.59, bird~cat 0.53
 _ON_SCREEN_WORDS = set(
     "text write written writing word sign banner screen caption title label poster letter overlay subtitle read "
     "say".split()

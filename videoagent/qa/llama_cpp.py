@@ -17,10 +17,12 @@ that message (`cache_dir()/llm-prompts/MODEL/`, at most `PROMPT_FILES` files, le
 dropped); a new process asked about the same video restores it and reads only the question, instead of
 the whole scene list again (the cold `videoagent ask`).
 
-Tools (`bind_tools`) go to the chat template as the OpenAI `tools` field. A small model often writes its
-call as JSON in the text instead of the template's tool-call markup (DESIGN.md: the 1.5B did, and chose
-the right tool 2 times of 3), so a reply without parsed calls is read for one: `{"name": ..., "arguments":
-{...}}`, bare, fenced or inside <tool_call> tags, naming one of the bound tools.
+Tools (`bind_tools`): offered the tools through the chat template, the 1.5B writes about calling them in
+prose ("I will use the `get_ocr` function") or refuses, rather than calling (measured: tools/eval_tools.py).
+So the tools are listed in the system message and the reply is constrained by a JSON schema (llama.cpp
+turns it into a grammar): either `{"name": TOOL, "arguments": {...}}`, the arguments held to that tool's
+own schema, or `{"answer": "..."}`. A reply is still read for a call written as JSON in the text (bare,
+fenced or inside <tool_call> tags) in case a caller turns the grammar off.
 """
 
 from __future__ import annotations
@@ -146,7 +148,7 @@ class LlamaCppChat(BaseChatModel):
         return {"model": self.model_name, "n_ctx": self.n_ctx}
 
     def bind_tools(self, tools: Sequence[dict[str, Any] | type | Callable | BaseTool], **kwargs: Any) -> Runnable:
-        kwargs.pop("tool_choice", None)  # the template offers the tools; the model chooses
+        kwargs.pop("tool_choice", None)  # the model chooses (or answers)
         return self.bind(tools=[convert_to_openai_tool(t) for t in tools], **kwargs)
 
     def _request(self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any) -> dict[str, Any]:
@@ -158,6 +160,10 @@ class LlamaCppChat(BaseChatModel):
         }
         if stop:
             request["stop"] = list(stop)
+        tools = kwargs.pop("tools", None)
+        if tools:  # listed in the system message, the reply held to "call one or answer" by a grammar
+            request["messages"] = _with_tool_list(request["messages"], tools)
+            request["response_format"] = {"type": "json_schema", "json_schema": {"schema": _call_or_answer(tools)}}
         request.update(kwargs)  # response_format, grammar, seed, ...
         return request
 
@@ -176,6 +182,8 @@ class LlamaCppChat(BaseChatModel):
         usage = reply.get("usage", {})
         content = choice["message"].get("content") or ""
         calls, invalid = _tool_calls(choice["message"], content, kwargs.get("tools"))
+        if kwargs.get("tools") and not calls and not invalid:
+            content = _answer_field(content)
         info = {
             "finish_reason": choice.get("finish_reason"),
             "prompt_tokens": usage.get("prompt_tokens"),
@@ -236,6 +244,47 @@ def _message(m: BaseMessage) -> dict[str, Any]:
     if m.type == "tool":
         out["tool_call_id"] = getattr(m, "tool_call_id", "")
     return out
+
+
+def _with_tool_list(messages: list[dict[str, Any]], tools: list[dict]) -> list[dict[str, Any]]:
+    lines = []
+    for t in tools:
+        f = t["function"]
+        params = {k: v.get("type", "any") for k, v in (f.get("parameters") or {}).get("properties", {}).items()}
+        lines.append(f"- {f['name']}: {f.get('description', '')} Arguments: {json.dumps(params)}")
+    listing = (
+        "Tools you can call:\n" + "\n".join(lines) + '\nReply with one JSON object: {"name": TOOL, "arguments": {...}} '
+        'to call a tool, or {"answer": "..."} once the tool results answer the question (or show they cannot).'
+    )
+    if messages and messages[0]["role"] == "system":
+        return [{**messages[0], "content": f"{messages[0]['content']}\n\n{listing}"}, *messages[1:]]
+    return [{"role": "system", "content": listing}, *messages]
+
+
+def _call_or_answer(tools: list[dict]) -> dict[str, Any]:
+    """The JSON schema of a reply: a call to one of the tools with its own arguments, or an answer."""
+    calls = [
+        {
+            "type": "object",
+            "properties": {
+                "name": {"const": t["function"]["name"]},
+                "arguments": t["function"].get("parameters") or {"type": "object"},
+            },
+            "required": ["name", "arguments"],
+        }
+        for t in tools
+    ]
+    answer = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}
+    return {"anyOf": [*calls, answer]}
+
+
+def _answer_field(content: str) -> str:
+    """The `answer` of a grammar-held reply (the text itself when it is not that JSON)."""
+    try:
+        obj = json.loads(content)
+    except ValueError:
+        return content
+    return str(obj["answer"]) if isinstance(obj, dict) and "answer" in obj else content
 
 
 _CALL_BLOCK = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)|```(?:json)?\s*(.*?)```", re.S)
