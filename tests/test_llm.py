@@ -15,13 +15,13 @@ from videoagent.qa.llm import LocalChatModel, load_local
 
 @pytest.fixture(scope="module")
 def smollm() -> LocalChatModel:
-    return load_chat_model(LlmConfig(model="bundled:smollm2-135m"))
+    return load_chat_model(LlmConfig(backend="local-gguf", model="bundled:smollm2-135m", max_new_tokens=12))
 
 
 @pytest.mark.slow
 def test_bundled_model_is_converted_once_and_scores_text(smollm):
     assert (converted_dir() / "smollm2-135m" / "model.safetensors").exists()
-    path, what = locate_llm(LlmConfig(model="bundled:smollm2-135m"))
+    path, what = locate_llm(LlmConfig(backend="local-gguf", model="bundled:smollm2-135m", max_new_tokens=12))
     assert path and what == "converted safetensors"
     # A real language model: the sensible continuation is far likelier than nonsense.
     good, bad = smollm.logprob(["The capital of France is"] * 2, [" Paris.", " a purple spoon."])

@@ -131,14 +131,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{os.cpu_count()} CPUs; load average before {load_before[0]:.1f}, after {os.getloadavg()[0]:.1f}")
     for r in reports:
         print(f"\n== {r['profile']}: {r['model']} (load {r['load_s']} s in process)")
-        print(f"  warm ask ({r['questions']} questions): p50 {r['warm_p50_s']} s, p90 {r['warm_p90_s']} s (target p50 <= 2.5 s)")
+        print(
+            f"  warm ask ({r['questions']} questions): p50 {r['warm_p50_s']} s, p90 {r['warm_p90_s']} s "
+            "(target p50 <= 2.5 s)"
+        )
         print(
             f"  warm follow-up ({r['follow_ups']} turns): p50 {r['follow_up_p50_s']} s, p90 {r['follow_up_p90_s']} s "
             "(target p50 <= 1.0 s)"
         )
         print(
-            f"  cold `videoagent ask` in a new process: {r['cold_ask_s']} s (p50 {r['cold_ask_p50_s']}; target <= 6 s), "
-            f"peak RSS {r['cold_ask_rss_mb']} MB"
+            f"  cold `videoagent ask` in a new process: {r['cold_ask_s']} s (p50 {r['cold_ask_p50_s']}; "
+            f"target <= 6 s), peak RSS {r['cold_ask_rss_mb']} MB"
         )
         print(f"  peak RSS of the warm process: {r['peak_rss_mb']} MB")
     return 0
