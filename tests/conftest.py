@@ -119,6 +119,25 @@ def ingested(tmp_path_factory, media, profile, pipeline):
 
 
 @pytest.fixture(scope="session")
+def narrated(ingested):
+    """The narrated fixture in the session's index: (index folder, video id)."""
+    store, results = ingested
+    return store.root, results["narrated"].video_id
+
+
+@pytest.fixture(scope="session")
+def injection(tmp_path_factory, media, profile, pipeline):
+    """The prompt-injection fixture in an index of its own (ingested once, for every QA test file)."""
+    from videoagent.index.store import Store
+    from videoagent.ingest.pipeline import Ingestor
+
+    store = Store(tmp_path_factory.mktemp("injection"))
+    result = Ingestor(store, profile, pipeline).ingest_one(media.path("injection"))
+    assert result.status == "done", result.error
+    return store, result.video_id
+
+
+@pytest.fixture(scope="session")
 def tiny_clip(tmp_path_factory):
     """A tiny randomly initialised CLIP saved like real weights (tests only: no real CLIP ships offline)."""
     from transformers import AutoTokenizer, CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor

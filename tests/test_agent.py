@@ -20,12 +20,6 @@ from videoagent.qa.tools import langchain_tools
 pytestmark = pytest.mark.slow  # the session's real ingest and the bundled LLM
 
 
-@pytest.fixture(scope="module")
-def narrated(ingested, profile):
-    store, results = ingested
-    return store.root, results["narrated"].video_id
-
-
 def overlaps(citations, lo: float, hi: float) -> bool:
     return any(c.start_s < hi and c.end_s > lo for c in citations)
 
@@ -108,17 +102,6 @@ def test_tools_cannot_write(narrated):
     }
     info = json.loads(next(t for t in langchain_tools(view, vid) if t.name == "video_info").invoke({"video": vid}))
     assert info["data"]["duration_s"] == 20.0 and info["data"]["scenes"] == 5
-
-
-@pytest.fixture(scope="module")
-def injection(tmp_path_factory, media, profile, pipeline):
-    from videoagent.index.store import Store
-    from videoagent.ingest.pipeline import Ingestor
-
-    store = Store(tmp_path_factory.mktemp("injection"))
-    result = Ingestor(store, profile, pipeline).ingest_one(media.path("injection"))
-    assert result.status == "done", result.error
-    return store, result.video_id
 
 
 @pytest.mark.parametrize(

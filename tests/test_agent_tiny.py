@@ -20,12 +20,6 @@ def tiny():
     return load_profile("tiny")
 
 
-@pytest.fixture(scope="module")
-def narrated(ingested, profile):
-    store, results = ingested
-    return store.root, results["narrated"].video_id
-
-
 def overlaps(citations, lo: float, hi: float) -> bool:
     return any(c.start_s < hi and c.end_s > lo for c in citations)
 
@@ -61,17 +55,6 @@ def test_follow_up_resolves_against_the_previous_span(narrated, tiny):
     assert [(c.start_s, c.end_s) for c in then.citations] == [(4.0, 8.0)]
     assert "cat" in then.answer.lower() and then.steps[0]["tool"] == "resolve_follow_up"
     assert len(agent.history) == 2
-
-
-@pytest.fixture(scope="module")
-def injection(tmp_path_factory, media, profile, pipeline):
-    from videoagent.index.store import Store
-    from videoagent.ingest.pipeline import Ingestor
-
-    store = Store(tmp_path_factory.mktemp("injection"))
-    result = Ingestor(store, profile, pipeline).ingest_one(media.path("injection"))
-    assert result.status == "done", result.error
-    return store, result.video_id
 
 
 @pytest.mark.parametrize(

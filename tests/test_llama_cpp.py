@@ -8,7 +8,7 @@ import json
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 
-from videoagent.qa.llama_cpp import _message, _tool_calls
+from videoagent.qa.llama_cpp import _tool_calls, convert_to_openai_messages
 
 TOOLS = [{"type": "function", "function": {"name": n, "parameters": {}}} for n in ("get_ocr", "video_info")]
 
@@ -43,15 +43,14 @@ def test_json_that_names_no_bound_tool_is_an_answer_not_a_call():
 
 def test_messages_go_out_in_the_openai_shape():
     call = {"name": "get_ocr", "args": {"video": "abc"}, "id": "c1"}
-    sent = [
-        _message(m)
-        for m in (
+    sent = convert_to_openai_messages(
+        [
             SystemMessage("rules"),
             HumanMessage("q"),
             AIMessage("", tool_calls=[call]),
             ToolMessage('{"data": []}', tool_call_id="c1"),
-        )
-    ]
+        ]
+    )
     assert [m["role"] for m in sent] == ["system", "user", "assistant", "tool"]
     assert json.loads(sent[2]["tool_calls"][0]["function"]["arguments"]) == {"video": "abc"}
     assert sent[3]["tool_call_id"] == "c1"

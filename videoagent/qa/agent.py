@@ -130,8 +130,11 @@ def open_agent(index: str | Path | IndexView, profile: Profile, video: str) -> A
     kind = profile.llm.planner
     if kind == "auto":
         kind = "grounded" if isinstance(llm, LocalChatModel) else "answer"
-    encoder = models.text_encoder()
-    similarity = lambda q, texts: (encoder.encode(texts) @ encoder.encode([q])[0]).tolist()  # noqa: E731
+
+    def similarity(q: str, texts: list[str]) -> list[float]:  # the text encoder loads on first use
+        encoder = models.text_encoder()
+        return (encoder.encode(texts) @ encoder.encode([q])[0]).tolist()
+
     if kind == "answer":
         planner: Any = AnsweringPlanner(llm, view, similarity=similarity, context_tokens=profile.llm.context)
     elif kind == "grounded":

@@ -187,12 +187,10 @@ class AnsweringPlanner:
         """The scene a relative question hangs on: the one the conversation last cited ("after that"),
         or the scene that best matches the phrase ("after the cat")."""
         if not phrase:
-            for _, answer in reversed(history):
-                cited = [s for s in scenes if any(_overlaps(s, c) for c in answer.citations)]
-                if cited:
-                    steps.append({"tool": "resolve_reference", "from": "conversation", "scene": cited[-1].sid})
-                    return cited[-1]
-            return None
+            cited = self._last_cited(video_id, history)
+            if cited:
+                steps.append({"tool": "resolve_reference", "from": "conversation", "scene": cited[-1].sid})
+            return cited[-1] if cited else None
         words = grounding.content_words(phrase)
         overlap = [len(words & grounding.lemmas(s.text())) for s in scenes]
         sims = self.similarity(phrase, [s.text() or "-" for s in scenes]) if self.similarity else [0.0] * len(scenes)
@@ -239,17 +237,17 @@ class AnsweringPlanner:
         )
         return text
 
+    def _cited(self, video_id: str, answer: Answer) -> list[Scene]:
+        """The scenes an answer's citations overlap."""
+        return [s for s in self.scenes(video_id) if any(_overlaps(s, c) for c in answer.citations)]
+
     def _last_cited(self, video_id: str, history) -> list[Scene]:
-        for _, answer in reversed(history):
-            cited = [s for s in self.scenes(video_id) if any(_overlaps(s, c) for c in answer.citations)]
-            if cited:
-                return cited
-        return []
+        """The scenes the latest answer that cited any cited: what "that" refers to."""
+        return next((cited for _, a in reversed(history) if (cited := self._cited(video_id, a))), [])
 
     def _as_reply(self, video_id: str, answer: Answer) -> str:
         """A past answer as the model would have written it: the sentence, then its scene ids."""
-        scenes = self.scenes(video_id)
-        ids = [s.sid for s in scenes if any(_overlaps(s, c) for c in answer.citations)]
+        ids = [s.sid for s in self._cited(video_id, answer)]
         text = re.sub(r"\s*\[\d[^\]]*\]\s*$", "", answer.answer).strip()
         return f"{text} {' '.join(f'[{i}]' for i in ids)}".strip() if answer.found else NOT_FOUND
 

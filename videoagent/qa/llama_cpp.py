@@ -45,7 +45,7 @@ from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, convert_to_openai_messages
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
@@ -57,7 +57,6 @@ from ..models.weights import MissingWeights, cache_dir, gguf_path
 
 log = logging.getLogger(__name__)
 
-_ROLES = {"system": "system", "human": "user", "ai": "assistant", "tool": "tool"}
 _SERVERS: dict[tuple, _Runtime] = {}
 _LOCK = threading.Lock()
 PROMPT_FILES = 32  # saved prompt caches kept per model (each is the KV cache of one video's scene list)
@@ -153,7 +152,7 @@ class LlamaCppChat(BaseChatModel):
 
     def _request(self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any) -> dict[str, Any]:
         request: dict[str, Any] = {
-            "messages": [_message(m) for m in messages],
+            "messages": convert_to_openai_messages(messages),
             "max_tokens": kwargs.pop("max_tokens", self.max_tokens),
             "temperature": kwargs.pop("temperature", self.temperature),
             "cache_prompt": True,
@@ -228,22 +227,6 @@ class LlamaCppChat(BaseChatModel):
                     if run_manager:
                         run_manager.on_llm_new_token(text, chunk=chunk)
                     yield chunk
-
-
-def _message(m: BaseMessage) -> dict[str, Any]:
-    """A LangChain message as an OpenAI-style chat message (tool calls and results included)."""
-    out: dict[str, Any] = {
-        "role": _ROLES.get(m.type, "user"),
-        "content": m.content if isinstance(m.content, str) else str(m.content),
-    }
-    if isinstance(m, AIMessage) and m.tool_calls:
-        out["tool_calls"] = [
-            {"id": c["id"], "type": "function", "function": {"name": c["name"], "arguments": json.dumps(c["args"])}}
-            for c in m.tool_calls
-        ]
-    if m.type == "tool":
-        out["tool_call_id"] = getattr(m, "tool_call_id", "")
-    return out
 
 
 def _with_tool_list(messages: list[dict[str, Any]], tools: list[dict]) -> list[dict[str, Any]]:
