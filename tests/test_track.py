@@ -61,6 +61,34 @@ def test_hog_finds_labelled_pedestrians_in_vtest(media):
     assert len(HogPeople(height=360).detect(frame)) <= 1
 
 
+@pytest.mark.slow
+def test_ssd_sees_the_vtest_pedestrians_hog_misses_at_the_default_size(media):
+    """The default detector (MediaPipe's SSD on Open Images) at default settings: most labelled people
+    of one vtest frame, where HOG at the same settings finds none (test above)."""
+    frame_gt = LABELS["frames"][3]
+    frame = open_frames(media.path("vtest")).read([frame_gt["t"]])[0]
+    detector = load_detector(DetectorConfig(), TracksConfig().detect_height)
+    assert detector.name == "mediapipe:ssd-mobilenetv2-oidv4"
+    dets = detector.detect(frame)
+    people = dets.boxes[[i for i, lab in enumerate(dets.labels) if lab == "person"]]
+    gts = [np.asarray(p["box"], float) for p in frame_gt["people"]]
+    hits = sum(max((iou(d, g) for d in people), default=0) >= 0.5 for g in gts)
+    assert hits >= 4, (hits, people)
+    assert np.all((dets.scores > 0) & (dets.scores <= 1))
+
+
+@pytest.mark.slow
+def test_ssd_names_objects_in_real_photos(media):
+    detector = load_detector(DetectorConfig(), 360)
+    photos = media.root / "_downloads" / "skimage"
+    cat = detector.detect(rgb(photos / "chelsea.png"))
+    assert cat.labels and cat.labels[int(np.argmax(cat.scores))] == "cat" and cat.scores.max() > 0.7
+    cup = detector.detect(rgb(photos / "coffee.png"))
+    assert "coffee cup" in cup.labels
+    assert "person" in detector.detect(rgb(photos / "astronaut.png")).labels
+    assert {"cat", "dog", "car", "person", "laptop"} <= set(detector.categories)
+
+
 def test_trajectory_sides_direction_and_speed():
     times = [0.0, 1.0, 2.0, 3.0]
     # A box walking in from the right edge and leaving on the left, 0.3 frame widths a second.
@@ -163,7 +191,7 @@ def test_yolo_detector_loads_from_a_path(tmp_path):
     coco = Path(cv2.__file__).parent.parent / "ultralytics" / "cfg" / "datasets" / "coco.yaml"
     model.model.names = yaml.safe_load(coco.read_text())["names"]  # as a COCO-trained checkpoint carries them
     model.save(str(path))
-    det = load_detector(DetectorConfig(model=str(path), yolo_imgsz=160, yolo_conf=0.0), height=360)
+    det = load_detector(DetectorConfig(backend="yolo", model=str(path), yolo_imgsz=160, yolo_conf=0.0), height=360)
     assert det.name == "yolo:tiny-yolo.pt" and "person" in det.categories
     out = det.detect(rgb(ASSETS / "bus.jpg"))
     assert out.boxes.shape[1] == 4 and len(out.scores) == len(out.labels)
@@ -173,9 +201,9 @@ def test_yolo_detector_loads_from_a_path(tmp_path):
 def test_missing_yolo_weights_fall_back_or_are_reported():
     from videoagent.models.weights import MissingWeights
 
-    assert isinstance(load_detector(DetectorConfig(model="no-such-weights.pt"), 360), HogPeople)
+    assert isinstance(load_detector(DetectorConfig(backend="yolo", model="no-such-weights.pt"), 360), HogPeople)
     with pytest.raises(MissingWeights):
-        load_detector(DetectorConfig(model="no-such-weights.pt", fallback=None), 360)
+        load_detector(DetectorConfig(backend="yolo", model="no-such-weights.pt", fallback=None), 360)
 
 
 def test_query_filters():

@@ -67,10 +67,13 @@ def test_tracklets_are_indexed_with_trajectory_and_crops(tracked):
     store, results, _ = tracked
     vid = results[0].video_id
     assert results[0].stages["tracks"].startswith("done: ")
-    recs = store.tracklets(vid)
+    everything = store.tracklets(vid)
+    # The SSD also sees the cars parked at the top of the frame; the people are what the labels count.
+    assert {r["category"] for r in everything} <= {"person", "car", "vehicle"}
+    recs = [r for r in everything if r["category"] == "person"]
     assert 3 <= len(recs) <= 9
     for rec in recs:
-        assert rec["id"].startswith(vid + ":") and rec["category"] == "person"
+        assert rec["id"].startswith(vid + ":")
         assert 0.0 <= rec["start_s"] < rec["end_s"] <= 8.0 and len(rec["boxes"]) == len(rec["times"]) >= 3
         assert all(0.0 <= v <= 1.0 for box in rec["boxes"] for v in box)
         assert set(rec["trajectory"]) >= {"enters", "exits", "direction", "mean_speed"}
@@ -105,7 +108,7 @@ def test_cli_show_and_tracklet_queries(tracked):
     assert shown == store.tracklets(vid)
 
     code, stdout, _ = invoke("tracklets", vid, "--category", "person", "--count", "--index", store.root, "--json")
-    assert code == 0 and json.loads(stdout)["count"] == len(shown)
+    assert code == 0 and json.loads(stdout)["count"] == sum(r["category"] == "person" for r in shown)
 
     code, stdout, _ = invoke("tracklets", vid, "--start", 6, "--end", 8, "--index", store.root, "--json")
     late = json.loads(stdout)["tracklets"]

@@ -8,7 +8,10 @@ Reports, on the labelled frames (every 2 s over the labelled window):
 People under `min_height_px` tall are "ignore" regions (a detection on one is neither right nor wrong).
 How the labels were made: tests/data/vtest_people.md.
 
-    .venv/bin/python tools/eval_tracking.py [--video PATH] [--fps 2] [--detect-height 1152] [--json]
+Every detector named by --detectors runs in the same call, on the same frames and tracker settings:
+`profile` (the profile's detector, default the SSD), `hog`, `haar`, `yolo` (only when its weights are on disk).
+
+    .venv/bin/python tools/eval_tracking.py [--detectors profile,hog] [--video PATH] [--fps 2] [--json]
 """
 
 from __future__ import annotations
@@ -73,6 +76,7 @@ def main() -> None:
     ap.add_argument("--profile", default=None)
     ap.add_argument("--fps", type=float, help="tracking sample rate [default: the pipeline's]")
     ap.add_argument("--detect-height", type=int, help="detector input height [default: the pipeline's]")
+    ap.add_argument("--detectors", default="profile,hog", help="comma-separated: profile, hog, haar, yolo")
     ap.add_argument("--json", action="store_true", help="one JSON document on stdout")
     args = ap.parse_args()
 
@@ -86,7 +90,19 @@ def main() -> None:
     over = {k: v for k, v in (("sample_fps", args.fps), ("detect_height", args.detect_height)) if v}
     cfg = pipe.tracks.model_copy(update=over)
     profile = load_profile(args.profile)
-    detector = load_detector(profile.detector, cfg.detect_height)
+    reports = []
+    for which in args.detectors.split(","):
+        dcfg = profile.detector
+        if which != "profile":
+            update = {"fallback": which, "model": None} if which in ("hog", "haar") else {"backend": which}
+            dcfg = dcfg.model_copy(update=update)
+        reports.append(evaluate(load_detector(dcfg, cfg.detect_height), cfg, video, labels, args.labels))
+    report = reports[0] if len(reports) == 1 else {"detectors": reports}
+    print(json.dumps(report) if args.json else json.dumps(report, indent=1))
+
+
+def evaluate(detector, cfg, video: Path, labels: dict, labels_path: Path) -> dict:
+    """One detector (and ByteTrack on its boxes) against the hand labels."""
     reader = open_frames(video)
     w, h = labels["size"]
     min_h = labels["min_height_px"]
@@ -147,7 +163,7 @@ def main() -> None:
     distinct_big = len({name for frame_ids in ids for name in frame_ids})
     report = {
         "video": str(video),
-        "labels": str(args.labels),
+        "labels": str(labels_path),
         "detector": detector.name,
         "sample_fps": cfg.sample_fps,
         "detect_height": cfg.detect_height,
@@ -173,10 +189,7 @@ def main() -> None:
             "track_s": round(run.track_s, 2),
         },
     }
-    if args.json:
-        print(json.dumps(report))
-    else:
-        print(json.dumps(report, indent=1))
+    return report
 
 
 if __name__ == "__main__":

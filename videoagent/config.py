@@ -46,7 +46,7 @@ BACKENDS: dict[str, tuple[str, ...]] = {
     "text_encoder": ("onnxruntime", "sentence-transformers"),
     "frame_encoder": ("clip",),
     "image_classifier": ("efficientnet-lite",),
-    "detector": ("yolo",),
+    "detector": ("ssd", "yolo"),
     "llm": ("llama-cpp", "local-gguf", "hf", "openai", "ollama"),
     "lexicon": ("wordnet",),
 }
@@ -121,11 +121,14 @@ class FrameEncoderConfig(_Section):
 
 
 class DetectorConfig(_Section):
-    """Object detector for tracklets: YOLO weights (a path, or a file name in the current folder) when
-    they are on disk, else OpenCV's bundled HOG people (`hog`) and/or Haar face (`haar`) detectors."""
+    """Object detector for tracklets: MediaPipe's SSD MobileNetV2 on 24 Open Images classes (`ssd`, from its
+    npm package) or a YOLO checkpoint (`yolo`: a path, or a file name in the current folder) when on disk;
+    else OpenCV's bundled HOG people (`hog`) and/or Haar face (`haar`) detectors."""
 
-    model: str | None = "yolo11n.pt"
+    backend: Annotated[str, _role("detector", "backend")] = "ssd"
+    model: str | None = "bundled:ssd-mobilenetv2-oidv4"
     fallback: Annotated[str | None, _role("detector", "fallback")] = "hog"
+    min_score: float = 0.25  # ssd: boxes scoring below this (calibrated: 0.5 = MediaPipe keeps it) are dropped
     yolo_imgsz: int = 640
     yolo_conf: float = 0.1  # low: ByteTrack's second association uses the low-confidence boxes
 

@@ -8,6 +8,7 @@ they are squashed with a logistic so the tracker's thresholds mean the same thin
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from dataclasses import dataclass
@@ -152,6 +153,97 @@ class YoloDetector:
         boxes = result.boxes.cpu().numpy()
         labels = [self.categories[int(c)] for c in boxes.cls]
         return Detections(boxes.xyxy.astype(np.float32), boxes.conf.astype(np.float32), labels)
+
+
+# ---- MediaPipe's SSD MobileNetV2 (Open Images V4) on LiteRT ----------------------------------------------
+@dataclass(frozen=True)
+class SsdAnchors:
+    """SSD anchor layout, as MediaPipe's SsdAnchorsCalculator makes it (options of its OIDv4 graph)."""
+
+    input_size: int = 300
+    strides: tuple[int, ...] = (16, 32, 64, 128, 256, 512)
+    min_scale: float = 0.2
+    max_scale: float = 0.95
+    aspect_ratios: tuple[float, ...] = (1.0, 2.0, 0.5, 3.0, 0.3333)
+
+    def scale(self, layer: int) -> float:
+        n = len(self.strides)
+        return self.min_scale + (self.max_scale - self.min_scale) * layer / (n - 1) if layer < n else 1.0
+
+    def make(self) -> np.ndarray:
+        """[N,4] (x_center, y_center, w, h) in [0, 1]: per layer, per cell row-major, per shape."""
+        rows = []
+        for layer, stride in enumerate(self.strides):
+            cells = math.ceil(self.input_size / stride)
+            s = self.scale(layer)
+            if layer == 0:  # the lowest layer keeps three small boxes
+                shapes = [(1.0, 0.1), (2.0, s), (0.5, s)]
+            else:  # every ratio, plus a square between this layer's scale and the next one's
+                shapes = [(r, s) for r in self.aspect_ratios] + [(1.0, math.sqrt(s * self.scale(layer + 1)))]
+            boxes = [(size * math.sqrt(ratio), size / math.sqrt(ratio)) for ratio, size in shapes]
+            for y in range(cells):
+                for x in range(cells):
+                    rows += [((x + 0.5) / cells, (y + 0.5) / cells, bw, bh) for bw, bh in boxes]
+        return np.asarray(rows, np.float32)
+
+
+class SsdOpenImages:
+    """SSD MobileNetV2 trained on 24 Open Images V4 classes (person, car, cat, dog, laptop, chair, bottle,
+    book, ...), the fp16 TFLite model of MediaPipe's Objectron, run with LiteRT (ai-edge-litert).
+
+    The frame is stretched to 300x300 (as MediaPipe does; the model was trained that way), scaled to
+    [-1, 1]; box offsets are decoded against the anchors (centre / 10, size exp(/ 5)); a class score is
+    a sigmoid, background ignored; boxes of one class that overlap more than `nms_iou` are merged by NMS.
+
+    Calibration: MediaPipe's own OIDv4 graph keeps a box at probability 0.4 (its FilterDetectionCalculator);
+    the score reported is shifted in logit space so that 0.4 reads 0.5, the tracker's "confident"
+    threshold (tracks.high_conf), as OpenCV's margins are squashed so their own threshold reads 0.5.
+    """
+
+    KEEP = 0.4  # the probability MediaPipe's graph keeps a box at
+
+    def __init__(self, folder: str, min_score: float = 0.25, nms_iou: float = 0.45, threads: int = 0):
+        from ai_edge_litert.interpreter import Interpreter
+
+        root = Path(folder)
+        names = (root / "labels.txt").read_text().splitlines()
+        self.labels = [n.lower() for n in names]  # index 0 is the background ("???")
+        self.categories = tuple(self.labels[1:])
+        self.name = "mediapipe:ssd-mobilenetv2-oidv4"
+        self.min_score, self.nms_iou = min_score, nms_iou
+        threads = threads or min(4, os.cpu_count() or 1)
+        self._net = Interpreter(model_path=str(root / "model.tflite"), num_threads=threads)
+        self._net.allocate_tensors()
+        self._input = self._net.get_input_details()[0]
+        self._size = int(self._input["shape"][1])
+        outputs = {o["name"]: o["index"] for o in self._net.get_output_details()}
+        self._boxes = next(i for n, i in outputs.items() if "box" in n)
+        self._scores = next(i for n, i in outputs.items() if "class" in n)
+        self._anchors = SsdAnchors(input_size=self._size).make()
+
+    def detect(self, frame: np.ndarray) -> Detections:
+        h, w = frame.shape[:2]
+        x = cv2.resize(frame, (self._size, self._size), interpolation=cv2.INTER_AREA).astype(np.float32)
+        self._net.set_tensor(self._input["index"], (x / 127.5 - 1.0)[None])
+        self._net.invoke()
+        raw = self._net.get_tensor(self._boxes)[0]
+        probs = _logistic(self._net.get_tensor(self._scores)[0][:, 1:] - math.log(self.KEEP / (1 - self.KEEP)))
+        best, score = probs.argmax(axis=1), probs.max(axis=1)
+        keep = np.flatnonzero(score >= self.min_score)
+        if not len(keep):
+            return Detections.empty()
+        a, r = self._anchors[keep], raw[keep]
+        cx, cy = r[:, 1] / 10 * a[:, 2] + a[:, 0], r[:, 0] / 10 * a[:, 3] + a[:, 1]
+        bw, bh = np.exp(r[:, 3] / 5) * a[:, 2], np.exp(r[:, 2] / 5) * a[:, 3]
+        boxes = np.stack([(cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w, (cy + bh / 2) * h], axis=1)
+        boxes = np.clip(boxes, 0, [w, h, w, h]).astype(np.float32)
+        chosen = cv2.dnn.NMSBoxesBatched(
+            [[float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1])] for b in boxes],
+            score[keep].tolist(), best[keep].tolist(), self.min_score, self.nms_iou,
+        )  # fmt: skip
+        idx = np.asarray(chosen, int).reshape(-1)
+        labels = [self.categories[best[keep][i]] for i in idx]
+        return Detections(boxes[idx], score[keep][idx].astype(np.float32), labels)
 
 
 class Combined:

