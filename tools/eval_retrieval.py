@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
 """Retrieval quality: R@1/R@5/R@10 and median rank (MdR), on the fixtures or on a standard dataset.
 
-    .venv/bin/python tools/eval_retrieval.py fixtures [--index DIR] [--profile P] [--json]
+    .venv/bin/python tools/eval_retrieval.py fixtures [--queries FILE] [--index DIR] [--profile P] [--json]
     .venv/bin/python tools/eval_retrieval.py dataset --captions FILE --videos DIR [--profile hub]
                      [--temporal CKPT] [--frames 12] [--cache DIR] [--limit N] [--json]
 
-fixtures: the `narrated` fixture and the `speech` clip (a distractor) are ingested into --index (a
-temporary one by default; videos already there are skipped), then every query of
-tests/data/narrated_queries.json is run through the same Retriever the CLI uses: text queries
-(paraphrases of the narration, burned-in overlay text) -> segments, the source photos -> segments,
-a re-encoded copy -> videos. A query's rank is that of the first hit on its target scene (a query
+fixtures: for each query file (tests/data/narrated_queries.json, tests/data/visual_queries.json), its
+fixture and the `speech` clip (a distractor) are ingested into --index/<fixture> (a temporary folder by
+default; videos already there are skipped), then every query is run through the same Retriever the CLI
+uses: text queries (narrated: paraphrases of the narration, burned-in overlay text; visual: what only
+the pixels of a silent, text-free video show) -> segments, photos -> segments (narrated: the source
+photos; visual: different photos of the same kinds of things), a re-encoded copy -> videos. A query's rank is that of the first hit on its target scene (a query
 with no such hit counts as rank = number of segments + 1).
 
 dataset: whole-clip text->video retrieval on an MSR-VTT-style layout, the protocol of CLIP4Clip and
@@ -38,7 +39,7 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-QUERIES = REPO / "tests" / "data" / "narrated_queries.json"
+QUERY_FILES = [REPO / "tests" / "data" / "narrated_queries.json", REPO / "tests" / "data" / "visual_queries.json"]
 ANCHORS = {"CLIP4Clip meanP ViT-B/32": 43.1, "CLIP2Video ViT-B/32": 45.6}
 VIDEO_EXTENSIONS = (".mp4", ".webm", ".avi", ".mkv", ".mov", ".m4v", ".mpg", ".mpeg")
 
@@ -65,6 +66,12 @@ def _table(rows: list[tuple[str, int, dict[str, float]]]) -> str:
 
 
 def run_fixtures(args: argparse.Namespace) -> dict:
+    """Every query file, each against its own index (its fixture + the `speech` distractor)."""
+    docs = [_run_queries(args, path) for path in (args.queries or QUERY_FILES)]
+    return docs[0] if len(docs) == 1 else {"query_files": docs}
+
+
+def _run_queries(args: argparse.Namespace, query_file: Path) -> dict:
     from videoagent.config import load_pipeline, load_profile
     from videoagent.index.retrieval import Retriever, rank_of
     from videoagent.index.store import Store
@@ -73,10 +80,11 @@ def run_fixtures(args: argparse.Namespace) -> dict:
     from videoagent.training.temporal import rank_metrics
 
     root, fixtures = _fixtures()
-    queries = json.loads(QUERIES.read_text())
+    queries = json.loads(Path(query_file).read_text())
     scenes = fixtures[queries["fixture"]]["scenes"]
     profile = load_profile(args.profile)
-    index = Path(args.index) if args.index else Path(tempfile.mkdtemp(prefix="eval-retrieval-"))
+    base = Path(args.index) if args.index else Path(tempfile.mkdtemp(prefix="eval-retrieval-"))
+    index = base / queries["fixture"]
     store = Store(index)
     ingestor = Ingestor(store, profile, load_pipeline(args.pipeline))
     ids = {}
@@ -89,9 +97,13 @@ def run_fixtures(args: argparse.Namespace) -> dict:
     n_segments = sum(len(store.segments(v)) for v in ids.values())
     target = ids[queries["fixture"]]
 
-    def scene_rank(hits, scene: int) -> int:
-        mid = (scenes[scene]["start_s"] + scenes[scene]["end_s"]) / 2
-        return rank_of(hits, target, mid) or n_segments + 1
+    def scene_rank(hits, scene: int | list[int]) -> int:
+        """The rank of the first hit on the target scene (or on any of several)."""
+        found = []
+        for s in scene if isinstance(scene, list) else [scene]:
+            mid = (scenes[s]["start_s"] + scenes[s]["end_s"]) / 2
+            found.append(rank_of(hits, target, mid) or n_segments + 1)
+        return min(found)
 
     ranks: dict[str, list[int]] = {}
     per_query = []
@@ -99,7 +111,7 @@ def run_fixtures(args: argparse.Namespace) -> dict:
         r = scene_rank(retriever.search_text(q["text"], top_k=n_segments), q["scene"])
         ranks.setdefault(f"text: {q['kind']}", []).append(r)
         per_query.append({"query": q["text"], "kind": q["kind"], "rank": r})
-    photos = root / "_downloads" / "skimage"
+    photos = root / queries.get("photos_dir", "_downloads/skimage")
     for q in queries["image"]:
         r = scene_rank(retriever.search_image(photos / q["photo"], top_k=n_segments), q["scene"])
         ranks.setdefault("image -> segment", []).append(r)
@@ -112,6 +124,7 @@ def run_fixtures(args: argparse.Namespace) -> dict:
     metrics = {name: rank_metrics(r) for name, r in ranks.items()}
     encoder = Models.shared(profile).frame_encoder()
     doc = {
+        "queries_file": str(query_file),
         "index": str(index),
         "profile": profile.name,
         "frame_encoder": getattr(encoder, "name", None),
@@ -121,7 +134,7 @@ def run_fixtures(args: argparse.Namespace) -> dict:
         "warnings": retriever.warnings,
     }
     if not args.json:
-        print(f"index {index}: {n_segments} segments; frame encoder {doc['frame_encoder']}")
+        print(f"{Path(query_file).name}: index {index}: {n_segments} segments; frame encoder {doc['frame_encoder']}")
         print(_table([(name, len(ranks[name]), m) for name, m in metrics.items()]))
         for q in per_query:
             if q["rank"] != 1:
@@ -235,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     fx.add_argument("--index", help="index folder (default: a new temporary one)")
     fx.add_argument("--profile", default=None)
     fx.add_argument("--pipeline", default=None)
+    fx.add_argument("--queries", type=Path, action="append", help="a query file (repeatable) [default: both]")
     ds = sub.add_parser("dataset", help="MSR-VTT-style whole-clip text->video retrieval")
     ds.add_argument("--captions", required=True)
     ds.add_argument("--videos")

@@ -74,14 +74,19 @@ def top_k(cands: dict[str, Candidate], score, k: int, min_score: float = 0.0) ->
     return [tag for s, tag in ranked if s > 0 and s >= min_score][:k]
 
 
+def expected(spec: dict) -> list[str]:
+    """The tags a video must get: `expected` and its scene / setting / time-of-day tags (`settings`)."""
+    return list(spec["expected"]) + list(spec.get("settings", []))
+
+
 def metrics(rankings: dict[str, list[str]], labels: dict, k: int) -> dict[str, float]:
     precision, recall, forbidden = [], [], 0
     for name, tags in rankings.items():
         spec = labels[name]
-        good = set(spec["expected"]) | set(spec.get("acceptable", []))
+        good = set(expected(spec)) | set(spec.get("acceptable", []))
         precision.append(sum(t in good for t in tags) / k)
-        if spec["expected"]:
-            recall.append(sum(t in tags for t in spec["expected"]) / len(spec["expected"]))
+        if expected(spec):
+            recall.append(sum(t in tags for t in expected(spec)) / len(expected(spec)))
         forbidden += sum(t in spec.get("forbidden", []) for t in tags)
     return {
         "P@K": round(sum(precision) / max(len(precision), 1), 3),
@@ -104,7 +109,7 @@ def evaluate(cands: dict[str, dict[str, Candidate]], labels: dict, ranker: Ranke
 
 
 def examples(cands: dict[str, Candidate], spec: dict) -> list[tuple[dict[str, float], bool]]:
-    good = set(spec["expected"]) | set(spec.get("acceptable", []))
+    good = set(expected(spec)) | set(spec.get("acceptable", []))
     return [(c.features, tag in good) for tag, c in cands.items()]
 
 

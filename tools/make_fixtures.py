@@ -582,6 +582,59 @@ def build_real(ctx: Context, clip: RealClip) -> dict:
             "description": clip.description, **facts, "cuts": clip.cuts, **clip.extra}
 
 
+# The `visual` fixture: real footage only, no audio track and no overlay, so nothing but pixels can tell
+# what a scene shows. (source fixture or package, member, start, end, slow-down, what it shows)
+DOG_VIDEO = "/usr/share/forensics-samples/original-files/movie1/VID_20191220_170832.mp4"
+COCKATOO = "/usr/lib/python3/dist-packages/imageio/resources/images/cockatoo.mp4"
+VISUAL_SCENES = [
+    ("deb:forensics-samples-files", DOG_VIDEO, 0.0, 1.5, 2.5, "a white dog lying on a tiled floor indoors"),
+    ("bikes", None, 5.6, 7.4, 1.0, "a street of old houses with parked cars behind a railing"),
+    ("bikes", None, 7.6, 9.6, 1.0, "a bicycle parked against a house wall"),
+    ("city", None, 0.2, 4.4, 1.0, "skyscrapers lit up at night"),
+    ("diver", None, 1.0, 5.0, 1.0, "underwater: rocks and bubbles"),
+    ("launch", None, 3.3, 7.3, 1.0, "a rocket lifting off from its launch pad"),
+    ("deb:python3-imageio", COCKATOO, 1.0, 5.0, 1.0, "a white cockatoo close to the camera"),
+    ("vtest", None, 0.0, 4.0, 1.0, "pedestrians walking across a campus lawn"),
+]
+# Photos of the same kinds of things, never the frames of the video: image queries for retrieval evals.
+VISUAL_PHOTOS = {
+    "forensics-samples-files": [
+        "/usr/share/forensics-samples/original-files/pic2/IMG_20200608_111614.jpg",  # two white dogs on grass
+        "/usr/share/forensics-samples/original-files/pic1/IMG-20191006-WA0002.jpg",  # two white dogs by a tree
+        "/usr/share/forensics-samples/original-files/pic1/IMG_1054.JPG",  # a city from above, by day
+    ],
+}
+
+
+def build_visual(ctx: Context, manifest: dict) -> dict:
+    """Eight real shots, letterboxed into 1280x720 at 25 fps, hard cuts, no audio, no text."""
+    inputs, filters, scenes, t = [], [], [], 0.0
+    for i, (source, member, start, end, slow, what) in enumerate(VISUAL_SCENES):
+        if source.startswith("deb:"):
+            path = ctx.deb_files(source.removeprefix("deb:"), [member], ctx.downloads / "visual")[member]
+        else:
+            path = require(ctx, manifest, source)
+        inputs += ["-ss", f"{start}", "-t", f"{end - start}", "-i", str(path)]
+        length = round((end - start) * slow, 3)
+        filters.append(
+            f"[{i}:v]setpts={slow}*(PTS-STARTPTS),fps=25,scale=1280:720:force_original_aspect_ratio=decrease,"
+            f"pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1,format=yuv420p,trim=duration={length}[v{i}]"
+        )
+        scenes.append({"start_s": round(t, 3), "end_s": round(t + length, 3), "shows": what, "source": source})
+        t += length
+    ctx.deb_files("forensics-samples-files", VISUAL_PHOTOS["forensics-samples-files"], ctx.downloads / "photos")
+    n = len(VISUAL_SCENES)
+    graph = ";".join(filters) + ";" + "".join(f"[v{i}]" for i in range(n)) + f"concat=n={n}:v=1:a=0[out]"
+    path = ctx.path("visual.mp4")
+    with atomic(path) as tmp:
+        ffmpeg(*inputs, "-filter_complex", graph, "-map", "[out]", "-c:v", "libx264", "-preset", "veryfast",
+               "-crf", "23", "-an", "-map_metadata", "-1", tmp)  # fmt: skip
+        facts = expect_probe(tmp, width=1280, height=720, has_audio=False)
+    return {"path": rel(ctx, path), "kind": "composed", "description": "8 real shots, silent, no text",
+            **facts, "cuts": [s["start_s"] for s in scenes[1:]], "scenes": scenes,
+            "photos": [f"_downloads/photos/{Path(p).name}" for p in VISUAL_PHOTOS["forensics-samples-files"]]}  # fmt: skip
+
+
 def build_vtest60(ctx: Context, manifest: dict) -> dict:
     src = require(ctx, manifest, "vtest")
     path = ctx.path("real/vtest60.mp4")
@@ -719,6 +772,7 @@ def fixture_plan() -> list[tuple[str, Callable[[Context, dict], dict]]]:
     plan += [(clip.name, lambda ctx, _m, clip=clip: build_real(ctx, clip)) for clip in REAL_CLIPS]
     plan += [
         ("vtest60", build_vtest60),
+        ("visual", build_visual),
         ("speech", build_speech),
         ("bad_not_a_video", build_bad_not_a_video),
         ("bad_truncated", build_bad_truncated),
