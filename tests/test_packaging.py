@@ -14,7 +14,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHIPPED = ("videoagent/configs/default.yaml", "videoagent/pipelines/ingest.yaml", "videoagent/data/tags.csv")
+SHIPPED = (
+    "videoagent/configs/default.yaml",
+    "videoagent/pipelines/ingest.yaml",
+    "videoagent/data/tags.csv",
+    "videoagent/data/imagenet_kinds.json",
+)
 
 
 def _pip(*args: str, cwd: Path) -> None:

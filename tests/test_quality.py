@@ -56,8 +56,16 @@ def test_real_speech_wer(ingested, media):
 
 
 def _squash(text: str) -> str:
-    # OCR may drop the gap between words of a burned-in title ("LAUNCHDAY"): compare letters only.
+    # Compare letters only (the spacing has its own test below).
     return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def test_spaced_overlays_keep_the_spaces_between_words(ingested, media):
+    """PP-OCRv4 reads "CAT CAFE OPEN" as one word; the character positions put the spaces back."""
+    store, results = ingested
+    read = [t for seg in store.segments(results["narrated"].video_id) for t in seg.ocr]
+    for overlay in media["narrated"]["overlays"]:
+        assert overlay in read, (overlay, read)
 
 
 def test_overlays_read_in_their_segment(ingested, media):

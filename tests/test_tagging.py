@@ -46,10 +46,37 @@ def test_default_library_is_large_consistent_and_labels_name_real_tags():
     assert lib["tabby cat"].parent == "cat" and "tabby" in lib["tabby cat"].synonyms
     assert "aeroplane" in lib["airplane"].synonyms  # LVIS synonyms kept
     sources = {s for t in lib.tags for s in dict(t.extra)["sources"].split(";")}
-    assert sources == {"coco", "openimages-v7", "objects365", "lvis", "imagenet-1k", "ade20k", "kinetics-400"}
+    assert sources == {
+        "coco",
+        "openimages-v7",
+        "objects365",
+        "lvis",
+        "imagenet-1k",
+        "ade20k",
+        "kinetics-400",
+        "wordnet",
+    }
     for fixture, spec in LABELS.items():
-        for kind in ("expected", "acceptable", "forbidden"):
-            assert not [t for t in spec[kind] if t not in lib], (fixture, kind)
+        for kind in ("expected", "settings", "acceptable", "forbidden"):
+            assert not [t for t in spec.get(kind, []) if t not in lib], (fixture, kind)
+    assert lib["night"].description.startswith("the time after sunset") and "nighttime" in lib["night"].synonyms
+
+
+def test_setting_rules_name_real_tags_and_labels():
+    from videoagent.models.encoders.imagenet import class_kinds
+    from videoagent.tagging.library import setting_rules
+
+    lib = TagLibrary.default()
+    kinds = class_kinds()
+    known = (
+        set(kinds)
+        | {k for v in kinds.values() for k in v}
+        | {"dark", "person", "car", "bicycle", "table", "computer monitor"}
+    )  # + detector names
+    rules = setting_rules()
+    assert ("city", 0.7, 1) in rules["street sign"] and ("crowd", 0.9, 6) in rules["person"]
+    assert all(tag in lib for implied in rules.values() for tag, _, _ in implied)
+    assert not [label for label in rules if label not in known]
 
 
 def test_library_formats_agree_and_bad_files_name_themselves(tmp_path):

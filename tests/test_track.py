@@ -89,6 +89,23 @@ def test_ssd_names_objects_in_real_photos(media):
     assert {"cat", "dog", "car", "person", "laptop"} <= set(detector.categories)
 
 
+@pytest.mark.slow
+def test_blazeface_finds_both_faces_in_zidane_and_none_on_a_cat(media, profile):
+    from videoagent.models.registry import Models
+
+    models = Models(profile)
+    faces = models.get("face_detector")
+    assert faces.name == "mediapipe:blazeface-full-range"
+    found = faces.detect(rgb(ASSETS / "zidane.jpg"))
+    assert found.labels == ["face", "face"] and np.all(found.scores >= 0.6)
+    centres = sorted(((found.boxes[:, 0] + found.boxes[:, 2]) / 2).tolist())
+    assert 550 < centres[0] < 700 and 900 < centres[1] < 1100  # Zidane, then Ancelotti behind him
+    assert len(faces.detect(rgb(media.root / "_downloads" / "skimage" / "chelsea.png"))) == 0
+    both = models.detector(360)  # the profile's detector and the faces beside it
+    assert both.name == "mediapipe:ssd-mobilenetv2-oidv4+mediapipe:blazeface-full-range"
+    assert {"person", "face"} <= set(both.categories)
+
+
 def test_trajectory_sides_direction_and_speed():
     times = [0.0, 1.0, 2.0, 3.0]
     # A box walking in from the right edge and leaving on the left, 0.3 frame widths a second.

@@ -159,3 +159,20 @@ def test_tracking_crash_is_recorded_and_the_video_still_ingests(tmp_path, media,
     result = Ingestor(store, profile, tracks_only(pipeline, TracksConfig())).ingest_one(media.path("bikes"))
     assert result.status == "done" and result.stages["tracks"] == "failed: RuntimeError: tracker exploded"
     assert store.stages(result.video_id)["tracks"]["status"] == "failed"
+
+
+def test_faces_become_tracklets_with_crops(tmp_path, media, profile, pipeline):
+    """carphone (a man talking in a car): BlazeFace's boxes are tracked like any other category."""
+    from videoagent.index.store import Store
+    from videoagent.ingest.pipeline import Ingestor
+
+    store = Store(tmp_path / "index")
+    result = Ingestor(store, profile, tracks_only(pipeline, TracksConfig())).ingest_one(media.path("carphone"))
+    assert result.status == "done" and "blazeface" in result.stages["tracks"]
+    faces = [r for r in store.tracklets(result.video_id) if r["category"] == "face"]
+    assert len(faces) == 1 and faces[0]["end_s"] - faces[0]["start_s"] >= 2.0  # one face, most of the 4 s
+    crop = cv2.imread(faces[0]["crop"])
+    assert crop is not None and crop.size > 0
+    code, stdout, _ = invoke("tracklets", result.video_id, "--category", "face", "--count", "--index", store.root,
+                             "--json")  # fmt: skip
+    assert code == 0 and json.loads(stdout)["count"] == 1

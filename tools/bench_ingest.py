@@ -14,10 +14,11 @@ What is measured (every time is the best of --repeat runs, wall clock):
   nothing else: the floor any ingest of that file sits on.
 - each stage alone, with the models already loaded, through the pipeline's own Stage interface
   (`stage.run(ctx)` for every stage in `ingest.pipeline.STAGES`, upstream values computed first):
-  probe; scenes; asr (audio decode + transcription); ocr and frames, each *including* the keyframe
-  decode (the ingest decodes keyframes once and feeds both, so "vision" below is ocr + frames - one
-  decode, + temporal + captions); tracks (sampled-frame decode + detector + ByteTrack + appearance
-  crops); text (embeddings of transcripts, on-screen text, captions). A disabled stage counts 0.
+  probe; scenes; asr (audio decode + transcription); ocr, frames and labels, each *including* the
+  keyframe decode (the ingest decodes keyframes once and feeds all three, so "vision" below is ocr +
+  frames + labels - two decodes, + temporal + captions); tracks (sampled-frame decode + detector +
+  ByteTrack + appearance crops); text (embeddings of transcripts, on-screen text, captions, labels). A
+  disabled stage counts 0.
 - ingest: `Ingestor.ingest_one` into a fresh temporary index each repetition (best and median),
   so nothing is ever served from a cached artifact.
 
@@ -207,9 +208,9 @@ def bench_video(path: Path, profile: Profile, pipeline: Pipeline, models: Models
     ingest_s = min(ingest_times)
     busy = others_share(cpu_start, time.perf_counter() - wall_start)
 
-    # Decode is inside both OCR and frames alone; the ingest pays it once for both.
-    vision_stages = int(pipeline.ocr.enabled) + int(pipeline.frames.enabled)
-    vision_s = best["ocr"] + best["frames"] - keyframe_decode_s * max(0, vision_stages - 1)
+    # Decode is inside OCR, frames and labels alone; the ingest pays it once for all three.
+    vision_stages = int(pipeline.ocr.enabled) + int(pipeline.frames.enabled) + int(pipeline.labels.enabled)
+    vision_s = best["ocr"] + best["frames"] + best["labels"] - keyframe_decode_s * max(0, vision_stages - 1)
     vision_s += best["temporal"] + best["captions"]
     serial_s = best["probe"] + best["scenes"] + best["asr"] + vision_s + best["tracks"] + best["text"]
     # Lane 1: scenes then vision. Lane 2: ASR, then tracks once the scene cuts are known.
@@ -325,8 +326,9 @@ def print_report(doc: dict[str, Any]) -> None:
             ("  keyframe decode", f"{v['keyframe_decode_s']:.2f}", "alone; included in ocr and encoder below"),
             ("  ocr", f"{s['ocr']:.2f}", "incl. keyframe decode"),
             ("  frames", f"{s['frames']:.2f}", "incl. keyframe decode"),
+            ("  labels", f"{s['labels']:.2f}", "incl. keyframe decode (image classifier)"),
             ("  temporal + captions", f"{s['temporal'] + s['captions']:.2f}", "pooling choice; Q-Former (if any)"),
-            ("  vision", f"{v['vision_s']:.2f}", "ocr + encoder - one keyframe decode (as the ingest runs them)"),
+            ("  vision", f"{v['vision_s']:.2f}", "ocr + encoder + labels - shared keyframe decodes (as ingest runs)"),
             ("  tracks", f"{s['tracks']:.2f}", "incl. its own sampled-frame decode"),
             ("  main lane", f"{v['main_lane_s']:.2f}", "scenes + vision"),
             ("  second lane", f"{v['second_lane_s']:.2f}", "asr, then tracks once the scene cuts are known"),

@@ -9,14 +9,17 @@ Sources (all read from the local venv; nothing is downloaded):
                                                 spells some classes differently: kept as synonyms
                cfg/datasets/ade20k.yaml         ADE20K, 150 scene/stuff classes (sky, road, wall ...)
   torchvision  Kinetics-400 action names in the video classifiers' weight metadata (no weights needed)
+  wordnet      videoagent/data/settings.yaml: scene, setting, time-of-day and attribute tags (night, city,
+               underwater, beach, indoor, crowd, ...), each described by its WordNet 3.0 sense (gloss and
+               lemmas as description and synonyms; Debian's wordnet-base, read through videoagent's lexicon)
 
 Merging: names are lower-cased and `_` becomes a space; an entry whose name is already a tag name or synonym
 is merged into that tag (its synonyms and sources added); otherwise it becomes a new tag.
 
-Descriptions are left empty: none of these label sets carries one, and no WordNet ships offline on the package
-index (`wn` and nltk's corpus both download at run time). Parents: none of these YAMLs carries a hierarchy, so
-the only parents set are the well-known contiguous ImageNet-1k class ranges below (the dog breeds, the domestic
-cats, ...), checked by eye against the names; every other tag's parent is empty.
+Descriptions are left empty except for the WordNet tags: none of the label sets carries one. Parents: none of
+these YAMLs carries a hierarchy, so the only parents set are the well-known contiguous ImageNet-1k class ranges
+below (the dog breeds, the domestic cats, ...), checked by eye against the names; every other tag's parent is
+empty.
 
     .venv/bin/python tools/build_tag_library.py [--out videoagent/data/tags.csv]
 """
@@ -97,7 +100,24 @@ SOURCES = [
     ("imagenet-1k", _imagenet),
     ("ade20k", lambda: [[clean(n)] for n in _names("ade20k.yaml").values()]),
     ("kinetics-400", _kinetics),
+    ("wordnet", lambda: [[name, *lemmas] for name, (_, lemmas) in _settings().items()]),
 ]
+SETTINGS = Path(__file__).resolve().parent.parent / "videoagent" / "data" / "settings.yaml"
+
+
+def _settings() -> dict[str, tuple[str, list[str]]]:
+    """Each settings tag -> (its WordNet gloss, its sense's other lemmas)."""
+    from videoagent.qa import lexicon
+
+    lex = lexicon.load()
+    if lex is None:
+        raise SystemExit("WordNet is not installed (apt-get install wordnet-base)")
+    out = {}
+    for name, spec in yaml.safe_load(SETTINGS.read_text()).items():
+        sense = lex._wn.synset(spec["wordnet"])
+        lemmas = [clean(lem.name()) for lem in sense.lemmas() if clean(lem.name()) != name]
+        out[name] = (sense.definition(), lemmas)
+    return out
 
 
 def build() -> TagLibrary:
@@ -123,9 +143,11 @@ def build() -> TagLibrary:
                 parent = next((p for lo, hi, p in IMAGENET_PARENTS if lo <= i <= hi), "")
                 if parent and parent != name:
                     parents.setdefault(name, parent)
+    glosses = {name: gloss for name, (gloss, _) in _settings().items()}
     tags = [
         Tag(
             name=n,
+            description=glosses.get(n, ""),
             synonyms=tuple(synonyms[n]),
             parent=parents.get(n, ""),
             extra=(("sources", ";".join(sources[n])),),

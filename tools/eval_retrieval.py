@@ -10,8 +10,9 @@ fixture and the `speech` clip (a distractor) are ingested into --index/<fixture>
 default; videos already there are skipped), then every query is run through the same Retriever the CLI
 uses: text queries (narrated: paraphrases of the narration, burned-in overlay text; visual: what only
 the pixels of a silent, text-free video show) -> segments, photos -> segments (narrated: the source
-photos; visual: different photos of the same kinds of things), a re-encoded copy -> videos. A query's rank is that of the first hit on its target scene (a query
-with no such hit counts as rank = number of segments + 1).
+photos; visual: different photos of the same kinds of things), a re-encoded copy -> videos. A query's
+rank is that of the first hit on its target scene (a query with no such hit counts as rank = number of
+segments + 1).
 
 dataset: whole-clip text->video retrieval on an MSR-VTT-style layout, the protocol of CLIP4Clip and
 CLIP2Video. --captions is one of

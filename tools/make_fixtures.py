@@ -630,9 +630,9 @@ def build_visual(ctx: Context, manifest: dict) -> dict:
         ffmpeg(*inputs, "-filter_complex", graph, "-map", "[out]", "-c:v", "libx264", "-preset", "veryfast",
                "-crf", "23", "-an", "-map_metadata", "-1", tmp)  # fmt: skip
         facts = expect_probe(tmp, width=1280, height=720, has_audio=False)
+    photos = [f"_downloads/photos/{Path(p).name}" for p in VISUAL_PHOTOS["forensics-samples-files"]]
     return {"path": rel(ctx, path), "kind": "composed", "description": "8 real shots, silent, no text",
-            **facts, "cuts": [s["start_s"] for s in scenes[1:]], "scenes": scenes,
-            "photos": [f"_downloads/photos/{Path(p).name}" for p in VISUAL_PHOTOS["forensics-samples-files"]]}  # fmt: skip
+            **facts, "cuts": [s["start_s"] for s in scenes[1:]], "scenes": scenes, "photos": photos}  # fmt: skip
 
 
 def build_vtest60(ctx: Context, manifest: dict) -> dict:

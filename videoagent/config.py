@@ -47,6 +47,7 @@ BACKENDS: dict[str, tuple[str, ...]] = {
     "frame_encoder": ("clip",),
     "image_classifier": ("efficientnet-lite",),
     "detector": ("ssd", "yolo"),
+    "face_detector": ("blazeface",),
     "llm": ("llama-cpp", "local-gguf", "hf", "openai", "ollama"),
     "lexicon": ("wordnet",),
 }
@@ -86,8 +87,8 @@ class _Section(BaseModel):
 
 class AsrConfig(_Section):
     backend: Annotated[str, _role("asr", "backend")] = "faster-whisper"
-    model: str = "bundled:whisper-tiny.en"
-    language: str | None = "en"
+    model: str = "bundled:whisper-base"
+    language: str | None = None  # None: detected per video
     beam_size: int = 1
     compute_type: str = "int8"
 
@@ -133,6 +134,16 @@ class DetectorConfig(_Section):
     yolo_conf: float = 0.1  # low: ByteTrack's second association uses the low-confidence boxes
 
 
+class FaceDetectorConfig(_Section):
+    """Faces for face tracklets, beside the object detector's boxes: MediaPipe's BlazeFace (full range).
+    It finds faces; it does not tell whose they are."""
+
+    enabled: bool = True
+    backend: Annotated[str, _role("face_detector", "backend")] = "blazeface"
+    model: str = "bundled:blazeface-full-range"
+    min_score: float = 0.6  # MediaPipe's own threshold
+
+
 class RetrievalConfig(_Section):
     """Socratic-style fusion: each channel's cosine similarity, weighted, summed per segment."""
 
@@ -140,6 +151,7 @@ class RetrievalConfig(_Section):
     ocr_weight: float = 1.0
     visual_weight: float = 1.0  # only learned visual encoders (CLIP) take part in text search
     caption_weight: float = 1.0  # segment captions, when a Q-Former wrote them
+    labels_weight: float = 1.0  # the image classifier's labels (words), through the text encoder
     candidates: int = 200  # rows fetched per channel before fusion
 
 
@@ -176,6 +188,7 @@ class Profile(_Section):
     frame_encoder: FrameEncoderConfig = FrameEncoderConfig()
     image_classifier: ImageClassifierConfig = ImageClassifierConfig()
     detector: DetectorConfig = DetectorConfig()
+    face_detector: FaceDetectorConfig = FaceDetectorConfig()
     retrieval: RetrievalConfig = RetrievalConfig()
     llm: LlmConfig = LlmConfig()
 
@@ -243,6 +256,15 @@ class TracksConfig(_Section):
     edge_margin: float = 0.1  # a box this close (fraction of the frame) to an edge touches that side
 
 
+class LabelsConfig(_Section):
+    """What the image classifier sees per segment (ingest/labels.py): its classes and their everyday kinds,
+    pooled over the segment's keyframes, the `top_k` best kept when their probability reaches `min_score`."""
+
+    enabled: bool = True
+    top_k: int = 8
+    min_score: float = 0.1
+
+
 class Pipeline(_Section):
     """Which ingest stages run, with which parameters."""
 
@@ -252,6 +274,7 @@ class Pipeline(_Section):
     asr: StageSwitch = StageSwitch()
     ocr: StageSwitch = StageSwitch()
     frames: StageSwitch = StageSwitch()
+    labels: LabelsConfig = LabelsConfig()
     temporal: TemporalConfig = TemporalConfig()
     captions: CaptionsConfig = CaptionsConfig()
     tracks: TracksConfig = TracksConfig()

@@ -1,8 +1,13 @@
 """Search the index: text -> segments (fused channels), video -> videos, image -> segments.
 
-Text search is Socratic-style fusion: the query is compared with each segment's transcript and
-on-screen text (sentence embeddings) and, when a learned image-text encoder (CLIP) is loaded, with the
-segment's visual vector; each channel's cosine similarity is weighted (profile `retrieval:`) and summed.
+Text search is Socratic-style fusion: the query is compared with each segment's transcript, on-screen
+text and visual labels (what the image classifier saw, as words: sentence embeddings) and, when a learned
+image-text encoder (CLIP) is loaded, with the segment's visual vector; each channel's cosine similarity is
+weighted (profile `retrieval:`) and summed.
+
+Image and video queries are compared with every learned image embedding in the index (the ImageNet
+classifier's, CLIP's): "looks like". The colour/layout fingerprint is not semantic: it only decides
+near-duplicates (similarity >= DUPLICATE_SIMILARITY), which rank above everything else.
 
 Visual vectors were pooled from keyframes by a temporal module (temporal/modules.py) recorded in each row;
 a query is encoded through that same module (and checkpoint), collection by collection, so it is
@@ -133,12 +138,18 @@ class Retriever:
             "transcript": self.cfg.transcript_weight,
             "ocr": self.cfg.ocr_weight,
             "caption": self.cfg.caption_weight,
+            "labels": self.cfg.labels_weight,
         }
         text_collection = collection_name("text", text_encoder.name)
+        sources: dict[str, str] = {}
         if text_collection in self.store.collections():
             query_vec = text_encoder.encode([query])[0]
             for meta, doc, sim in self._query(text_collection, query_vec, self.cfg.candidates, video_id, done):
-                add(meta, meta["channel"], sim, doc)
+                if weights.get(meta["channel"], 0.0) > 0:
+                    if "score" in meta:  # a visual label: as good a match as the classifier was sure
+                        sim *= float(meta["score"]) ** 0.5
+                    add(meta, meta["channel"], sim, doc)
+                    sources[meta["channel"]] = meta.get("source", meta["channel"])
 
         encoder = self.models.frame_encoder()
         pixels = getattr(encoder, "learned", False) and hasattr(encoder, "encode_text") and self.cfg.visual_weight > 0
@@ -154,7 +165,7 @@ class Retriever:
         for (vid, seg), hit in hits.items():
             hit.score = sum(weights[ch] * sim for ch, sim in hit.channels.items())
             best = max(hit.channels, key=lambda ch: weights[ch] * hit.channels[ch])
-            hit.why = f"{best}: {texts[(vid, seg, best)]}"
+            hit.why = f"{sources.get(best, best)}: {texts[(vid, seg, best)]}"
         return sorted(hits.values(), key=lambda h: -h.score)[:top_k]
 
     def _warn_textless(self, video_id: str | None) -> None:
@@ -174,43 +185,57 @@ class Retriever:
                 "text or caption, and this profile has no image-text encoder (CLIP): text search cannot find them"
             )
 
-    def _frame_encoder(self):
-        encoder = self.models.frame_encoder()
-        if encoder is None:
-            raise NoFrameEncoder("no frame encoder is available in this profile (see `videoagent models`)")
-        return encoder
+    def _image_models(self) -> list:
+        """The image embedders a query image goes through: the frame encoder (CLIP, or the fingerprint)
+        and the image classifier, where the profile has them."""
+        found = [self.models.frame_encoder(), self.models.image_classifier()]
+        models = [m for m in found if m is not None and hasattr(m, "encode_images")]
+        if not models:
+            raise NoFrameEncoder("no image embedder is available in this profile (see `videoagent models`)")
+        return models
+
+    @staticmethod
+    def _embed(model, frames: np.ndarray) -> np.ndarray:
+        """Frames as this model embeds them at ingest (the classifier: borders trimmed, three crops)."""
+        return model.look(frames)[0] if hasattr(model, "look") else model.encode_images(frames)
+
+    def _matches(self, kind: str, frames: np.ndarray, n: int, video_id: str | None) -> list[tuple]:
+        """(rank key, meta, doc, similarity, how) of `kind` rows close to these frames (pooled as one clip)
+        for every image model; the fingerprint's only when they are near-duplicates, which rank first."""
+        done, out = self._done(), []
+        for model in self._image_models():
+            emb = self._embed(model, frames)
+            for space in self.spaces(kind, model):
+                vec = space.pooler.pool([emb])[0]
+                for meta, doc, sim in self._query(space.collection, vec, n, video_id, done):
+                    pooling = f"{model.name} {sim:.2f}, {space.label} pooling"
+                    if model.learned:
+                        out.append(((0, sim), meta, doc, sim, f"looks like ({pooling})"))
+                    elif sim >= DUPLICATE_SIMILARITY:
+                        out.append(((1, sim), meta, doc, sim, f"near-duplicate ({pooling})"))
+        return sorted(out, key=lambda m: m[0], reverse=True)
 
     def search_video(self, path: str | Path, top_k: int = 10) -> list[Hit]:
         """Whole videos most like the query video (itself excluded when it is in the index)."""
         info = probe(path)
-        encoder = self._frame_encoder()
         n = max(1, round(info.duration_s / QUERY_FRAME_INTERVAL_S))
-        times = [(i + 0.5) * info.duration_s / n for i in range(n)]
-        frames = encoder.encode_images(open_frames(info.path).read(times))
-        kind = "visual" if encoder.learned else "fingerprint"
-        done, best = self._done(), {}
-        for space in self.spaces("video", encoder):
-            vec = space.pooler.pool([frames])[0]
-            for meta, doc, sim in self._query(space.collection, vec, top_k + 1, None, done):
-                if meta["video_id"] == info.video_id or sim <= best.get(meta["video_id"], (-2.0,))[0]:
-                    continue
-                label = "near-duplicate" if sim >= DUPLICATE_SIMILARITY else "similar"
-                why = f"{label} ({kind} {sim:.2f}, {space.label} pooling): {Path(doc).name}"
-                best[meta["video_id"]] = (sim, Hit(meta["video_id"], meta["start_s"], meta["end_s"], sim, why))
-        return [hit for _, hit in sorted(best.values(), key=lambda x: -x[0])][:top_k]
+        frames = open_frames(info.path).read([(i + 0.5) * info.duration_s / n for i in range(n)])
+        best: dict[str, Hit] = {}
+        for _, meta, doc, sim, how in self._matches("video", frames, top_k + 1, None):
+            vid = meta["video_id"]
+            if vid != info.video_id and vid not in best:  # matches come best first
+                best[vid] = Hit(vid, meta["start_s"], meta["end_s"], sim, f"{how}: {Path(doc).name}")
+        return list(best.values())[:top_k]
 
     def search_image(self, path: str | Path, top_k: int = 10, video_id: str | None = None) -> list[Hit]:
         """Segments whose frames look most like the image."""
         frame = _read_image(Path(path))
-        encoder = self._frame_encoder()
-        emb = encoder.encode_images(frame[None])
-        kind = "visual" if encoder.learned else "fingerprint"
-        done, hits = self._done(), []
-        for space in self.spaces("visual", encoder):
-            vec = space.pooler.pool([emb])[0]  # the image as a one-frame clip
-            for m, _, sim in self._query(space.collection, vec, top_k, video_id, done):
-                hits.append(Hit(m["video_id"], m["start_s"], m["end_s"], sim, f"{kind}: {sim:.2f} ({space.label})"))
-        return sorted(hits, key=lambda h: -h.score)[:top_k]
+        best: dict[tuple[str, int], Hit] = {}
+        for _, meta, _, sim, how in self._matches("visual", frame[None], max(top_k, 50), video_id):
+            best.setdefault(
+                (meta["video_id"], int(meta["seg"])), Hit(meta["video_id"], meta["start_s"], meta["end_s"], sim, how)
+            )
+        return list(best.values())[:top_k]
 
 
 def rank_of(hits: list[Hit], video_id: str, at_s: float | None = None) -> int | None:

@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS videos (
 CREATE TABLE IF NOT EXISTS segments (
     video_id TEXT NOT NULL, idx INTEGER NOT NULL, start_s REAL NOT NULL, end_s REAL NOT NULL,
     transcript TEXT NOT NULL DEFAULT '', ocr TEXT NOT NULL DEFAULT '[]', caption TEXT,
-    keyframes TEXT NOT NULL DEFAULT '[]', tags TEXT NOT NULL DEFAULT '[]',
+    keyframes TEXT NOT NULL DEFAULT '[]', tags TEXT NOT NULL DEFAULT '[]', seen TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (video_id, idx)
 );
 CREATE TABLE IF NOT EXISTS stages (
@@ -64,6 +64,7 @@ class SegmentRecord:
     caption: str | None = None
     keyframes: list[float] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    seen: list[dict[str, Any]] = field(default_factory=list)  # the image classifier's labels: label, score, t
 
 
 @dataclass
@@ -105,7 +106,15 @@ class Store:
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
+        self._migrate()
         self._chroma = None
+
+    def _migrate(self) -> None:
+        """Columns added since an index was made (its videos re-ingest anyway: their stage hashes differ)."""
+        have = {r["name"] for r in self.db.execute("PRAGMA table_info(segments)")}
+        if "seen" not in have:
+            with self.db:
+                self.db.execute("ALTER TABLE segments ADD COLUMN seen TEXT NOT NULL DEFAULT '[]'")
 
     # ---- vectors -------------------------------------------------------------------------
     @property
@@ -200,8 +209,8 @@ class Store:
                 ],
             )
             self.db.executemany(
-                "INSERT INTO segments (video_id, idx, start_s, end_s, transcript, ocr, caption, keyframes, tags)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO segments (video_id, idx, start_s, end_s, transcript, ocr, caption, keyframes, tags, seen)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         video_id,
@@ -213,6 +222,7 @@ class Store:
                         s.caption,
                         json.dumps(s.keyframes),
                         json.dumps(s.tags),
+                        json.dumps(s.seen),
                     )
                     for i, s in enumerate(segments)
                 ],
@@ -253,12 +263,13 @@ class Store:
         return [{**{k: v[k] for k in keys}, "segments": counts.get(v["video_id"], 0)} for v in self.videos(status)]
 
     def textless_segments(self, video_id: str | None = None) -> tuple[int, int, int]:
-        """(segments with no transcript, on-screen text or caption, all segments, videos holding the
-        former) among done videos (of one video, when given): what text search has nothing to match in."""
+        """(segments with no transcript, on-screen text, caption or visual labels, all segments, videos
+        holding the former) among done videos (of one video, when given): what text search has nothing to
+        match in."""
+        empty = "s.transcript = '' AND s.ocr = '[]' AND COALESCE(s.caption, '') = '' AND s.seen = '[]'"
         sql = (
-            "SELECT COUNT(*), SUM(s.transcript = '' AND s.ocr = '[]' AND COALESCE(s.caption, '') = ''),"
-            " COUNT(DISTINCT CASE WHEN s.transcript = '' AND s.ocr = '[]' AND COALESCE(s.caption, '') = ''"
-            " THEN s.video_id END) FROM segments s JOIN videos v USING (video_id) WHERE v.status = 'done'"
+            f"SELECT COUNT(*), SUM({empty}), COUNT(DISTINCT CASE WHEN {empty} THEN s.video_id END)"
+            " FROM segments s JOIN videos v USING (video_id) WHERE v.status = 'done'"
         )
         args: tuple[str, ...] = ()
         if video_id is not None:
@@ -277,6 +288,7 @@ class Store:
                 caption=r["caption"],
                 keyframes=json.loads(r["keyframes"]),
                 tags=json.loads(r["tags"]),
+                seen=json.loads(r["seen"]),
             )
             for r in rows
         ]
@@ -289,7 +301,7 @@ class Store:
             "path": video.get("path"),
             "duration_s": video.get("duration_s"),
             "segments": [
-                {k: getattr(s, k) for k in ("start_s", "end_s", "transcript", "ocr", "caption", "tags")}
+                {k: getattr(s, k) for k in ("start_s", "end_s", "transcript", "ocr", "caption", "seen", "tags")}
                 for s in self.segments(video_id)
             ],
             "tracklets": self.tracklets(video_id),

@@ -1,5 +1,5 @@
-"""The ingest pipeline: probe -> scenes -> (asr -> tracks || ocr + frames -> temporal -> captions) -> text
--> one video's rows, which the store applies.
+"""The ingest pipeline: probe -> scenes -> (asr -> tracks || ocr + frames + labels -> temporal -> captions)
+-> text -> one video's rows, which the store applies.
 
 The stages (one module each, behind ingest/stage.py's interface) are listed in `STAGES`; the runner
 caches their artifacts and records their status. A video's config hash (`index_hash`) is made of the
@@ -28,9 +28,11 @@ from ..index.store import SegmentRecord, Store, VectorRows, VideoRows
 from ..media.probe import VideoInfo, find_videos, probe
 from ..models import asr
 from ..models.registry import Models
+from ..temporal import modules as temporal
 from .artifacts import Artifacts
 from .captions import Captions
 from .frames import FrameEmbeddings, Pooling
+from .labels import VisualLabels
 from .scenes import Scenes
 from .screen_text import ScreenText
 from .speech import Speech
@@ -47,6 +49,7 @@ STAGES: tuple[Stage, ...] = (
     Tracks(),
     ScreenText(),
     FrameEmbeddings(),
+    VisualLabels(),
     Pooling(),
     Captions(),
     TextEmbeddings(),
@@ -168,34 +171,45 @@ class Ingestor:
 
 def assemble(ctx: Context, stages: dict[str, str]) -> VideoRows:
     """The stages' values as the index's rows: segments, text / visual / tracklet vectors, tracklets."""
-    vid, info = ctx.info.video_id, ctx.info
+    vid = ctx.info.video_id
     segments = ctx["scenes"]["segments"]
     records = [
-        SegmentRecord(seg.start_s, seg.end_s, t["transcript"], t["ocr"], t["caption"], t["keyframes"])
+        SegmentRecord(seg.start_s, seg.end_s, t["transcript"], t["ocr"], t["caption"], t["keyframes"], seen=t["seen"])
         for seg, t in zip(segments, segment_texts(ctx), strict=True)
     ]
-    text = ctx["text"]
+    text, labels = ctx["text"], ctx["labels"]
     text_rows = VectorRows(collection_name("text", text["encoder"]))
-    for (i, channel, doc), emb in zip(text["docs"], text["embeddings"], strict=True):
+    for (i, channel, doc, extra), emb in zip(text["docs"], text["embeddings"], strict=True):
         r = records[i]
-        text_rows.add(f"{vid}:{i}:{channel}", emb, doc, video_id=vid, seg=i, start_s=r.start_s, end_s=r.end_s,
-                      channel=channel)  # fmt: skip
+        row_id = f"{vid}:{i}:{channel}" + (f":{extra['label']}" if "label" in extra else "")
+        text_rows.add(row_id, emb, doc, video_id=vid, seg=i, start_s=r.start_s, end_s=r.end_s, channel=channel,
+                      **extra)  # fmt: skip
     vectors = [text_rows]
 
     frames, pooler = ctx["frames"], ctx["temporal"]
     if frames is not None and pooler is not None:
-        emb = frames["embeddings"]
-        visual = VectorRows(collection_name("visual", frames["encoder"]) + pooler.suffix)
-        per_video = VectorRows(collection_name("video", frames["encoder"]) + pooler.suffix)
-        ends = np.cumsum([len(times) for times in keyframe_times(ctx)])
-        for i, (r, vec) in enumerate(zip(records, pooler.pool(np.split(emb, ends[:-1])), strict=True)):
-            visual.add(f"{vid}:{i}", vec, "", video_id=vid, seg=i, start_s=r.start_s, end_s=r.end_s, **pooler.meta)
-        per_video.add(vid, pooler.pool([emb])[0], info.path, video_id=vid, start_s=0.0, end_s=info.duration_s,
-                      **pooler.meta)  # fmt: skip
-        vectors += [visual, per_video]
+        vectors += visual_rows(ctx, records, frames["embeddings"], frames["encoder"], pooler)
+    if labels is not None and len(labels["embeddings"]):
+        cfg = ctx.pipeline.temporal
+        emb = labels["embeddings"]
+        labels_pooler, _ = temporal.pooler_for(cfg.module, cfg.checkpoint, labels["model"], emb.shape[1])
+        vectors += visual_rows(ctx, records, emb, labels["model"], labels_pooler)
 
-    tracks, embeddings, model = ctx["tracks"]
+    tracks, embeddings, model, _ = ctx["tracks"]
     words = ctx["asr"]
     tracks = [{**rec, "speech": asr.words_in(words, rec["start_s"], rec["end_s"])} for rec in tracks]
     vectors += tracklet_rows(vid, tracks, embeddings, model)
     return VideoRows(vid, records, vectors, ctx["scenes"]["how"], stages, tracks)
+
+
+def visual_rows(ctx: Context, records: list[SegmentRecord], emb: np.ndarray, model: str, pooler) -> list[VectorRows]:
+    """Keyframe embeddings of one model pooled per segment (`visual_<model>`) and per video (`video_<model>`)."""
+    vid, info = ctx.info.video_id, ctx.info
+    visual = VectorRows(collection_name("visual", model) + pooler.suffix)
+    per_video = VectorRows(collection_name("video", model) + pooler.suffix)
+    ends = np.cumsum([len(times) for times in keyframe_times(ctx)])
+    for i, (r, vec) in enumerate(zip(records, pooler.pool(np.split(emb, ends[:-1])), strict=True)):
+        visual.add(f"{vid}:{i}", vec, "", video_id=vid, seg=i, start_s=r.start_s, end_s=r.end_s, **pooler.meta)
+    per_video.add(vid, pooler.pool([emb])[0], info.path, video_id=vid, start_s=0.0, end_s=info.duration_s,
+                  **pooler.meta)  # fmt: skip
+    return [visual, per_video]

@@ -28,8 +28,10 @@ class Speech(Stage):
             words = asr.transcribe(model, decode_audio(ctx.info.path))
         except MediaError as exc:  # a broken audio track loses the speech, not the video
             return Output([], Outcome("failed", exc.reason))
-        data = {"model": model.name, "words": [asdict(w) for w in words]}
-        return Output(words, Outcome("done", f"{len(words)} words"), (data, None))
+        language = getattr(model, "language", None) if words else None
+        data = {"model": model.name, "words": [asdict(w) for w in words], "language": language}
+        heard = f" ({language[0]}, p={language[1]:.2f})" if language else ""
+        return Output(words, Outcome("done", f"{len(words)} words{heard}"), (data, None))
 
     def restore(self, data, arrays, ctx):
         return [asr.Word(**w) for w in data["words"]]

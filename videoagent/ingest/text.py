@@ -1,16 +1,23 @@
-"""The `text` stage: each segment's transcript, on-screen text and caption -> sentence embeddings."""
+"""The `text` stage: each segment's transcript, on-screen text, caption and visual labels -> sentence
+embeddings (one row per channel; the visual labels one row per label, embedding its name, "dog", with
+its score in the row so that search can weigh a match by how sure the classifier was; its document
+also names the frame, for `why`)."""
 
 from __future__ import annotations
 
 from ..models import asr, ocr
+from .labels import labels_document, merged, segment_labels, segment_objects
 from .stage import Context, Outcome, Output, Stage, keyframe_times
 
-CHANNELS = ("transcript", "ocr", "caption")
+CHANNELS = ("transcript", "ocr", "caption", "labels")
 
 
 def segment_texts(ctx: Context) -> list[dict[str, object]]:
-    """Per segment: its transcript (words whose midpoint falls in it), on-screen text and caption."""
+    """Per segment: its transcript (words whose midpoint falls in it), on-screen text, caption and what
+    is seen in it (`seen`: the image classifier's labels and the detector's objects)."""
     words, lines, captions = ctx["asr"], ctx["ocr"], ctx["captions"]
+    segments = ctx["scenes"]["segments"]
+    seen = [merged(a, b) for a, b in zip(segment_labels(ctx), segment_objects(ctx["tracks"][3], segments), strict=True)]
     out, k = [], 0
     for i, (seg, times) in enumerate(zip(ctx["scenes"]["segments"], keyframe_times(ctx), strict=True)):
         shown = lines[k : k + len(times)] if lines is not None else []
@@ -21,6 +28,7 @@ def segment_texts(ctx: Context) -> list[dict[str, object]]:
                 "ocr": ocr.segment_text(shown),
                 "caption": captions[i] if captions else None,
                 "keyframes": times,
+                "seen": seen[i],
             }
         )
     return out
@@ -28,7 +36,7 @@ def segment_texts(ctx: Context) -> list[dict[str, object]]:
 
 class TextEmbeddings(Stage):
     name = "text"
-    reads = ("scenes", "asr", "ocr", "captions")
+    reads = ("scenes", "asr", "ocr", "captions", "labels", "tracks")
 
     def settings(self, profile, pipeline):
         return (profile.text_encoder,)
@@ -37,18 +45,21 @@ class TextEmbeddings(Stage):
         return True
 
     def run(self, ctx: Context) -> Output:
-        docs = [
-            [i, channel, text]
-            for i, seg in enumerate(segment_texts(ctx))
-            for channel, text in (
+        rows = []  # (segment, channel, document, text embedded, extra row metadata)
+        for i, seg in enumerate(segment_texts(ctx)):
+            for channel, document in (
                 ("transcript", seg["transcript"]),
                 ("ocr", " | ".join(seg["ocr"])),
                 ("caption", seg["caption"]),
-            )
-            if text
-        ]
+            ):
+                if document:
+                    rows.append((i, channel, document, document, {}))
+            for label in seg["seen"]:  # one row per label: a query is matched with its best label
+                extra = {"label": label["label"], "score": float(label["score"]), "source": label["source"]}
+                rows.append((i, "labels", labels_document([label]), label["label"], extra))
+        docs = [[i, channel, document, extra] for i, channel, document, _, extra in rows]
         encoder = ctx.models.text_encoder()
-        embeddings = encoder.encode([d[2] for d in docs])
+        embeddings = encoder.encode([r[3] for r in rows])
         value = {"encoder": encoder.name, "docs": docs, "embeddings": embeddings}
         data = {"encoder": encoder.name, "docs": docs}
         return Output(value, Outcome("done", f"{len(docs)} texts ({encoder.name})"), (data, {"embeddings": embeddings}))

@@ -65,6 +65,9 @@ class TrackRun:
     dropped: int = 0  # tracks filtered out as too short or unconfident
     detect_s: float = 0.0
     track_s: float = 0.0
+    # Per sampled frame, each category detected confidently (score >= high_conf), tracked or not:
+    # (time, category, best score, boxes) - what the frame shows, for the segment's `seen` labels.
+    seen: list[tuple[float, str, float, int]] = field(default_factory=list)
 
 
 class _Boxes:
@@ -142,6 +145,15 @@ def sampled_frames(path: str, times_per_segment: list[list[float]]) -> Iterator[
         yield k, t, frame
 
 
+def _confident(t: float, dets: Detections, threshold: float) -> list[tuple[float, str, float, int]]:
+    best: dict[str, list] = {}
+    for label, score in zip(dets.labels, dets.scores.tolist(), strict=True):
+        if score >= threshold:
+            row = best.setdefault(label, [t, label, 0.0, 0])
+            row[2], row[3] = max(row[2], round(score, 3)), row[3] + 1
+    return [tuple(r) for r in best.values()]
+
+
 def track_frames(frames: Iterable[tuple[int, float, np.ndarray]], detector: Detector, cfg: TracksConfig) -> TrackRun:
     """Detect and track over (segment index, time, frame) samples; a new segment starts every track anew.
     A frame the detector fails on is counted and skipped."""
@@ -163,6 +175,7 @@ def track_frames(frames: Iterable[tuple[int, float, np.ndarray]], detector: Dete
             dets = Detections.empty()
         tracked = time.perf_counter()
         run.detect_s += tracked - started
+        run.seen += _confident(t, dets, cfg.high_conf)
         for track_id, category, i in tracker.update(dets):
             key = (category, track_id)
             if key not in live:

@@ -2,7 +2,7 @@
 
 A record: id, category, start_s, end_s, sampled boxes, trajectory (entry/exit sides, direction, mean
 speed as fractions of the frame per second), motion, appearance (the colours it wears in words, and an
-embedding of its crops: CLIP when a CLIP encoder is loaded, else a colour histogram named as such),
+embedding of its crops: CLIP's or the ImageNet classifier's, else a colour histogram named as such),
 the speech overlapping it, and a representative crop saved as JPEG.
 """
 
@@ -31,9 +31,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def appearance_encoder(frame_encoder: FrameEncoder | None) -> FrameEncoder:
-    """CLIP's image tower when the profile loaded one; otherwise the colour histogram (not learned)."""
-    return frame_encoder if getattr(frame_encoder, "learned", False) else ColourHistogram()
+def appearance_encoder(*encoders: FrameEncoder | MissingWeights | None) -> FrameEncoder:
+    """The first learned image embedder the profile loaded (CLIP's image tower, the ImageNet classifier's
+    features); otherwise the colour histogram (not learned)."""
+    return next((e for e in encoders if getattr(e, "learned", False)), None) or ColourHistogram()
 
 
 def build_records(
@@ -79,31 +80,41 @@ def run_stage(
     video_id: str,
     segments: list[Segment],
     detector: Detector,
-    frame_encoder: FrameEncoder | MissingWeights | None,
+    embedders: tuple,
     cfg: TracksConfig,
     crops_dir: Path,
-) -> tuple[list[dict[str, Any]], np.ndarray, str]:
-    """Run detect + track over one video: (records, appearance embeddings, a one-line summary)."""
+) -> tuple[list[dict[str, Any]], np.ndarray, str, list]:
+    """Run detect + track over one video: (records, appearance embeddings, a one-line summary, what each
+    sampled frame confidently shows)."""
     run = track_frames(sampled_frames(path, sample_times(segments, cfg.sample_fps)), detector, cfg)
-    encoder = appearance_encoder(None if isinstance(frame_encoder, MissingWeights) else frame_encoder)
+    encoder = appearance_encoder(*embedders)
     records, embeddings = build_records(run, video_id, detector.name, encoder, cfg.edge_margin, crops_dir)
     detail = f"{len(records)} tracklets from {run.frames} frames ({detector.name}, {cfg.sample_fps:g} fps)"
     if run.dropped:
         detail += f"; {run.dropped} short/unconfident tracks dropped"
     if run.failed_frames:
         detail += f"; detector failed on {run.failed_frames} frame(s): {run.first_error}"
-    return records, embeddings, detail
+    return records, embeddings, detail, [[*row, detector.name] for row in run.seen]
 
 
 class Tracks(Stage):
-    """Whatever goes wrong here is the stage's outcome; the video is still indexed."""
+    """Whatever goes wrong here is the stage's outcome; the video is still indexed.
+
+    Its value: (tracklet records, their appearance embeddings, the appearance model's name, and per
+    sampled frame each category detected confidently: [time, category, best score, boxes, detector])."""
 
     name = "tracks"
     reads = ("scenes",)
     lane = "side"
 
     def settings(self, profile, pipeline):
-        return (pipeline.tracks, profile.detector, profile.frame_encoder)
+        return (
+            pipeline.tracks,
+            profile.detector,
+            profile.face_detector,
+            profile.frame_encoder,
+            profile.image_classifier,
+        )
 
     def run(self, ctx: Context) -> Output:
         cfg = ctx.pipeline.tracks
@@ -112,12 +123,12 @@ class Tracks(Stage):
             return Output(self.off(), Outcome("skipped", str(detector)))
         info = ctx.info
         try:
-            records, embeddings, detail = run_stage(
+            records, embeddings, detail, seen = run_stage(
                 info.path,
                 info.video_id,
                 ctx["scenes"]["segments"],
                 detector,
-                ctx.models.frame_encoder(),
+                (ctx.models.frame_encoder(), ctx.models.image_classifier()),
                 cfg,
                 ctx.artifacts.dir / "crops",
             )
@@ -125,14 +136,14 @@ class Tracks(Stage):
             log.exception("%s: tracking failed", info.path)
             return Output(self.off(), Outcome("failed", f"{type(exc).__name__}: {exc}"))
         model = records[0]["appearance_model"] if records else ""
-        data = {"tracklets": records, "model": model}
-        return Output((records, embeddings, model), Outcome("done", detail), (data, {"appearance": embeddings}))
+        data = {"tracklets": records, "model": model, "seen": seen}
+        return Output((records, embeddings, model, seen), Outcome("done", detail), (data, {"appearance": embeddings}))
 
     def restore(self, data, arrays, ctx):
-        return data["tracklets"], arrays.get("appearance"), data["model"]
+        return data["tracklets"], arrays.get("appearance"), data["model"], data["seen"]
 
     def off(self):
-        return [], None, ""
+        return [], None, "", []
 
 
 def tracklet_rows(video_id: str, records: list[dict[str, Any]], embeddings, model: str) -> list[VectorRows]:

@@ -1,4 +1,6 @@
-"""Speech to timed words: faster-whisper (default, bundled tiny.en) or openai-whisper."""
+"""Speech to timed words: faster-whisper (default: the bundled multilingual Whisper base, which detects the
+language when the profile names none; profile `fast`: tiny.en) or openai-whisper. A transcriber keeps the
+language it detected in the last call (`language`: code and probability) for the stage to record."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ class Word:
 
 class Transcriber(Protocol):
     name: str
+    language: tuple[str, float] | None  # what the last call detected (or was told), with its probability
 
     def transcribe(self, audio: np.ndarray) -> list[Word]: ...
 
@@ -32,18 +35,21 @@ class FasterWhisper:
 
         self.cfg = cfg
         self.name = f"faster-whisper:{cfg.model}"
+        self.language: tuple[str, float] | None = None
         compute = cfg.compute_type if device == "cpu" else "float16"
         self.model = WhisperModel(resolve(cfg.model, "asr"), device=device, compute_type=compute, cpu_threads=threads)
 
     def transcribe(self, audio: np.ndarray) -> list[Word]:
-        segments, _ = self.model.transcribe(
+        segments, info = self.model.transcribe(
             audio,
             language=self.cfg.language,
             beam_size=self.cfg.beam_size,
             word_timestamps=True,
             condition_on_previous_text=False,
         )
-        return [Word(float(w.start), float(w.end), w.word.strip()) for s in segments for w in (s.words or [])]
+        words = [Word(float(w.start), float(w.end), w.word.strip()) for s in segments for w in (s.words or [])]
+        self.language = (info.language, round(float(info.language_probability), 3))
+        return words
 
 
 class OpenAIWhisper:
@@ -52,6 +58,7 @@ class OpenAIWhisper:
 
         self.cfg = cfg
         self.name = f"openai-whisper:{cfg.model}"
+        self.language: tuple[str, float] | None = None
         self.device = device
         try:
             self.model = whisper.load_model(resolve(cfg.model, "asr"), device=device)
@@ -67,6 +74,7 @@ class OpenAIWhisper:
             fp16=self.device == "cuda",
             condition_on_previous_text=False,
         )
+        self.language = (result.get("language") or self.cfg.language or "", 1.0)
         return [
             Word(float(w["start"]), float(w["end"]), w["word"].strip())
             for s in result["segments"]

@@ -246,6 +246,59 @@ class SsdOpenImages:
         return Detections(boxes[idx], score[keep][idx].astype(np.float32), labels)
 
 
+class BlazeFace:
+    """MediaPipe's BlazeFace full-range face detector (192x192 TFLite, faces up to ~5 m away), on LiteRT.
+
+    The frame is letterboxed into a square (as MediaPipe does), scaled to [-1, 1]; 2,304 anchors, one per
+    cell of a 48x48 grid, hold box offsets in input pixels; a score is a sigmoid. Boxes overlapping more
+    than `nms_iou` are merged by NMS. Scores are the model's own; `min_score` is MediaPipe's 0.6, which
+    the tracker's thresholds are met by a face it is sure of.
+    """
+
+    name = "mediapipe:blazeface-full-range"
+    categories = ("face",)
+
+    def __init__(self, path: str, min_score: float = 0.6, nms_iou: float = 0.3, threads: int = 0):
+        from ai_edge_litert.interpreter import Interpreter
+
+        self.min_score, self.nms_iou = min_score, nms_iou
+        self._net = Interpreter(model_path=path, num_threads=threads or min(4, os.cpu_count() or 1))
+        self._net.allocate_tensors()
+        self._input = self._net.get_input_details()[0]
+        self._size = int(self._input["shape"][1])
+        outputs = sorted(self._net.get_output_details(), key=lambda o: -int(o["shape"][-1]))
+        self._boxes, self._scores = outputs[0]["index"], outputs[1]["index"]
+        cells = self._size // 4
+        grid = (np.arange(cells, dtype=np.float32) + 0.5) / cells
+        self._anchors = np.stack(np.meshgrid(grid, grid), axis=-1).reshape(-1, 2)  # (x, y), row-major
+
+    def detect(self, frame: np.ndarray) -> Detections:
+        h, w = frame.shape[:2]
+        side = max(h, w)
+        square = np.zeros((side, side, 3), np.uint8)
+        top, left = (side - h) // 2, (side - w) // 2
+        square[top : top + h, left : left + w] = frame[..., :3]
+        x = cv2.resize(square, (self._size, self._size), interpolation=cv2.INTER_AREA).astype(np.float32)
+        self._net.set_tensor(self._input["index"], (x / 127.5 - 1.0)[None])
+        self._net.invoke()
+        raw = self._net.get_tensor(self._boxes)[0]
+        score = _logistic(np.clip(self._net.get_tensor(self._scores)[0][:, 0], -100, 100))
+        keep = np.flatnonzero(score >= self.min_score)
+        if not len(keep):
+            return Detections.empty()
+        r, a = raw[keep] / self._size, self._anchors[keep]
+        cx, cy, bw, bh = r[:, 0] + a[:, 0], r[:, 1] + a[:, 1], r[:, 2], r[:, 3]
+        boxes = np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], axis=1) * side
+        boxes -= np.asarray([left, top, left, top], np.float32)
+        boxes = np.clip(boxes, 0, [w, h, w, h]).astype(np.float32)
+        chosen = cv2.dnn.NMSBoxes(
+            [[float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1])] for b in boxes],
+            score[keep].tolist(), self.min_score, self.nms_iou,
+        )  # fmt: skip
+        idx = np.asarray(chosen, int).reshape(-1)
+        return Detections(boxes[idx], score[keep][idx].astype(np.float32), ["face"] * len(idx))
+
+
 class Combined:
     """Several detectors on the same frame (e.g. HOG people + Haar faces)."""
 

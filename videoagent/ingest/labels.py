@@ -1,0 +1,174 @@
+"""The `labels` stage: what the image classifier sees in each keyframe, in the shared keyframe pass.
+
+Per keyframe the profile's image classifier (EfficientNet-Lite0, ImageNet-1k; not CLIP) gives class
+probabilities and a 1280-d image embedding (models/encoders/imagenet.py `look`). Per segment,
+`segment_labels` averages its keyframes' probabilities and reads them as classes and everyday kinds
+("Samoyed", "dog", "animal"; summed over the classes under a kind), keeping the best few, and adds
+`dark` when its frames are (a brightness statistic, named as one: `pixels:darkness`). Those labels
+are what a segment is `seen` to show, with the objects the detector found in it (`segment_objects`:
+"person" x4): stored in the catalog, embedded as the text channel `labels` (ingest/text.py; its `why`
+names the model, `imagenet-labels:<model>`), read by tagging and QA. The embeddings, mean-pooled per
+segment and per video, make the `visual:imagenet-<model>` collections for image and video queries.
+Nothing here compares an image with text: the labels are words, matched to words.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..models.encoders.imagenet import kind_scores, kinds_above, trim_borders
+from ..models.weights import MissingWeights
+from .stage import Context, Feeder, FrameStage, Outcome, Output, keyframe_times
+
+
+class VisualLabels(FrameStage):
+    name = "labels"
+
+    def settings(self, profile, pipeline):
+        return (pipeline.keyframes, profile.image_classifier, pipeline.labels)
+
+    def start(self, ctx: Context) -> Feeder | Outcome:
+        classifier = ctx.models.image_classifier()
+        if isinstance(classifier, MissingWeights):
+            return Outcome("skipped", str(classifier))
+        return _Looking(classifier)
+
+    def restore(self, data, arrays, ctx):
+        return {
+            "model": data["model"],
+            "classes": data["classes"],
+            "probs": arrays["probs"].astype(np.float32),
+            "embeddings": arrays["embeddings"].astype(np.float32),
+            "darkness": arrays["darkness"].astype(np.float32),
+        }
+
+
+DARK = (0.3, 0.2)  # a frame's median luma at which it starts to read as dark, and the range to fully dark
+
+
+def darkness(frame: np.ndarray) -> float:
+    """How dark a picture is, 0 (median luma >= 0.3) to 1 (<= 0.1), letterbox bars left out: a pixel
+    statistic, not a model (the `dark` label, which the `night` tag reads)."""
+    picture = trim_borders(np.asarray(frame))
+    luma = (picture[..., :3].astype(np.float32) @ np.asarray([0.299, 0.587, 0.114], np.float32)) / 255.0
+    return float(np.clip((DARK[0] - np.median(luma)) / DARK[1], 0.0, 1.0))
+
+
+class _Looking(Feeder):
+    def __init__(self, classifier):
+        self.classifier = classifier
+        self.embeddings: list[np.ndarray] = []
+        self.probs: list[np.ndarray] = []
+        self.darkness: list[float] = []
+
+    def feed(self, frames: np.ndarray) -> None:
+        emb, probs = self.classifier.look(frames)
+        self.embeddings.append(emb)
+        self.probs.append(probs)
+        self.darkness += [darkness(f) for f in frames]
+
+    def finish(self) -> Output:
+        c = self.classifier
+        emb = np.concatenate(self.embeddings) if self.embeddings else np.zeros((0, c.dim), np.float32)
+        probs = np.concatenate(self.probs) if self.probs else np.zeros((0, len(c.labels)), np.float32)
+        dark = np.asarray(self.darkness, np.float32)
+        value = {"model": c.name, "classes": c.labels, "probs": probs, "embeddings": emb, "darkness": dark}
+        data = {"model": c.name, "classes": c.labels}
+        arrays = {"probs": probs.astype(np.float16), "embeddings": emb.astype(np.float16), "darkness": dark}
+        return Output(value, Outcome("done", f"{len(probs)} keyframes ({c.name})"), (data, arrays))
+
+
+def channel_name(model: str) -> str:
+    """The search channel the labels make: `imagenet-labels:efficientnet-lite0` for `imagenet:efficientnet-lite0`."""
+    kind, _, name = model.partition(":")
+    return f"{kind}-labels:{name}"
+
+
+def segment_labels(ctx: Context) -> list[list[dict]]:
+    """Per segment: [{"label", "score", "t", "source"}] best first, `t` the keyframe where the label scores
+    highest."""
+    labels = ctx["labels"]
+    times = keyframe_times(ctx)
+    if labels is None:
+        return [[] for _ in times]
+    cfg = ctx.pipeline.labels
+    out, k = [], 0
+    for seg_times in times:
+        probs, dark = labels["probs"][k : k + len(seg_times)], labels["darkness"][k : k + len(seg_times)]
+        k += len(seg_times)
+        source = channel_name(labels["model"])
+        rows = pooled_labels(probs, seg_times, labels["classes"], cfg.top_k, cfg.min_score, source)
+        if len(dark) and float(dark.mean()) >= cfg.min_score:
+            at = seg_times[int(np.argmax(dark))]
+            rows.append({"label": "dark", "score": round(float(dark.mean()), 3), "t": at, "source": "pixels:darkness"})
+        out.append(rows)
+    return out
+
+
+def pooled_labels(
+    probs: np.ndarray, times: list[float], classes: list[str], top_k: int, min_score: float, source: str = ""
+) -> list[dict]:
+    """The segment's labels from its keyframes' probabilities (mean over keyframes, then classes and kinds)."""
+    if not len(probs):
+        return []
+    scores = kind_scores(probs.mean(axis=0), classes)
+    best = sorted(((s, name) for name, s in scores.items() if s >= min_score), key=lambda x: (-x[0], x[1]))[:top_k]
+    per_frame = [kind_scores(p, classes) for p in probs] if len(probs) > 1 else None
+    rows = []
+    for score, name in best:
+        at = times[int(np.argmax([f.get(name, 0.0) for f in per_frame]))] if per_frame else times[0]
+        rows.append({"label": name, "score": round(float(score), 3), "t": round(float(at), 2), "source": source})
+    return mark_general(rows)
+
+
+GENERAL_RATIO = 0.8  # a label is general when a label under it scores at least this share of its score
+
+
+def mark_general(rows: list[dict]) -> list[dict]:
+    """Flag the labels a more specific one in the same segment stands for ("animal", "mammal" beside "dog"
+    0.9; not "dog" beside "Samoyed" 0.66): search and QA still read them, tagging ranks them lower."""
+    above = kinds_above()
+    for row in rows:
+        row["general"] = any(
+            row["label"] in above.get(other["label"], ()) and other["score"] >= GENERAL_RATIO * row["score"]
+            for other in rows
+        )
+    return rows
+
+
+def segment_objects(seen: list, segments) -> list[list[dict]]:
+    """Per segment: each category the detector saw confidently in its sampled frames (the tracks stage's
+    [time, category, score, boxes, detector] rows), {"label", "score" (best), "t" (that frame), "count" (most
+    boxes in one frame), "source" (the detector)}, most boxes first."""
+    out = []
+    for seg in segments:
+        found: dict[str, dict] = {}
+        for t, category, score, boxes, detector in seen:
+            if not seg.start_s <= t < seg.end_s:
+                continue
+            empty = {"label": category, "score": 0.0, "t": t, "count": 0, "source": detector}
+            row = found.setdefault(category, empty)
+            if score > row["score"]:
+                row["score"], row["t"] = round(float(score), 3), round(float(t), 2)
+            row["count"] = max(row["count"], int(boxes))
+        out.append(sorted(found.values(), key=lambda r: (-r["count"], -r["score"])))
+    return out
+
+
+def merged(labels: list[dict], objects: list[dict]) -> list[dict]:
+    """A segment's classifier labels and detected objects, one row per name (the detector's count kept)."""
+    rows = {r["label"]: dict(r) for r in labels}
+    for obj in objects:
+        row = rows.setdefault(obj["label"], dict(obj))
+        row["score"] = max(row["score"], obj["score"])
+        row["count"] = obj["count"]
+    return sorted(rows.values(), key=lambda r: -r["score"])
+
+
+def labels_document(rows: list[dict]) -> str:
+    """How a segment's labels read in `why` and QA evidence: "dog 0.83 (frame 1.2 s), person x4 0.61 ..."."""
+    parts = []
+    for r in rows:
+        count = f" x{r['count']}" if r.get("count", 0) > 1 else ""
+        parts.append(f"{r['label']}{count} {r['score']:.2f} (frame {r['t']:g} s)")
+    return ", ".join(parts)
