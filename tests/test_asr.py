@@ -44,7 +44,7 @@ print(json.dumps([[w.text, w.start_s, w.end_s] for w in words]))
 
 
 def test_words_do_not_depend_on_how_many_threads_numpy_was_given(media):
-    """The launch clip's countdown is a near tie for Whisper tiny ("three, two" / "Three, two", other word
+    """The launch clip's countdown is a near tie for Whisper ("three, two" / "Three, two", other word
     times) that numpy's BLAS thread count used to decide: a process started after ultralytics had set
     OMP_NUM_THREADS=1 heard it otherwise than one started without it (the kill -9 resume test's flake)."""
     import json
@@ -58,4 +58,5 @@ def test_words_do_not_depend_on_how_many_threads_numpy_was_given(media):
         out = subprocess.run([sys.executable, "-c", WORDS_OF, str(media.path("launch"))], env={**clean, **env},
                              capture_output=True, text=True, check=True)  # fmt: skip
         runs.append(json.loads(out.stdout))
-    assert runs[0] == runs[1] == runs[2] and [w[0].lower().strip(",.") for w in runs[0][:3]] == ["three", "two", "one"]
+    heard = [w[0].lower().strip(",.") for w in runs[0][:3]]
+    assert runs[0] == runs[1] == runs[2] and heard in (["three", "two", "one"], ["3", "2", "1"])

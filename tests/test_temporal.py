@@ -242,6 +242,7 @@ def _pipeline(module: str, checkpoint=None):
     off = {"enabled": False}
     return base.model_validate(
         {**base.model_dump(), "asr": off, "ocr": off, "tracks": {**base.tracks.model_dump(), **off},
+         "labels": {**base.labels.model_dump(), **off},  # the CLIP space alone answers: `why` names it
          "temporal": {"module": module, "checkpoint": checkpoint and str(checkpoint)}}
     )  # fmt: skip
 

@@ -42,7 +42,7 @@ def test_every_scene_is_seen_with_labels_that_name_their_frame(visual):
     assert dog["dog"]["score"] > 0.6 and dog["dog"]["source"] == "imagenet-labels:efficientnet-lite0"
     assert scenes[0]["start_s"] <= dog["dog"]["t"] < scenes[0]["end_s"]
     people = {r["label"]: r for r in seen[7]}
-    assert people["person"]["count"] >= 2 and people["person"]["source"] == "mediapipe:ssd-mobilenetv2-oidv4"
+    assert people["person"]["count"] >= 2 and people["person"]["source"].startswith("mediapipe:ssd-mobilenetv2-oidv4")
     assert all(0 < r["score"] <= 1 for rows in seen.values() for r in rows)
 
 

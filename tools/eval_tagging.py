@@ -4,8 +4,9 @@ Labels: tests/data/tag_labels.yaml (expected / acceptable / forbidden tags per f
 ingested into --index (a temporary folder by default), then every recalled tag of every video is scored.
 Rows:
     <channel>   the top K tags by that channel's score alone (text, keyword, visual, related)
-    fused       the top K by the ranker's fused score
-    assigned    what `videoagent tag` assigns: the fused top K at or above --min-score
+    fused       the top K by the ranker's fused score, spread over the video's segments as `videoagent tag`
+                spreads them (tagging/tagger.py `select`)
+    assigned    what `videoagent tag` assigns: the same, at or above --min-score
 P@K = correct tags (expected or acceptable) among the top K / K; R@K = expected tags found / expected
 (videos with no expected tag are left out of R@K); forbidden = forbidden tags in the top K, summed.
 Both are macro-averaged over videos.
@@ -39,7 +40,7 @@ from videoagent.index.store import Store  # noqa: E402
 from videoagent.ingest.pipeline import Ingestor  # noqa: E402
 from videoagent.models.registry import Models  # noqa: E402
 from videoagent.tagging.ranker import FEATURES, Ranker  # noqa: E402
-from videoagent.tagging.tagger import Candidate, Tagger, TagOptions  # noqa: E402
+from videoagent.tagging.tagger import Candidate, Tagger, TagOptions, select  # noqa: E402
 
 LABELS = ROOT / "tests" / "data" / "tag_labels.yaml"
 CHANNELS = FEATURES
@@ -101,9 +102,9 @@ def evaluate(cands: dict[str, dict[str, Candidate]], labels: dict, ranker: Ranke
         rows[ch] = metrics(
             {n: top_k(c, lambda x, ch=ch: x.features.get(ch, 0.0), k) for n, c in cands.items()}, labels, k
         )
-    rows["fused"] = metrics({n: top_k(c, lambda x: ranker.score(x.features), k) for n, c in cands.items()}, labels, k)
+    rows["fused"] = metrics({n: [t for _, t in select(c, ranker, k)] for n, c in cands.items()}, labels, k)
     rows["assigned"] = metrics(
-        {n: top_k(c, lambda x: ranker.score(x.features), k, min_score) for n, c in cands.items()}, labels, k
+        {n: [t for _, t in select(c, ranker, k, min_score)] for n, c in cands.items()}, labels, k
     )
     return rows
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Do the temporal modules learn what they are for? A benchmark where only frame order decides the caption.
 
-    .venv/bin/python tools/eval_temporal.py [--source synthetic|fixtures ...] [--events 2 3]
+    .venv/bin/python tools/eval_temporal.py [--source synthetic|fixtures|imagenet ...] [--events 2 3]
                      [--modules mean weighted transformer tdb tab] [--epochs 30] [--json]
 
 Each clip shows `events` concepts one after another (each for 2-6 frames) and is captioned
@@ -15,6 +15,10 @@ Sources of frame features:
   synthetic  unit vectors per concept plus Gaussian noise (--dim, --concepts);
   fixtures   real frames: the colour/layout fingerprints of frames of each scene of the fixture
              videos (narrated's 5 photos, launch, city, bikes, diver, vtest, ...): one concept per scene.
+  imagenet   the same frames as the default profile's image classifier embeds them (EfficientNet-Lite0's
+             1280-d features, ingest/labels.py): the learned modules on the features the offline default
+             indexes. A module trained on them (tools/train_temporal.py with that frame encoder) pools the
+             `visual_imagenet-...` collections; without a checkpoint they are mean-pooled.
 """
 
 from __future__ import annotations
@@ -39,8 +43,9 @@ FRAMES_PER_SCENE = 16
 CUT_MARGIN_S = 0.2  # frames this close to a cut may blend the two shots
 
 
-def fixture_pools() -> tuple[list[np.ndarray], list[str]]:
-    """Fingerprints of FRAMES_PER_SCENE frames spread over each scene of the fixture clips."""
+def fixture_pools(features: str = "fixtures") -> tuple[list[np.ndarray], list[str]]:
+    """Features (fingerprints, or the image classifier's embeddings) of FRAMES_PER_SCENE frames spread
+    over each scene of the fixture clips."""
     from videoagent.media.frames import open_frames
     from videoagent.models.encoders.fingerprint import Fingerprint
 
@@ -50,7 +55,15 @@ def fixture_pools() -> tuple[list[np.ndarray], list[str]]:
         print(f"error: {manifest}: missing (run tools/make_fixtures.py)", file=sys.stderr)
         raise SystemExit(2)
     fixtures = json.loads(manifest.read_text())["fixtures"]
-    encoder, pools, names = Fingerprint(), [], []
+    pools, names = [], []
+    if features == "imagenet":
+        from videoagent.config import load_profile
+        from videoagent.models.registry import Models
+
+        classifier = Models(load_profile()).image_classifier()
+        embed = lambda frames: classifier.look(frames)[0]  # noqa: E731
+    else:
+        embed = Fingerprint().encode_images
     for name in FIXTURE_CLIPS:
         if name not in fixtures:
             continue
@@ -61,7 +74,7 @@ def fixture_pools() -> tuple[list[np.ndarray], list[str]]:
             if b - a < 1.0:
                 continue
             times = np.linspace(a + CUT_MARGIN_S, b - CUT_MARGIN_S, FRAMES_PER_SCENE).tolist()
-            pools.append(encoder.encode_images(frames.read(times)))
+            pools.append(embed(frames.read(times)))
             names.append(f"{name}#{i}")
     return pools, names
 
@@ -85,7 +98,7 @@ def run(pools: list[np.ndarray], events: int, modules: list[str], cfg: FitConfig
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--source", nargs="+", choices=("synthetic", "fixtures"), default=["synthetic"])
+    parser.add_argument("--source", nargs="+", choices=("synthetic", "fixtures", "imagenet"), default=["synthetic"])
     parser.add_argument("--events", nargs="+", type=int, default=[2, 3])
     parser.add_argument("--modules", nargs="+", choices=list(MODULES), default=list(MODULES))
     parser.add_argument("--epochs", type=int, default=30)
@@ -108,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         if source == "synthetic":
             pools, about = noisy_pools(args.concepts, args.dim, seed=args.seed), f"{args.concepts} concepts"
         else:
-            pools, names = fixture_pools()
+            pools, names = fixture_pools(source)
             about = f"{len(names)} fixture scenes"
         print(f"{source}: {about}, {pools[0].shape[1]}-d features", file=sys.stderr)
         for events in args.events:

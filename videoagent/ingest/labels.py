@@ -23,9 +23,10 @@ from .stage import Context, Feeder, FrameStage, Outcome, Output, keyframe_times
 
 class VisualLabels(FrameStage):
     name = "labels"
+    version = "2"  # of what the artifact holds (2: darkness): a new one re-runs the stage
 
     def settings(self, profile, pipeline):
-        return (pipeline.keyframes, profile.image_classifier, pipeline.labels)
+        return (pipeline.keyframes, profile.image_classifier, pipeline.labels, self.version)
 
     def start(self, ctx: Context) -> Feeder | Outcome:
         classifier = ctx.models.image_classifier()
@@ -72,9 +73,11 @@ class _Looking(Feeder):
         emb = np.concatenate(self.embeddings) if self.embeddings else np.zeros((0, c.dim), np.float32)
         probs = np.concatenate(self.probs) if self.probs else np.zeros((0, len(c.labels)), np.float32)
         dark = np.asarray(self.darkness, np.float32)
-        value = {"model": c.name, "classes": c.labels, "probs": probs, "embeddings": emb, "darkness": dark}
-        data = {"model": c.name, "classes": c.labels}
+        # Kept as float16; the value is what a restore reads back, so a resumed ingest equals a fresh one.
         arrays = {"probs": probs.astype(np.float16), "embeddings": emb.astype(np.float16), "darkness": dark}
+        value = {"model": c.name, "classes": c.labels, "darkness": dark}
+        value.update({name: arrays[name].astype(np.float32) for name in ("probs", "embeddings")})
+        data = {"model": c.name, "classes": c.labels}
         return Output(value, Outcome("done", f"{len(probs)} keyframes ({c.name})"), (data, arrays))
 
 

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..errors import MediaError
+from ..native import system_libstdcxx_first
 from .probe import ffmpeg_reason
 
 
@@ -27,6 +28,7 @@ class DecordReader:
     """Seeking reader over decord (fast random access for most codecs)."""
 
     def __init__(self, path: str | Path):
+        system_libstdcxx_first()  # before decord's RTLD_GLOBAL library: see videoagent/native.py
         import decord
 
         self.path = str(path)

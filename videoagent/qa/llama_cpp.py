@@ -54,6 +54,7 @@ from pydantic import PrivateAttr
 
 from ..config import LlmConfig
 from ..models.weights import MissingWeights, cache_dir, gguf_path
+from ..native import system_libstdcxx_first
 
 log = logging.getLogger(__name__)
 
@@ -325,6 +326,7 @@ def _server(path: str, n_ctx: int, threads: int, gpu_layers: int, save_prompts: 
 
 
 def _start(path: str, n_ctx: int, threads: int, gpu_layers: int, prompts: Path | None) -> _Runtime:
+    system_libstdcxx_first()
     try:
         import xllamacpp
     except ImportError as exc:

@@ -377,10 +377,7 @@ class Tagger:
                 out.append(item)
                 continue
             cands = item.candidates
-            ranked = sorted(
-                ((self.ranker.score(c.features), tag) for tag, c in cands.items()), key=lambda st: (-st[0], st[1])
-            )
-            kept = [(s, t) for s, t in ranked if s >= self.options.min_score][: self.options.top_k]
+            kept = select(cands, self.ranker, self.options.top_k, self.options.min_score)
             tags, segment_tags = [], {}
             for score, tag in kept:
                 evidence = self._evidence(cands[tag])
@@ -418,6 +415,33 @@ class Tagger:
         weight = self.ranker.weights
         ranked = sorted(cand.evidence, key=lambda e: -weight.get(e.channel, 0.0) * e.score)
         return ranked[: self.options.evidence_per_tag]
+
+
+def select(cands: dict[str, Candidate], ranker: Ranker, k: int, min_score: float = 0.0) -> list[tuple[float, str]]:
+    """The top `k` tags scoring at least `min_score`, best first, spread over the video: a tag whose
+    strongest evidence is in a segment that already holds max(2, k / segments) of the chosen tags waits
+    until every other tag has had its turn (a coffee scene read as coffee, cup, coffee cup and espresso
+    must not crowd out the motorcycle in the next scene)."""
+    ranked = sorted(((ranker.score(c.features), tag) for tag, c in cands.items()), key=lambda st: (-st[0], st[1]))
+    ranked = [(s, t) for s, t in ranked if s > 0 and s >= min_score]
+    home = {t: _home(cands[t], ranker) for _, t in ranked}
+    segments = {seg for seg in home.values() if seg is not None}
+    cap = max(2, -(-k // max(len(segments), 1)))
+    chosen, waiting, held = [], [], {}
+    for score, tag in ranked:
+        seg = home[tag]
+        if seg is not None and held.get(seg, 0) >= cap:
+            waiting.append((score, tag))
+            continue
+        chosen.append((score, tag))
+        held[seg] = held.get(seg, 0) + 1
+    return sorted(chosen[:k] + waiting[: max(0, k - len(chosen))], key=lambda st: (-st[0], st[1]))
+
+
+def _home(cand: Candidate, ranker: Ranker) -> int | None:
+    """The segment of a tag's strongest evidence (None: video-level evidence, e.g. a related video)."""
+    best = max(cand.evidence, key=lambda e: ranker.weights.get(e.channel, 0.0) * e.score, default=None)
+    return best.seg if best is not None else None
 
 
 def recall_or_fail(recall: ContentRecall, video_id: str) -> Recalled | VideoTags:
