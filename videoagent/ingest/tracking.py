@@ -115,7 +115,7 @@ class SceneTracker:
         """(tracker id, category, detection index) for each detection that continues or starts a track."""
         out = []
         labels = np.asarray(dets.labels, dtype=object)
-        for category in set(dets.labels) | set(self._trackers):
+        for category in sorted(set(dets.labels) | set(self._trackers)):  # sorted: the same ids in every process
             tracker = self._trackers.get(category)
             if tracker is None:
                 tracker = self._trackers[category] = _byte_tracker(self.cfg)
