@@ -47,3 +47,21 @@ def test_embeddings_compare_pictures_of_the_same_thing(classifier, media):
     assert emb.shape == (4, 1280) and np.allclose(np.linalg.norm(emb, axis=1), 1, atol=1e-5)
     sims = emb @ emb[0]
     assert min(sims[1], sims[2]) > sims[3] + 0.2  # the same cat, mirrored or resized, beats the coffee cup
+
+
+def test_the_onnx_export_gives_the_state_dicts_outputs(classifier, media):
+    """On CPU the classifier runs its ONNX export (exported once into the cache); torch gives the same."""
+    from pathlib import Path
+
+    import torch
+
+    from videoagent.models.encoders.imagenet import _heads, _load_torch
+    from videoagent.models.weights import resolve
+
+    assert classifier._session is not None  # the CPU path is ONNX Runtime
+    weights = sorted(Path(resolve("bundled:efficientnet-lite0", "image_classifier")).glob("*.pth"))[0]
+    x = next(classifier._batches([photo(media, "chelsea.png"), photo(media, "coffee.png")]))
+    feats, probs = classifier._run(x)
+    with torch.inference_mode():
+        want_feats, want_probs = _heads(_load_torch(str(weights), "cpu"))(torch.from_numpy(x))
+    assert np.abs(feats - want_feats.numpy()).max() < 1e-3 and np.abs(probs - want_probs.numpy()).max() < 1e-4

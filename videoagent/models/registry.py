@@ -190,7 +190,7 @@ def _load_efficientnet(cfg, o: LoadOptions):
         raise MissingWeights("image_classifier", cfg.model, f"no .pth state dict in {folder}")
     if cfg.model == "bundled:efficientnet-lite0" and file_sha256(found[0]) != SHA256:
         raise MissingWeights("image_classifier", cfg.model, f"{found[0]}: sha256 is not the published one")
-    return ImageNetClassifier(str(found[0]), device=o.device)
+    return ImageNetClassifier(str(found[0]), device=o.device, threads=o.threads)
 
 
 def _locate_fingerprint(cfg) -> Located:
