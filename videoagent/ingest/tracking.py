@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
+import cv2
 import numpy as np
 
 from ..config import TracksConfig
@@ -28,6 +29,7 @@ from .scenes import Segment
 
 log = logging.getLogger(__name__)
 CROPS_PER_TRACK = 4  # best crops kept per track for its appearance embedding
+CROP_SIDE = 256  # crops are kept at most this large (the appearance models read 224 px): memory stays flat
 
 
 @dataclass
@@ -161,7 +163,10 @@ def track_frames(frames: Iterable[tuple[int, float, np.ndarray]], detector: Dete
     live: dict[tuple[str, int], Tracklet] = {}
     tracker, segment = None, None
     for k, t, frame in frames:
-        if k != segment:  # a scene cut ends every track
+        if k != segment:  # a scene cut ends every track; the crops of those that will be dropped go now
+            for tr in live.values():
+                if len(tr.times) < cfg.min_boxes or tr.mean_conf < cfg.min_mean_conf:
+                    run.crops.pop(tr.index, None)
             tracker, segment = SceneTracker(cfg), k
             live.clear()
         run.frames += 1
@@ -204,7 +209,13 @@ def _extend(tr: Tracklet, t: float, box: np.ndarray, score: float, frame: np.nda
     if crop.size == 0:
         return
     kept = crops.setdefault(tr.index, [])
-    kept.append((score, crop.copy()))
+    if kept and len(kept) >= CROPS_PER_TRACK and score <= kept[-1][0]:
+        return  # no better than the crops it has
+    scale = CROP_SIDE / max(crop.shape[:2])
+    if scale < 1:
+        size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
+        crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
+    kept.append((score, np.ascontiguousarray(crop)))
     kept.sort(key=lambda sc: -sc[0])
     del kept[CROPS_PER_TRACK:]
 
