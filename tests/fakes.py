@@ -131,3 +131,48 @@ class HashedWords:
             for w in words:
                 row[1 + zlib.crc32(w.encode()) % (self.dim - 1)] += 1.0
         return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+class SchemaEcho(BaseChatModel):
+    """Stands in for a chat model held to a JSON schema (the describe stage's): every reply is the schema's
+    shape filled by a rule, and each call's (system, user, schema) is kept in `calls`.
+
+    - a string field named like a scene id ("S3") gets "line S3: " + the first content word quoted in that
+      scene's input line (so a test can see which input each line came from);
+    - `summary` gets "summary of " + the ids its input names; `title` gets "title";
+    - `chapters` gets one chapter at the first id its `first` enum allows, and one at the last (as many of
+      those two as its maxItems allows).
+    """
+
+    _calls: list[tuple[str, str, dict]] = PrivateAttr(default_factory=list)
+
+    @property
+    def _llm_type(self) -> str:
+        return "fake-schema-echo"
+
+    @property
+    def calls(self) -> list[tuple[str, str, dict]]:
+        return self._calls
+
+    def _generate(self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs: Any) -> ChatResult:
+        import json
+
+        schema = kwargs["response_format"]["json_schema"]["schema"]
+        system, user = str(messages[0].content), str(messages[-1].content)
+        self._calls.append((system, user, schema))
+        by_id = {m.group(1): m.group(2) for m in re.finditer(r'\[(S\d+)\][^"\n]*"([^"]*)"', user)}
+        ids = re.findall(r"\[(S\d+)\]", user)
+        reply: dict[str, Any] = {}
+        for key, spec in schema["properties"].items():
+            if re.fullmatch(r"S\d+", key):
+                words = content_words(by_id.get(key, ""))
+                reply[key] = f"line {key}: {words[0] if words else ''}"
+            elif key == "summary":
+                reply[key] = "summary of " + " ".join(ids)
+            elif key == "title":
+                reply[key] = "title"
+            elif key == "chapters":
+                allowed = spec["items"]["properties"]["first"]["enum"]
+                two = [{"first": allowed[0], "title": "opening"}, {"first": allowed[-1], "title": "ending"}]
+                reply[key] = two[: spec.get("maxItems", 2)]
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=json.dumps(reply)))])

@@ -60,3 +60,38 @@ def test_words_do_not_depend_on_how_many_threads_numpy_was_given(media):
         runs.append(json.loads(out.stdout))
     heard = [w[0].lower().strip(",.") for w in runs[0][:3]]
     assert runs[0] == runs[1] == runs[2] and heard in (["three", "two", "one"], ["3", "2", "1"])
+
+
+def test_long_audio_is_cut_where_it_is_quiet_and_the_words_keep_their_times():
+    import numpy as np
+
+    from videoagent.media.audio import SAMPLE_RATE
+    from videoagent.models.asr import CHUNK_S, Word, chunks
+
+    rng = np.random.default_rng(0)
+    n = int(2.6 * CHUNK_S * SAMPLE_RATE)
+    audio = (0.1 * rng.standard_normal(n)).astype(np.float32)
+    quiet = [int((CHUNK_S * 2.6 / 3) * SAMPLE_RATE) + 3 * SAMPLE_RATE, int((CHUNK_S * 2.6 * 2 / 3) - 2) * SAMPLE_RATE]
+    for q in quiet:
+        audio[q : q + SAMPLE_RATE // 5] = 0.0  # a pause near each nominal boundary
+    pieces = chunks(audio)
+    assert len(pieces) == 3 and pieces[0][0] == 0 and pieces[-1][1] == n
+    assert all(a[1] == b[0] for a, b in zip(pieces, pieces[1:], strict=False))
+    for (_, end), q in zip(pieces, quiet, strict=False):
+        assert q <= end <= q + SAMPLE_RATE // 5, (end, q)  # inside the pause
+    assert chunks(audio[: int(1.4 * CHUNK_S * SAMPLE_RATE)]) == [(0, int(1.4 * CHUNK_S * SAMPLE_RATE))]
+
+    class OneWordPerPiece:  # a transcriber's interface: one word at 1 s of each piece, its language told
+        name, language = "fake", None
+        told: list = []
+
+        def transcribe(self, piece, language=None):
+            self.told.append(language)
+            self.language = ("en", 0.9)
+            return [Word(1.0, 1.5, f"w{len(self.told)}")]
+
+    fake = OneWordPerPiece()
+    words = transcribe(fake, audio)
+    assert [w.text for w in words] == ["w1", "w2", "w3"]
+    assert [round(w.start_s - 1.0, 3) for w in words] == [round(s / SAMPLE_RATE, 3) for s, _ in pieces]
+    assert fake.told == [None, "en", "en"] and fake.language == ("en", 0.9)  # detected once, then held

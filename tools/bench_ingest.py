@@ -17,7 +17,8 @@ What is measured (every time is the best of --repeat runs, wall clock):
   probe; scenes; asr (audio decode + transcription); ocr, frames and labels, each *including* the
   keyframe decode (the ingest decodes keyframes once and feeds all three, so "vision" below is ocr +
   frames + labels - two decodes, + temporal + captions); tracks (sampled-frame decode + detector +
-  ByteTrack + appearance crops); text (embeddings of transcripts, on-screen text, captions, labels). A
+  ByteTrack + appearance crops); describe (the LLM's scene lines, summary and chapters; also shown per
+  minute of video); text (embeddings of transcripts, on-screen text, captions, descriptions, labels). A
   disabled stage counts 0.
 - ingest: `Ingestor.ingest_one` into a fresh temporary index each repetition (best and median),
   so nothing is ever served from a cached artifact.
@@ -35,7 +36,7 @@ Other processes' CPU use during each video's measurements is recorded too (from 
 this process and its ffmpeg children): on a 2-core machine anything else running (a test suite, a
 build) skews every number, so a video measured on a busy machine is flagged and should be re-run.
 
-Also printed: the critical path, probe + max(scenes + vision, max(ASR, scenes) + tracks) + text, the
+Also printed: the critical path, probe + max(scenes + vision, max(ASR, scenes) + tracks) + describe + text, the
 wall time a perfect overlap would give with the ingest's two lanes (ASR, then tracks, in a worker
 thread; scenes and vision in the caller's); the ingest's excess over it is contention between the
 lanes plus the index writes.
@@ -212,11 +213,14 @@ def bench_video(path: Path, profile: Profile, pipeline: Pipeline, models: Models
     vision_stages = int(pipeline.ocr.enabled) + int(pipeline.frames.enabled) + int(pipeline.labels.enabled)
     vision_s = best["ocr"] + best["frames"] + best["labels"] - keyframe_decode_s * max(0, vision_stages - 1)
     vision_s += best["temporal"] + best["captions"]
-    serial_s = best["probe"] + best["scenes"] + best["asr"] + vision_s + best["tracks"] + best["text"]
+    serial_s = (
+        best["probe"] + best["scenes"] + best["asr"] + vision_s + best["tracks"] + best["describe"] + best["text"]
+    )
     # Lane 1: scenes then vision. Lane 2: ASR, then tracks once the scene cuts are known.
     main_lane_s = best["scenes"] + vision_s
     second_lane_s = max(best["asr"], best["scenes"]) + best["tracks"]
-    critical_s = best["probe"] + max(main_lane_s, second_lane_s) + best["text"]
+    # The describe stage reads both lanes' results: it runs after them, alone.
+    critical_s = best["probe"] + max(main_lane_s, second_lane_s) + best["describe"] + best["text"]
     naive_sum_s = sum(best.values())
     encoder = models.frame_encoder()
     return {
@@ -254,6 +258,8 @@ def bench_video(path: Path, profile: Profile, pipeline: Pipeline, models: Models
             "ingest/sum_stages": ingest_s / naive_sum_s,
             "ingest/serial": ingest_s / serial_s,
             "ingest/critical_path": ingest_s / critical_s,
+            "ingest_without_describe/duration": (ingest_s - best["describe"]) / info.duration_s,
+            "describe_s_per_minute": best["describe"] / (info.duration_s / 60.0),
         },
         "peak_rss_mb": peak_rss_mb(),
         "others_cpu_share": busy,
@@ -318,7 +324,7 @@ def print_report(doc: dict[str, Any]) -> None:
             (
                 "ingest / critical path",
                 f"{r['ingest/critical_path']:.3f}",
-                f"critical path {v['critical_path_s']:.2f} s = probe + max(main lane, second lane) + text",
+                f"critical path {v['critical_path_s']:.2f} s = probe + max(main lane, second lane) + describe + text",
             ),
             ("  probe", f"{s['probe']:.2f}", "hash the file, decode one frame"),
             ("  scenes", f"{s['scenes']:.2f}", ""),
@@ -332,6 +338,12 @@ def print_report(doc: dict[str, Any]) -> None:
             ("  tracks", f"{s['tracks']:.2f}", "incl. its own sampled-frame decode"),
             ("  main lane", f"{v['main_lane_s']:.2f}", "scenes + vision"),
             ("  second lane", f"{v['second_lane_s']:.2f}", "asr, then tracks once the scene cuts are known"),
+            (
+                "  describe",
+                f"{s['describe']:.2f}",
+                f"LLM lines + summary + chapters: {r['describe_s_per_minute']:.1f} s per minute of video; ingest "
+                f"without it {r['ingest_without_describe/duration']:.3f} x duration",
+            ),
             ("  text embed", f"{s['text']:.2f}", ""),
             (
                 "peak RSS (MB)",
@@ -366,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     pipeline = load_pipeline(args.pipeline)
     # Models.shared picks the thread count the ingest itself would use when --threads is not given.
     models = Models.shared(profile, args.threads)
-    load_s = models.load_all()
+    load_s = models.load_all(llm=pipeline.describe.enabled)
     if pipeline.tracks.enabled:  # load_all leaves the detector out; load it here so tracks times are warm
         started = time.perf_counter()
         models.detector(pipeline.tracks.detect_height)

@@ -149,9 +149,17 @@ def ingest(
     profile: ProfileOpt = None,
     pipeline: Annotated[Path | None, typer.Option("--pipeline", help="Pipeline YAML")] = None,
     executor: ExecutorOpt = "local",
+    describe: Annotated[
+        bool | None,
+        typer.Option(
+            "--describe/--no-describe",
+            help="The LLM writes each video's title, summary and chapters (slow on CPU) [default: the pipeline's]",
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
-    """Ingest videos into the index (resumable; a file already ingested is skipped)."""
+    """Ingest videos into the index (resumable; a file already ingested is skipped, and one ingested with
+    other settings re-runs only the stages they change: `--describe` on a done video runs just that)."""
     _setup(verbose)
     from .ingest.pipeline import VideoResult
     from .media.probe import find_videos
@@ -162,6 +170,10 @@ def ingest(
     if missing and len(paths) == 1:
         raise typer.Exit(2)
     lib = _library(index, profile, pipeline)
+    if describe is not None:
+        lib.pipeline = lib.pipeline.model_copy(
+            update={"describe": lib.pipeline.describe.model_copy(update={"enabled": describe})}
+        )
     present = [p for p in paths if p.exists()]
     candidates, ignored = find_videos(present)
     results: list[VideoResult] = []
@@ -225,20 +237,33 @@ def show(
     index: IndexOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Show what the index knows about one video: segments, transcript, on-screen text."""
+    """Show what the index knows about one video: its title, summary and chapters, and per segment the
+    transcript, on-screen text, what is seen and its description."""
     _setup()
     doc = _library(index).show(video_id)
     _emit(doc, as_json)
     if not as_json:
         out.print(f"[bold]{doc['video_id']}[/bold]  {doc['path']}  {doc['duration_s']:.1f}s")
+        if doc["title"] or doc["summary"]:
+            out.print(f"[bold]{doc['title']}[/bold]  {doc['summary']}  [dim](written by {doc['described_by']})[/dim]")
+        for c in doc["chapters"]:
+            out.print(f"  {c['start_s']:7.2f}-{c['end_s']:7.2f}  {c['title']}")
         segments = doc["segments"]
-        captioned = any(s["caption"] for s in segments)
-        table = Table("start", "end", "transcript", "on-screen text", *(["caption"] if captioned else []))
+        optional = {k: any(s[k] for s in segments) for k in ("caption", "description", "seen")}
+        heads = ["start", "end", "transcript", "on-screen text", *(k for k, on in optional.items() if on)]
+        table = Table(*heads)
         for s in segments:
-            extra = [s["caption"] or ""] if captioned else []
-            table.add_row(f"{s['start_s']:.2f}", f"{s['end_s']:.2f}", s["transcript"], " | ".join(s["ocr"]), *extra)
+            extra = {"caption": s["caption"] or "", "description": s["description"], "seen": _seen(s["seen"])}
+            table.add_row(f"{s['start_s']:.2f}", f"{s['end_s']:.2f}", s["transcript"], " | ".join(s["ocr"]),
+                          *(extra[k] for k, on in optional.items() if on))  # fmt: skip
         out.print(table)
         _print_tracklets(doc["tracklets"])
+
+
+def _seen(rows: list[dict[str, Any]]) -> str:
+    """A segment's labels, short: "dog 90%, person x4 68%"."""
+    return ", ".join(f"{r['label']}{' x' + str(r['count']) if r.get('count', 0) > 1 else ''} {r['score']:.0%}"
+                     for r in rows[:5])  # fmt: skip
 
 
 def _print_tracklets(records: list[dict[str, Any]], scores: list[float] | None = None) -> None:

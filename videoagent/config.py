@@ -152,6 +152,7 @@ class RetrievalConfig(_Section):
     visual_weight: float = 1.0  # only learned visual encoders (CLIP) take part in text search
     caption_weight: float = 1.0  # segment captions, when a Q-Former wrote them
     labels_weight: float = 1.0  # the image classifier's labels (words), through the text encoder
+    description_weight: float = 0.5  # the describe stage's model-written lines: they restate the other channels
     candidates: int = 200  # rows fetched per channel before fusion
 
 
@@ -265,6 +266,18 @@ class LabelsConfig(_Section):
     min_score: float = 0.1
 
 
+class DescribeConfig(_Section):
+    """Lines per segment and a title, summary and chapters per video, written by the profile's LLM from
+    what the other stages found (ingest/describe.py)."""
+
+    enabled: bool = False  # on: `videoagent ingest --describe` (its cost: tools/bench_ingest.py)
+    long_said: int = 25  # segments with more words of speech than this get a line of their own
+    max_words: int = 12  # per segment line
+    batch: int = 12  # segment lines written per model call
+    window: int = 40  # segment lines one summary (and its chapters) is written from; longer videos get more
+    max_chapters: int = 8  # per window
+
+
 class Pipeline(_Section):
     """Which ingest stages run, with which parameters."""
 
@@ -278,6 +291,7 @@ class Pipeline(_Section):
     temporal: TemporalConfig = TemporalConfig()
     captions: CaptionsConfig = CaptionsConfig()
     tracks: TracksConfig = TracksConfig()
+    describe: DescribeConfig = DescribeConfig()
 
 
 # Hub libraries read these when imported: set them before transformers, chromadb or ultralytics load.

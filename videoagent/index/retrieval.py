@@ -139,6 +139,7 @@ class Retriever:
             "ocr": self.cfg.ocr_weight,
             "caption": self.cfg.caption_weight,
             "labels": self.cfg.labels_weight,
+            "description": self.cfg.description_weight,
         }
         text_collection = collection_name("text", text_encoder.name)
         sources: dict[str, str] = {}

@@ -27,12 +27,14 @@ from ..media.probe import VideoInfo
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS videos (
     video_id TEXT PRIMARY KEY, path TEXT NOT NULL, duration_s REAL, info TEXT,
-    status TEXT NOT NULL, error TEXT, segmentation TEXT, ingest_hash TEXT, index_hash TEXT, updated_at REAL
+    status TEXT NOT NULL, error TEXT, segmentation TEXT, ingest_hash TEXT, index_hash TEXT, updated_at REAL,
+    about TEXT
 );
 CREATE TABLE IF NOT EXISTS segments (
     video_id TEXT NOT NULL, idx INTEGER NOT NULL, start_s REAL NOT NULL, end_s REAL NOT NULL,
     transcript TEXT NOT NULL DEFAULT '', ocr TEXT NOT NULL DEFAULT '[]', caption TEXT,
     keyframes TEXT NOT NULL DEFAULT '[]', tags TEXT NOT NULL DEFAULT '[]', seen TEXT NOT NULL DEFAULT '[]',
+    description TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (video_id, idx)
 );
 CREATE TABLE IF NOT EXISTS stages (
@@ -65,6 +67,7 @@ class SegmentRecord:
     keyframes: list[float] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     seen: list[dict[str, Any]] = field(default_factory=list)  # the image classifier's labels: label, score, t
+    description: str = ""  # the describe stage's line (model-written)
 
 
 @dataclass
@@ -94,6 +97,7 @@ class VideoRows:
     segmentation: str
     stages: dict[str, str]
     tracklets: list[dict[str, Any]]
+    about: dict[str, Any] | None = None  # the describe stage's title, summary, chapters and model
 
 
 class Store:
@@ -111,10 +115,16 @@ class Store:
 
     def _migrate(self) -> None:
         """Columns added since an index was made (its videos re-ingest anyway: their stage hashes differ)."""
-        have = {r["name"] for r in self.db.execute("PRAGMA table_info(segments)")}
-        if "seen" not in have:
-            with self.db:
-                self.db.execute("ALTER TABLE segments ADD COLUMN seen TEXT NOT NULL DEFAULT '[]'")
+        added = {
+            "segments": {"seen": "TEXT NOT NULL DEFAULT '[]'", "description": "TEXT NOT NULL DEFAULT ''"},
+            "videos": {"about": "TEXT"},
+        }
+        for table, columns in added.items():
+            have = {r["name"] for r in self.db.execute(f"PRAGMA table_info({table})")}
+            for name, kind in columns.items():
+                if name not in have:
+                    with self.db:
+                        self.db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
     # ---- vectors -------------------------------------------------------------------------
     @property
@@ -170,24 +180,24 @@ class Store:
         with self.db:
             self._replace_rows(video_id, stages)
             self.db.execute(
-                "UPDATE videos SET status='failed', error=?, updated_at=? WHERE video_id=?",
+                "UPDATE videos SET status='failed', error=?, updated_at=?, about=NULL WHERE video_id=?",
                 (error, time.time(), video_id),
             )
 
     def commit_video(self, rows: VideoRows) -> None:
         """Replace the video's vectors, segments and tracklets, then flip it to `done` atomically."""
         video_id, segments, vectors, segmentation = rows.video_id, rows.segments, rows.vectors, rows.segmentation
-        stages, tracklets = rows.stages, rows.tracklets
+        stages, tracklets, about = rows.stages, rows.tracklets, rows.about
         self._delete_vectors(video_id)
-        for rows in vectors:
-            coll = self.collection(rows.collection)
-            for i in range(0, len(rows.ids), CHROMA_MAX_BATCH):
+        for vec in vectors:
+            coll = self.collection(vec.collection)
+            for i in range(0, len(vec.ids), CHROMA_MAX_BATCH):
                 sl = slice(i, i + CHROMA_MAX_BATCH)
                 coll.upsert(
-                    ids=rows.ids[sl],
-                    embeddings=np.stack(rows.embeddings[sl]),
-                    documents=rows.documents[sl],
-                    metadatas=rows.metadatas[sl],
+                    ids=vec.ids[sl],
+                    embeddings=np.stack(vec.embeddings[sl]),
+                    documents=vec.documents[sl],
+                    metadatas=vec.metadatas[sl],
                 )
         with self.db:
             self._replace_rows(video_id, stages)
@@ -209,8 +219,8 @@ class Store:
                 ],
             )
             self.db.executemany(
-                "INSERT INTO segments (video_id, idx, start_s, end_s, transcript, ocr, caption, keyframes, tags, seen)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO segments (video_id, idx, start_s, end_s, transcript, ocr, caption, keyframes, tags, seen,"
+                " description) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         video_id,
@@ -223,14 +233,15 @@ class Store:
                         json.dumps(s.keyframes),
                         json.dumps(s.tags),
                         json.dumps(s.seen),
+                        s.description,
                     )
                     for i, s in enumerate(segments)
                 ],
             )
             self.db.execute(
                 "UPDATE videos SET status='done', error=NULL, segmentation=?, index_hash=ingest_hash,"
-                " updated_at=? WHERE video_id=?",
-                (segmentation, time.time(), video_id),
+                " updated_at=?, about=? WHERE video_id=?",
+                (segmentation, time.time(), json.dumps(about) if about else None, video_id),
             )
 
     def _delete_vectors(self, video_id: str) -> None:
@@ -289,21 +300,33 @@ class Store:
                 keyframes=json.loads(r["keyframes"]),
                 tags=json.loads(r["tags"]),
                 seen=json.loads(r["seen"]),
+                description=r["description"],
             )
             for r in rows
         ]
 
+    def about(self, video_id: str) -> dict[str, Any]:
+        """The video's title, summary and chapters, as the describe stage's model wrote them (empty when it
+        did not run): {"title", "summary", "chapters": [{"start_s", "end_s", "first", "title"}], "described_by"}."""
+        row = self.db.execute("SELECT about FROM videos WHERE video_id=?", (video_id,)).fetchone()
+        about = json.loads(row["about"]) if row and row["about"] else {}
+        return {
+            "title": about.get("title", ""),
+            "summary": about.get("summary", ""),
+            "chapters": about.get("chapters", []),
+            "described_by": about.get("model"),
+        }
+
     def describe(self, video_id: str) -> dict[str, Any]:
         """Everything the catalog holds about one video (`videoagent show --json`, the API's /videos/ID)."""
         video = self.video(video_id) or {}
+        keys = ("start_s", "end_s", "transcript", "ocr", "caption", "description", "seen", "tags")
         return {
             "video_id": video_id,
             "path": video.get("path"),
             "duration_s": video.get("duration_s"),
-            "segments": [
-                {k: getattr(s, k) for k in ("start_s", "end_s", "transcript", "ocr", "caption", "seen", "tags")}
-                for s in self.segments(video_id)
-            ],
+            **self.about(video_id),
+            "segments": [{k: getattr(s, k) for k in keys} for s in self.segments(video_id)],
             "tracklets": self.tracklets(video_id),
             "stages": self.stages(video_id),
         }

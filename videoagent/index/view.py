@@ -53,6 +53,11 @@ class IndexView:
             self._segments[video_id] = self.store.segments(video_id)
         return self._segments[video_id]
 
+    def about(self, video_id: str) -> dict[str, Any]:
+        """The title, summary and chapters the describe stage wrote (empty strings and list when it did not)."""
+        with self.lock:
+            return self.store.about(video_id)
+
     def _overlapping(self, video_id: str, start_s: float | None, end_s: float | None) -> list[SegmentRecord]:
         lo = -1.0 if start_s is None else start_s
         hi = float("inf") if end_s is None else end_s

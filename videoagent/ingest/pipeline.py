@@ -1,5 +1,5 @@
 """The ingest pipeline: probe -> scenes -> (asr -> tracks || ocr + frames + labels -> temporal -> captions)
--> text -> one video's rows, which the store applies.
+-> describe -> text -> one video's rows, which the store applies.
 
 The stages (one module each, behind ingest/stage.py's interface) are listed in `STAGES`; the runner
 caches their artifacts and records their status. A video's config hash (`index_hash`) is made of the
@@ -31,13 +31,14 @@ from ..models.registry import Models
 from ..temporal import modules as temporal
 from .artifacts import Artifacts
 from .captions import Captions
+from .describe import Describe
 from .frames import FrameEmbeddings, Pooling
 from .labels import VisualLabels
 from .scenes import Scenes
 from .screen_text import ScreenText
 from .speech import Speech
 from .stage import Context, Stage, keyframe_times, run_stages, stage_hashes
-from .text import TextEmbeddings, segment_texts
+from .text import TextEmbeddings
 from .tracks import Tracks, tracklet_rows
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ STAGES: tuple[Stage, ...] = (
     VisualLabels(),
     Pooling(),
     Captions(),
+    Describe(),
     TextEmbeddings(),
 )
 
@@ -173,11 +175,12 @@ def assemble(ctx: Context, stages: dict[str, str]) -> VideoRows:
     """The stages' values as the index's rows: segments, text / visual / tracklet vectors, tracklets."""
     vid = ctx.info.video_id
     segments = ctx["scenes"]["segments"]
+    text, labels, story = ctx["text"], ctx["labels"], ctx["describe"]
+    keys = ("transcript", "ocr", "caption", "keyframes", "tags", "seen", "description")
     records = [
-        SegmentRecord(seg.start_s, seg.end_s, t["transcript"], t["ocr"], t["caption"], t["keyframes"], seen=t["seen"])
-        for seg, t in zip(segments, segment_texts(ctx), strict=True)
+        SegmentRecord(seg.start_s, seg.end_s, **{k: t[k] for k in keys if k in t})
+        for seg, t in zip(segments, text["segments"], strict=True)
     ]
-    text, labels = ctx["text"], ctx["labels"]
     text_rows = VectorRows(collection_name("text", text["encoder"]))
     for (i, channel, doc, extra), emb in zip(text["docs"], text["embeddings"], strict=True):
         r = records[i]
@@ -199,7 +202,8 @@ def assemble(ctx: Context, stages: dict[str, str]) -> VideoRows:
     words = ctx["asr"]
     tracks = [{**rec, "speech": asr.words_in(words, rec["start_s"], rec["end_s"])} for rec in tracks]
     vectors += tracklet_rows(vid, tracks, embeddings, model)
-    return VideoRows(vid, records, vectors, ctx["scenes"]["how"], stages, tracks)
+    about = {k: story[k] for k in ("title", "summary", "chapters", "model")} if story else None
+    return VideoRows(vid, records, vectors, ctx["scenes"]["how"], stages, tracks, about)
 
 
 def visual_rows(ctx: Context, records: list[SegmentRecord], emb: np.ndarray, model: str, pooler) -> list[VectorRows]:

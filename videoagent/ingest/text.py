@@ -1,7 +1,8 @@
-"""The `text` stage: each segment's transcript, on-screen text, caption and visual labels -> sentence
-embeddings (one row per channel; the visual labels one row per label, embedding its name, "dog", with
-its score in the row so that search can weigh a match by how sure the classifier was; its document
-also names the frame, for `why`)."""
+"""The `text` stage: each segment's transcript, on-screen text, caption, description and visual labels ->
+sentence embeddings (one row per channel; the visual labels one row per label, embedding its name, "dog",
+with its score in the row so that search can weigh a match by how sure the classifier was; its document
+also names the frame, for `why`). Its value also keeps the segment texts themselves (`segments`), which
+the index rows are made of: computed once, restored with the embeddings."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from ..models import asr, ocr
 from .labels import labels_document, merged, segment_labels, segment_objects
 from .stage import Context, Outcome, Output, Stage, keyframe_times
 
-CHANNELS = ("transcript", "ocr", "caption", "labels")
+CHANNELS = ("transcript", "ocr", "caption", "description", "labels")
 
 
 def segment_texts(ctx: Context) -> list[dict[str, object]]:
@@ -36,21 +37,26 @@ def segment_texts(ctx: Context) -> list[dict[str, object]]:
 
 class TextEmbeddings(Stage):
     name = "text"
-    reads = ("scenes", "asr", "ocr", "captions", "labels", "tracks")
+    reads = ("scenes", "asr", "ocr", "captions", "labels", "tracks", "describe")
+    version = "2"  # 2: the segment texts and descriptions kept in the artifact
 
     def settings(self, profile, pipeline):
-        return (profile.text_encoder,)
+        return (profile.text_encoder, self.version)
 
     def enabled(self, pipeline) -> bool:
         return True
 
     def run(self, ctx: Context) -> Output:
         rows = []  # (segment, channel, document, text embedded, extra row metadata)
-        for i, seg in enumerate(segment_texts(ctx)):
+        story = ctx["describe"]
+        texts = segment_texts(ctx)
+        for i, seg in enumerate(texts):
+            seg["description"] = story["segments"][i] if story else ""
             for channel, document in (
                 ("transcript", seg["transcript"]),
                 ("ocr", " | ".join(seg["ocr"])),
                 ("caption", seg["caption"]),
+                ("description", seg["description"]),
             ):
                 if document:
                     rows.append((i, channel, document, document, {}))
@@ -58,10 +64,13 @@ class TextEmbeddings(Stage):
                 extra = {"label": label["label"], "score": float(label["score"]), "source": label["source"]}
                 rows.append((i, "labels", labels_document([label]), label["label"], extra))
         docs = [[i, channel, document, extra] for i, channel, document, _, extra in rows]
+        for i, (channel, extra) in enumerate((r[1], r[3]) for r in docs):
+            if channel == "description" and story:  # model-written: the source names the model
+                docs[i][3] = {**extra, "source": f"describe:{story['model']}"}
         encoder = ctx.models.text_encoder()
         embeddings = encoder.encode([r[3] for r in rows])
-        value = {"encoder": encoder.name, "docs": docs, "embeddings": embeddings}
-        data = {"encoder": encoder.name, "docs": docs}
+        data = {"encoder": encoder.name, "docs": docs, "segments": texts}
+        value = {**data, "embeddings": embeddings}
         return Output(value, Outcome("done", f"{len(docs)} texts ({encoder.name})"), (data, {"embeddings": embeddings}))
 
     def restore(self, data, arrays, ctx):

@@ -40,7 +40,12 @@ class DecordReader:
 
     def read(self, times_s: Sequence[float]) -> np.ndarray:
         idx = _nearest(self._times, times_s)
-        return self._vr.get_batch(list(idx)).asnumpy()
+        frames = self._vr.get_batch(list(idx)).asnumpy()
+        # Left where it stopped, decord's decoder keeps decoding ahead on its own thread and queues the
+        # frames (dmlc/decord#157, #208): while the classifier ran, a 5-minute 720p ingest grew by 1.5 GB
+        # of frames nobody asked for. Seeking back to the start parks it (the next batch seeks anyway).
+        self._vr.seek(0)
+        return frames
 
 
 def _pyav_frames(path: str | Path, decode: bool) -> Iterator[tuple[float, Any]]:

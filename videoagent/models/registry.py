@@ -536,16 +536,18 @@ class Models:
 
         return self._get(f"captioner:{checkpoint}", lambda: load_captioner(checkpoint, frame_encoder))
 
-    def load_all(self) -> dict[str, float]:
-        """Load every model now (seconds per role): for servers and benchmarks that load up front."""
+    def load_all(self, llm: bool = False) -> dict[str, float]:
+        """Load every model ingest uses now (seconds per role), and the LLM too when asked (the describe
+        stage's): for servers and benchmarks that load up front."""
         timings = {}
-        for role, load in (
+        roles = [
             ("asr", self.transcriber),
             ("ocr", self.ocr),
             ("frames", self.frame_encoder),
             ("labels", self.image_classifier),
             ("text", self.text_encoder),
-        ):
+        ]
+        for role, load in roles + ([("llm", self.llm)] if llm else []):
             started = time.perf_counter()
             load()
             timings[role] = time.perf_counter() - started

@@ -57,6 +57,7 @@ _CHARS_PER_TOKEN = 3.5
 # on-screen text such as "SYSTEM OVERRIDE" must not be taken for the answer.
 _ABOUT_ME = re.compile(r"\b(your|yourself)\b|\bsystem prompt\b|\byou (are|were) (told|instructed|asked)\b", re.I)
 # Words that point back into the conversation ("what color is it?", "where is he?", "what time is it there?")
+_CHAPTERS = re.compile(r"\b(chapters?|table of contents|sections|outline)\b", re.I)
 _REFERS = re.compile(r"\b(it|its|he|him|his|she|her|they|them|their|that|this|there|those|these|one)\b", re.I)
 
 
@@ -120,6 +121,8 @@ class AnsweringPlanner:
             return Answer(NOT_FOUND, [], steps, found=False)
         if form.kind == "count":
             return self._count(video_id, form, scenes, steps)
+        if form.kind == "summary" and (stored := self._stored_summary(video_id, question, scenes, steps)):
+            return stored
         focus: list[Scene] | None = None
         if form.kind in ("time", "ordinal", "relative"):
             focus, why = self._focus(video_id, form, scenes, question, history, steps)
@@ -128,6 +131,26 @@ class AnsweringPlanner:
         shown = self._evidence(video_id, question, scenes, focus, form, steps)
         reply = self._write(video_id, question, shown, focus, form, history, steps)
         return self._checked(video_id, question, reply, scenes, focus, form, steps)
+
+    def _stored_summary(self, video_id, question, scenes, steps) -> Answer | None:
+        """The summary and chapters the describe stage wrote at ingest, when the question asks for chapters or
+        the video's scene list does not fit the context (a summary written now would see only part of it).
+        Cited by chapter; named as model-written."""
+        about = self.view.about(video_id)
+        chapters = about.get("chapters") or []
+        wants_chapters = bool(_CHAPTERS.search(question))
+        fits = sum(len(s.line()) + 1 for s in scenes) <= self._budget()
+        if not (about.get("summary") or chapters) or (fits and not wants_chapters):
+            return None
+        listing = "; ".join(f"{clock(c['start_s'])} {c['title']}" for c in chapters)
+        parts = [f"{about['title']}." if about.get("title") and wants_chapters else "", about.get("summary", "")]
+        if chapters:
+            parts.append(f"Chapters: {listing}.")
+        steps.append({"tool": "stored_summary", "chapters": len(chapters), "written_by": about.get("described_by"),
+                      "whole_video": not fits})  # fmt: skip
+        spans = [Citation(video_id, c["start_s"], c["end_s"]) for c in chapters]
+        whole = [Citation(video_id, scenes[0].start_s, scenes[-1].end_s)] if scenes else []
+        return Answer(" ".join(p for p in parts if p).strip(), spans or whole, steps)
 
     # ---- evidence --------------------------------------------------------------------------------
     def scenes(self, video_id: str) -> list[Scene]:

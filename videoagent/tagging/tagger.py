@@ -201,7 +201,8 @@ class ContentRecall:
         cands: dict[int, Candidate] = {}
         segments = self.store.segments(video_id)
         for seg, s in enumerate(segments):
-            for source, text in (("transcript", s.transcript), ("ocr", " | ".join(s.ocr)), ("caption", s.caption)):
+            texts = ("transcript", s.transcript), ("ocr", " | ".join(s.ocr)), ("caption", s.caption)
+            for source, text in (*texts, ("description", s.description)):
                 for hit in self.matcher.find(text or ""):
                     value = 1.0 if hit.exact else KEYWORD_LEMMA
                     cand = cands.setdefault(hit.tag, Candidate())
