@@ -240,6 +240,8 @@ def show(
     """Show what the index knows about one video: its title, summary and chapters, and per segment the
     transcript, on-screen text, what is seen and its description."""
     _setup()
+    from .ingest.labels import labels_brief
+
     doc = _library(index).show(video_id)
     _emit(doc, as_json)
     if not as_json:
@@ -253,17 +255,15 @@ def show(
         heads = ["start", "end", "transcript", "on-screen text", *(k for k, on in optional.items() if on)]
         table = Table(*heads)
         for s in segments:
-            extra = {"caption": s["caption"] or "", "description": s["description"], "seen": _seen(s["seen"])}
+            extra = {
+                "caption": s["caption"] or "",
+                "description": s["description"],
+                "seen": labels_brief(s["seen"], min_score=0.0, most=5),
+            }
             table.add_row(f"{s['start_s']:.2f}", f"{s['end_s']:.2f}", s["transcript"], " | ".join(s["ocr"]),
                           *(extra[k] for k, on in optional.items() if on))  # fmt: skip
         out.print(table)
         _print_tracklets(doc["tracklets"])
-
-
-def _seen(rows: list[dict[str, Any]]) -> str:
-    """A segment's labels, short: "dog 90%, person x4 68%"."""
-    return ", ".join(f"{r['label']}{' x' + str(r['count']) if r.get('count', 0) > 1 else ''} {r['score']:.0%}"
-                     for r in rows[:5])  # fmt: skip
 
 
 def _print_tracklets(records: list[dict[str, Any]], scores: list[float] | None = None) -> None:

@@ -35,6 +35,7 @@ from typing import Any
 
 from ..config import Pipeline
 from ..models.weights import MissingWeights
+from .labels import labels_brief
 from .stage import Context, Outcome, Output, Stage
 from .text import segment_texts
 
@@ -86,10 +87,8 @@ def scene_line(i: int, seg, text: dict) -> str | None:
         parts.append(f'said: "{said}"')
     if text["ocr"]:
         parts.append("on screen: " + "; ".join(f'"{t}"' for t in text["ocr"][:4]))
-    seen = [r for r in text["seen"] if r["score"] >= 0.15][:6]
-    if seen:
-        parts.append("seen: " + ", ".join(f"{r['label']}{' x' + str(r['count']) if r.get('count', 0) > 1 else ''} "
-                                          f"{r['score']:.0%}" for r in seen))  # fmt: skip
+    if seen := labels_brief(text["seen"]):
+        parts.append(f"seen: {seen}")
     return " | ".join(parts) if len(parts) > 1 else None
 
 

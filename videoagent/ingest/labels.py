@@ -168,6 +168,17 @@ def merged(labels: list[dict], objects: list[dict]) -> list[dict]:
     return sorted(rows.values(), key=lambda r: -r["score"])
 
 
+BRIEF_MIN, BRIEF_MOST = 0.15, 6  # labels a scene line shows (QA, describe): at least this sure, at most this many
+
+
+def labels_brief(rows: list[dict], min_score: float = BRIEF_MIN, most: int = BRIEF_MOST) -> str:
+    """How a segment's labels read in a scene line (QA's, the describe stage's) and in `show`: "dog 90%,
+    person x4 68%" (those at least `min_score`, at most `most`)."""
+    shown = [r for r in rows if r["score"] >= min_score][:most]
+    return ", ".join(f"{r['label']}{' x' + str(r['count']) if r.get('count', 0) > 1 else ''} {r['score']:.0%}"
+                     for r in shown)  # fmt: skip
+
+
 def labels_document(rows: list[dict]) -> str:
     """How a segment's labels read in `why` and QA evidence: "dog 0.83 (frame 1.2 s), person x4 0.61 ..."."""
     parts = []

@@ -60,6 +60,13 @@ def _logistic(x: np.ndarray) -> np.ndarray:
     return (1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float32)))).astype(np.float32)
 
 
+def shrink(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """`image` resized to a MediaPipe model's input: bilinear, as MediaPipe's own image-to-tensor step samples
+    it. Also 30x faster than INTER_AREA (a 720p frame to 300x300: 0.26 ms vs 7.8), which cost more than the
+    SSD itself; BlazeFace scored the far face of zidane.jpg 0.66 this way, 0.62 with INTER_AREA."""
+    return cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
 def _gray(frame: np.ndarray, height: int) -> tuple[np.ndarray, float]:
     """Grey copy resized to `height` rows (the detector's input size) and the scale it was resized by."""
     scale = height / frame.shape[0]
@@ -223,7 +230,7 @@ class SsdOpenImages:
 
     def detect(self, frame: np.ndarray) -> Detections:
         h, w = frame.shape[:2]
-        x = cv2.resize(frame, (self._size, self._size), interpolation=cv2.INTER_AREA).astype(np.float32)
+        x = shrink(frame[..., :3], self._size, self._size).astype(np.float32)
         self._net.set_tensor(self._input["index"], (x / 127.5 - 1.0)[None])
         self._net.invoke()
         raw = self._net.get_tensor(self._boxes)[0]
@@ -275,10 +282,11 @@ class BlazeFace:
     def detect(self, frame: np.ndarray) -> Detections:
         h, w = frame.shape[:2]
         side = max(h, w)
-        square = np.zeros((side, side, 3), np.uint8)
-        top, left = (side - h) // 2, (side - w) // 2
-        square[top : top + h, left : left + w] = frame[..., :3]
-        x = cv2.resize(square, (self._size, self._size), interpolation=cv2.INTER_AREA).astype(np.float32)
+        # Letterboxed to a square: the picture shrunk first, then padded (not a full-size square shrunk).
+        sh, sw = max(1, round(h * self._size / side)), max(1, round(w * self._size / side))
+        x = np.zeros((self._size, self._size, 3), np.float32)
+        top, left = (self._size - sh) // 2, (self._size - sw) // 2
+        x[top : top + sh, left : left + sw] = shrink(frame[..., :3], sw, sh)
         self._net.set_tensor(self._input["index"], (x / 127.5 - 1.0)[None])
         self._net.invoke()
         raw = self._net.get_tensor(self._boxes)[0]
@@ -289,7 +297,7 @@ class BlazeFace:
         r, a = raw[keep] / self._size, self._anchors[keep]
         cx, cy, bw, bh = r[:, 0] + a[:, 0], r[:, 1] + a[:, 1], r[:, 2], r[:, 3]
         boxes = np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], axis=1) * side
-        boxes -= np.asarray([left, top, left, top], np.float32)
+        boxes -= np.asarray([left, top, left, top], np.float32) * (side / self._size)  # the padding, in frame px
         boxes = np.clip(boxes, 0, [w, h, w, h]).astype(np.float32)
         chosen = cv2.dnn.NMSBoxes(
             [[float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1])] for b in boxes],

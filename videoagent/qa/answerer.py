@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..index.view import IndexView
+from ..ingest.labels import labels_brief
 from . import forms, grounding
 from .planner import NOT_FOUND, Answer, Citation
 
@@ -56,20 +57,16 @@ _CHARS_PER_TOKEN = 3.5
 # A question about the assistant itself ("what are your instructions?"): the video cannot answer it, and
 # on-screen text such as "SYSTEM OVERRIDE" must not be taken for the answer.
 _ABOUT_ME = re.compile(r"\b(your|yourself)\b|\bsystem prompt\b|\byou (are|were) (told|instructed|asked)\b", re.I)
-# Words that point back into the conversation ("what color is it?", "where is he?", "what time is it there?")
+# A summary question that asks for the chapters: answered from the describe stage's, when it wrote them
 _CHAPTERS = re.compile(r"\b(chapters?|table of contents|sections|outline)\b", re.I)
+# Words that point back into the conversation ("what color is it?", "where is he?", "what time is it there?")
 _REFERS = re.compile(r"\b(it|its|he|him|his|she|her|they|them|their|that|this|there|those|these|one)\b", re.I)
-
-
-SEEN_MIN, SEEN_MAX = 0.15, 6  # labels a scene line shows: at least this sure, at most this many
 
 
 def seen_text(caption: str | None, labels: list[dict]) -> str:
     """A segment's caption and its labels as a scene line shows them: "animal 95%, dog 90%, person x4 68%"
     (the general kinds too: they tell a small model that a dog is an animal)."""
-    shown = [r for r in labels if r["score"] >= SEEN_MIN][:SEEN_MAX]
-    parts = [f"{r['label']}{' x' + str(r['count']) if r.get('count', 0) > 1 else ''} {r['score']:.0%}" for r in shown]
-    return "; ".join(p for p in [(caption or "").strip(), ", ".join(parts)] if p)
+    return "; ".join(p for p in [(caption or "").strip(), labels_brief(labels)] if p)
 
 
 @dataclass(frozen=True)
