@@ -43,7 +43,7 @@ from .tracks import Tracks, tracklet_rows
 
 log = logging.getLogger(__name__)
 
-# In order: a stage comes after what it reads. Side-lane stages (asr, tracks) run beside the others.
+# In order: a stage comes after what it reads. asr and tracks run in lanes of their own, beside the others.
 STAGES: tuple[Stage, ...] = (
     Scenes(),
     Speech(),

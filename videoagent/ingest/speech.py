@@ -1,4 +1,4 @@
-"""The `asr` stage: the audio track -> timed words (the profile's ASR model). Runs in the side lane."""
+"""The `asr` stage: the audio track -> timed words (the profile's ASR model). Runs in a lane of its own."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from .stage import Context, Outcome, Output, Stage
 
 class Speech(Stage):
     name = "asr"
-    lane = "side"
+    lane = "speech"
 
     def settings(self, profile, pipeline):
         return (profile.asr,)

@@ -105,7 +105,7 @@ class Tracks(Stage):
 
     name = "tracks"
     reads = ("scenes",)
-    lane = "side"
+    lane = "tracks"
 
     def settings(self, profile, pipeline):
         return (

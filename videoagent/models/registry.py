@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -463,6 +464,8 @@ class Models:
         self.threads = threads
         self._cache: dict[str, Any] = {}
         self._device: str | None = None
+        self._loading = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
 
     @property
     def device(self) -> str:
@@ -477,14 +480,29 @@ class Models:
         return self._device
 
     def _get(self, key: str, load: Callable[[], Any]) -> Any:
-        if key not in self._cache:
-            started = time.perf_counter()
-            try:
-                self._cache[key] = load()
-            except MissingWeights as exc:
-                self._cache[key] = exc
-            log.info("loaded %s in %.1f s", key, time.perf_counter() - started)
+        with self._loading:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:  # one load per key, also when `load_soon` started it on another thread
+            if key not in self._cache:
+                started = time.perf_counter()
+                try:
+                    self._cache[key] = load()
+                except MissingWeights as exc:
+                    self._cache[key] = exc
+                log.info("loaded %s in %.1f s", key, time.perf_counter() - started)
         return self._cache[key]
+
+    def load_soon(self, *roles: str) -> None:
+        """Start loading these roles' models on background threads; `get` then waits for them. Native
+        loaders release the GIL, so a cold `ask` reads the LLM's weights while it imports the rest."""
+        for role in roles:
+            threading.Thread(target=self._quietly, args=(role,), name=f"load-{role}", daemon=True).start()
+
+    def _quietly(self, role: str) -> None:
+        try:
+            self.get(role)
+        except Exception:  # noqa: BLE001 - the caller's own `get` meets the same error and reports it
+            log.debug("background load of %s failed", role, exc_info=True)
 
     def get(self, role: str, key: str | None = None, **options: Any) -> Any:
         """The role's model (loaded once per `key`, default the role's name), or its MissingWeights."""
