@@ -114,27 +114,29 @@ def test_an_index_made_before_descriptions_gains_the_columns(tmp_path):
 
 # ---- the real model -------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def described(ingested, injection, tmp_path_factory, profile, pipeline):
-    """Copies of the session's indexes, re-ingested with the describe stage on: only it and the text
-    embeddings run (the other stages' artifacts are reused). {fixture name: (store, video id)}."""
-    import shutil
+def described(tmp_path_factory, media, profile, pipeline):
+    """The narrated, speech and injection fixtures ingested with the describe stage on, into an index of
+    their own. {fixture name: (store, video id)}.
 
+    Not a copy of the session's index: copying a live SQLite database (or Chroma's) from the process that
+    has it open closes file descriptors on it, which drops that process's POSIX locks on the file, and the
+    session's own connections then failed with "disk I/O error" (sqlite.org/howtocorrupt.html, 2.2)."""
     from videoagent.ingest.pipeline import Ingestor
 
     on = pipeline.model_copy(update={"describe": pipeline.describe.model_copy(update={"enabled": True})})
+    store = Store(tmp_path_factory.mktemp("described"))
+    ingestor = Ingestor(store, profile, on)
     out = {}
-    for name, (store, path) in {
-        "narrated": (ingested[0], ingested[1]["narrated"].path),
-        "speech": (ingested[0], ingested[1]["speech"].path),
-        "injection": (injection[0], injection[0].video(injection[1])["path"]),
-    }.items():
-        root = tmp_path_factory.mktemp(f"described-{name}")
-        shutil.copytree(store.root, root, dirs_exist_ok=True)
-        copy = Store(root)
-        result = Ingestor(copy, profile, on).ingest_one(path)
-        assert result.status == "done", result.error
-        assert result.stages["asr"] == "done: cached" and result.stages["describe"].startswith("done"), result.stages
-        out[name] = (copy, result.video_id)
+    for name in ("narrated", "speech", "injection"):
+        result = ingestor.ingest_one(media.path(name))
+        assert result.status == "done" and result.stages["describe"].startswith("done"), result.stages
+        out[name] = (store, result.video_id)
+    # Turned off again, only the describe rows go: the other stages' artifacts are reused.
+    again = Ingestor(Store(store.root), profile, pipeline).ingest_one(media.path("narrated"))
+    assert again.stages["asr"] == "done: cached" and again.stages["describe"].startswith("skipped"), again.stages
+    assert Store(store.root).about(out["narrated"][1])["title"] == ""
+    result = ingestor.ingest_one(media.path("narrated"))
+    assert result.stages["describe"] == "done: cached", result.stages
     return out
 
 
