@@ -92,11 +92,9 @@ def scene_line(i: int, seg, text: dict) -> str | None:
     return " | ".join(parts) if len(parts) > 1 else None
 
 
-def _text(n: int) -> dict[str, Any]:
-    """A string field of about `n` characters at most. The bound is not put in the schema: llama.cpp turns
-    maxLength into a rule per character and samples slower under it (measured); max_tokens bounds the reply."""
-    del n
-    return {"type": "string"}
+# A string field. No maxLength: llama.cpp turns it into a rule per character and samples slower under it
+# (measured); each call's max_tokens bounds the reply instead.
+_TEXT: dict[str, Any] = {"type": "string"}
 
 
 def _ask(llm, system: str, user: str, schema: dict[str, Any], max_tokens: int, example=None) -> dict[str, Any]:
@@ -122,11 +120,11 @@ def write_lines(llm, lines: dict[str, str], words: int, batch: int) -> dict[str,
         chunk = ids[k : k + batch]
         schema = {
             "type": "object",
-            "properties": {sid: _text(words * 9) for sid in chunk},
+            "properties": {sid: _TEXT for sid in chunk},
             "required": chunk,
             "additionalProperties": False,
         }
-        shown_lines = "\n".join(f"[{sid}] {lines[sid].split(' | ', 1)[-1]}" for sid in chunk)  # no times: not a line
+        shown_lines = "\n".join(f"[{sid}] {_body(lines[sid])}" for sid in chunk)  # no times: not a line
         got = _ask(llm, LINES_PROMPT.format(words=words), shown_lines, schema,
                    max_tokens=len(chunk) * (words * 2 + 8) + 16, example=LINES_EXAMPLE)  # fmt: skip
         out.update({sid: " ".join(str(got[sid]).split()) for sid in chunk if isinstance(got.get(sid), str)})
@@ -141,15 +139,15 @@ def write_story(llm, timed: list[tuple[str, str]], max_chapters: int, title: boo
     schema = {
         "type": "object",
         "properties": {
-            **({"title": _text(80)} if title else {}),
-            "summary": _text(500),
+            **({"title": _TEXT} if title else {}),
+            "summary": _TEXT,
             "chapters": {
                 "type": "array",
                 "minItems": 1,
                 "maxItems": most,
                 "items": {
                     "type": "object",
-                    "properties": {"first": {"type": "string", "enum": ids}, "title": _text(60)},
+                    "properties": {"first": {"type": "string", "enum": ids}, "title": _TEXT},
                     "required": ["first", "title"],
                     "additionalProperties": False,
                 },
@@ -165,7 +163,7 @@ def write_story(llm, timed: list[tuple[str, str]], max_chapters: int, title: boo
 def write_top(llm, summaries: list[str]) -> dict[str, Any]:
     schema = {
         "type": "object",
-        "properties": {"title": _text(80), "summary": _text(500)},
+        "properties": {"title": _TEXT, "summary": _TEXT},
         "required": ["title", "summary"],
         "additionalProperties": False,
     }
@@ -199,9 +197,14 @@ def needs_line(text: dict, long_said: int) -> bool:
     return len(text["transcript"].split()) > long_said
 
 
+def _body(line: str) -> str:
+    """A `scene_line` without its "[S3] 0:05-0:09" lead."""
+    return line.split(" | ", 1)[-1]
+
+
 def shown(line: str) -> str:
     """A scene's evidence line without its span, cut to SHOWN_CHARS: how a window reads a scene with no line."""
-    body = line.split(" | ", 1)[1] if " | " in line else line
+    body = _body(line)
     return body if len(body) <= SHOWN_CHARS else body[:SHOWN_CHARS].rsplit(" ", 1)[0] + " ..."
 
 
@@ -256,7 +259,7 @@ def story(llm, segments, lines: dict[str, str], evidence: dict[str, str], window
     windows = [read[k : k + window] for k in range(0, len(read), window)]
     summaries, picked, top = [], [], {}
     for part in windows:
-        timed = [(sid, f"[{sid}] {_clock(segments[ids.index(sid)].start_s)} {lines.get(sid) or shown(evidence[sid])}")
+        timed = [(sid, f"[{sid}] {_clock(segments[int(sid[1:]) - 1].start_s)} {lines.get(sid) or shown(evidence[sid])}")
                  for sid in part]  # fmt: skip
         got = write_story(llm, timed, max_chapters, title=len(windows) == 1)
         if got.get("summary"):

@@ -176,9 +176,9 @@ def assemble(ctx: Context, stages: dict[str, str]) -> VideoRows:
     vid = ctx.info.video_id
     segments = ctx["scenes"]["segments"]
     text, labels, story = ctx["text"], ctx["labels"], ctx["describe"]
-    keys = ("transcript", "ocr", "caption", "keyframes", "tags", "seen", "description")
+    keys = ("transcript", "ocr", "caption", "keyframes", "seen", "description")
     records = [
-        SegmentRecord(seg.start_s, seg.end_s, **{k: t[k] for k in keys if k in t})
+        SegmentRecord(seg.start_s, seg.end_s, **{k: t[k] for k in keys})
         for seg, t in zip(segments, text["segments"], strict=True)
     ]
     text_rows = VectorRows(collection_name("text", text["encoder"]))

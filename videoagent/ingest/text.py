@@ -49,6 +49,7 @@ class TextEmbeddings(Stage):
     def run(self, ctx: Context) -> Output:
         rows = []  # (segment, channel, document, text embedded, extra row metadata)
         story = ctx["describe"]
+        written = {"source": f"describe:{story['model']}"} if story else {}  # model-written: named for the model
         texts = segment_texts(ctx)
         for i, seg in enumerate(texts):
             seg["description"] = story["segments"][i] if story else ""
@@ -59,14 +60,11 @@ class TextEmbeddings(Stage):
                 ("description", seg["description"]),
             ):
                 if document:
-                    rows.append((i, channel, document, document, {}))
+                    rows.append((i, channel, document, document, written if channel == "description" else {}))
             for label in seg["seen"]:  # one row per label: a query is matched with its best label
                 extra = {"label": label["label"], "score": float(label["score"]), "source": label["source"]}
                 rows.append((i, "labels", labels_document([label]), label["label"], extra))
         docs = [[i, channel, document, extra] for i, channel, document, _, extra in rows]
-        for i, (channel, extra) in enumerate((r[1], r[3]) for r in docs):
-            if channel == "description" and story:  # model-written: the source names the model
-                docs[i][3] = {**extra, "source": f"describe:{story['model']}"}
         encoder = ctx.models.text_encoder()
         embeddings = encoder.encode([r[3] for r in rows])
         data = {"encoder": encoder.name, "docs": docs, "segments": texts}

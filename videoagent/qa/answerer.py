@@ -136,7 +136,7 @@ class AnsweringPlanner:
         about = self.view.about(video_id)
         chapters = about.get("chapters") or []
         wants_chapters = bool(_CHAPTERS.search(question))
-        fits = sum(len(s.line()) + 1 for s in scenes) <= self._budget()
+        fits = self._fits(scenes)
         if not (about.get("summary") or chapters) or (fits and not wants_chapters):
             return None
         listing = "; ".join(f"{clock(c['start_s'])} {c['title']}" for c in chapters)
@@ -162,9 +162,13 @@ class AnsweringPlanner:
         """Characters of scene list that fit beside the instructions, a conversation and the answer."""
         return int((self.context_tokens - 900 - self.answer_tokens) * _CHARS_PER_TOKEN)
 
+    def _fits(self, scenes: list[Scene]) -> bool:
+        """Whether the whole scene list fits the context beside the instructions and the conversation."""
+        return sum(len(s.line()) + 1 for s in scenes) <= self._budget()
+
     def _evidence(self, video_id, question, scenes, focus, form, steps) -> list[Scene]:
         """The whole scene list when it fits; else the scenes retrieval ranks first (and the focus)."""
-        if sum(len(s.line()) + 1 for s in scenes) <= self._budget():
+        if self._fits(scenes):
             steps.append({"tool": "scene_list", "scenes": len(scenes), "whole_video": True})
             return scenes
         if form.kind == "summary":  # evenly spread over the video
