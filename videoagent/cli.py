@@ -266,6 +266,26 @@ def show(
         _print_tracklets(doc["tracklets"])
 
 
+@command()
+def export(
+    video_id: Annotated[str, typer.Argument(help="Video id (or a unique prefix)")],
+    fmt: Annotated[str, typer.Option("--format", help="srt or vtt (captions) or json (everything)")] = "json",
+    output: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout")] = None,
+    index: IndexOpt = None,
+) -> None:
+    """Export one video: its transcript as SubRip or WebVTT captions, or scenes, transcript, on-screen text,
+    tags and tracklets as JSON."""
+    _setup()
+    text = _library(index).export(video_id, fmt)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        from .atomic import atomic_write
+
+        atomic_write(output, lambda f: f.write(text.encode()))
+        err.print(f"wrote {output}")
+
+
 def _print_tracklets(records: list[dict[str, Any]], scores: list[float] | None = None) -> None:
     """ChatVideo's tracklet table: id, category, appearance, action/motion, trajectory, speech."""
     from .index.tracklets import describe
@@ -485,19 +505,49 @@ def chat(
             _print_answer(answer)
 
 
+@app.command("mcp")
+def mcp_server(profile: ProfileOpt = None, index: IndexOpt = None) -> None:
+    """Serve the index to agents over MCP (stdio): read-only tools search, ask, show, list_videos, tracklets,
+    tags. Configure a desktop agent to run `videoagent mcp --index DIR`."""
+    # Not `command()`: the SDK's stdio transport claims fd 1 itself (and points it at stderr for the rest).
+    _setup()
+    from .mcp_server import serve_stdio
+
+    lib = _library(index, profile)
+    try:
+        lib.videos()  # NoIndex (exit 2) before the server starts
+    except VideoAgentError as exc:
+        _fail(str(exc))
+    serve_stdio(lib)
+
+
 @command()
 def serve(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port")] = 8000,
+    token: Annotated[
+        str | None,
+        typer.Option("--token", envvar="VIDEOAGENT_TOKEN", help="Require this token on every API and media request"),
+    ] = None,
+    media_root: Annotated[
+        list[Path] | None, typer.Option("--media-root", help="A folder the web app may ingest from (repeatable)")
+    ] = None,
+    upload_limit_mb: Annotated[int, typer.Option("--upload-limit-mb", help="Largest upload accepted")] = 2048,
     profile: ProfileOpt = None,
     index: IndexOpt = None,
 ) -> None:
-    """Serve the index over HTTP (FastAPI; API docs at /docs): videos, search, ask with chat sessions."""
+    """Serve the web app and the HTTP API (docs at /docs): library, player, search, chat, ingest jobs."""
     _setup()
     import uvicorn
 
     from .server import create_app
+    from .server.auth import check_bind
 
+    check_bind(host, token)
     lib = _library(index, profile)
-    lib.videos()  # NoIndex (exit 2) before the server starts
-    uvicorn.run(create_app(lib), host=host, port=port, log_level="warning")
+    if not lib.exists:
+        err.print(f"{lib.root}: no index yet; serving an empty one (upload videos on the page)")
+        lib.store  # noqa: B018 - makes the index
+    app = create_app(lib, token=token, media_roots=media_root or (), upload_limit_mb=upload_limit_mb)
+    err.print(f"serving {lib.root} on http://{host}:{port}/" + (" (token required)" if token else ""))
+    uvicorn.run(app, host=host, port=port, log_level="warning")

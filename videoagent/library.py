@@ -151,6 +151,15 @@ class Library:
         """Everything the index holds about one video: segments, transcript, on-screen text, tracklets."""
         return self.reader.describe(self.video(video_id)["video_id"])
 
+    def export(self, video_id: str, fmt: str = "json") -> str:
+        """One video as SubRip or WebVTT captions, or everything the index holds about it as JSON."""
+        from .export import FORMATS, export
+
+        if fmt not in FORMATS:
+            raise BadInput(f"format {fmt}: expected one of {', '.join(FORMATS)}")
+        doc = self.show(video_id)
+        return export(self.root, doc, self.reader.video_tags(doc["video_id"]), fmt)
+
     def tracklets(self, query: TrackletQuery) -> list[dict[str, Any]]:
         return [rec for rec in self.reader.tracklets(query.video_id, query.category) if query.matches(rec)]
 

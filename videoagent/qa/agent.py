@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,10 +50,13 @@ class Agent:
         """Forget the conversation (the chat's /reset)."""
         self.history.clear()
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, on_text: Callable[[str], None] | None = None) -> Answer:
+        """The answer; `on_text` receives the answering model's draft as it writes it (other planners: the
+        answer, once)."""
         started = time.perf_counter()
         if isinstance(self.planner, AnsweringPlanner):
-            answer = self.planner.ask(self.video_id, question, [(t.question, t.answer) for t in self.history])
+            past = [(t.question, t.answer) for t in self.history]
+            answer = self.planner.ask(self.video_id, question, past, on_text=on_text)
             answer.steps.append({"tool": "timing", "seconds": round(time.perf_counter() - started, 3)})
             self.history.append(Turn(question, answer))
             return answer
@@ -64,6 +68,8 @@ class Agent:
         else:
             past = [(t.question, t.answer.answer) for t in self.history]
             answer = self.planner.ask(self.video_id, question, window, history=past)
+        if on_text is not None:
+            on_text(answer.answer)
         if window is not None:
             answer.steps.insert(0, {"tool": "resolve_follow_up", "direction": direction, "window": list(window)})
         answer.steps.append({"tool": "timing", "seconds": round(time.perf_counter() - started, 3)})

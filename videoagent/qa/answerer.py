@@ -109,7 +109,15 @@ class AnsweringPlanner:
     answer_tokens: int = 160
     _scenes: dict[str, list[Scene]] = field(default_factory=dict)
 
-    def ask(self, video_id: str, question: str, history: Sequence[tuple[str, Answer]] = ()) -> Answer:
+    def ask(
+        self,
+        video_id: str,
+        question: str,
+        history: Sequence[tuple[str, Answer]] = (),
+        on_text: Callable[[str], None] | None = None,
+    ) -> Answer:
+        """`on_text`, when given, receives the model's reply piece by piece as it is written (the draft the
+        check then reads)."""
         scenes = self.scenes(video_id)
         form = forms.read(question)
         steps: list[dict[str, Any]] = [{"tool": "read_question", "form": _form_dict(form)}]
@@ -126,7 +134,7 @@ class AnsweringPlanner:
             if focus == []:
                 return Answer(why, [], steps, found=False)
         shown = self._evidence(video_id, question, scenes, focus, form, steps)
-        reply = self._write(video_id, question, shown, focus, form, history, steps)
+        reply = self._write(video_id, question, shown, focus, form, history, steps, on_text)
         return self._checked(video_id, question, reply, scenes, focus, form, steps)
 
     def _stored_summary(self, video_id, question, scenes, steps) -> Answer | None:
@@ -242,7 +250,7 @@ class AnsweringPlanner:
         return scenes[best] if found else None
 
     # ---- the model -------------------------------------------------------------------------------
-    def _write(self, video_id, question, shown, focus, form, history, steps) -> str:
+    def _write(self, video_id, question, shown, focus, form, history, steps, on_text=None) -> str:
         system = SYSTEM_PROMPT + "\n\nScene list:\n" + "\n".join(s.line() for s in shown)
         messages: list[tuple[str, str]] = [("system", system)]
         for q, a in history[-4:]:
@@ -261,7 +269,7 @@ class AnsweringPlanner:
             if last:
                 ask = f"{question}\n(The previous answer was about scene {', '.join(s.sid for s in last)}.)"
         messages.append(("human", ask))
-        reply = self.llm.invoke(messages, max_tokens=self.answer_tokens if form.kind == "summary" else 90)
+        reply = self._reply(messages, self.answer_tokens if form.kind == "summary" else 90, on_text)
         text = str(reply.content).strip()
         meta = getattr(reply, "response_metadata", {}) or {}
         steps.append(
@@ -272,6 +280,16 @@ class AnsweringPlanner:
             }
         )
         return text
+
+    def _reply(self, messages, max_tokens: int, on_text: Callable[[str], None] | None):
+        if on_text is None:
+            return self.llm.invoke(messages, max_tokens=max_tokens)
+        reply = None
+        for chunk in self.llm.stream(messages, max_tokens=max_tokens):
+            reply = chunk if reply is None else reply + chunk
+            if chunk.content:
+                on_text(str(chunk.content))
+        return reply
 
     def _cited(self, video_id: str, answer: Answer) -> list[Scene]:
         """The scenes an answer's citations overlap."""
