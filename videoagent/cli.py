@@ -142,6 +142,28 @@ def _progress():
 
 
 @command()
+def init(
+    index: IndexOpt = None,
+    chroma_server: Annotated[
+        str | None, typer.Option("--chroma-server", help="HOST:PORT of a `chroma run` server to keep the vectors in")
+    ] = None,
+    database: Annotated[str, typer.Option("--database", help="The server database for this index")] = "videoagent",
+    token_env: Annotated[
+        str | None, typer.Option("--token-env", help="Environment variable holding the server's bearer token")
+    ] = None,
+) -> None:
+    """Make an index: embedded (the default, one writing process), or with its vectors on a Chroma server so
+    that several ingest workers, Ray and several servers share it. Writes <index>/index.yaml."""
+    _setup()
+    from .library import Library
+
+    lib = Library(index)
+    lib.init(chroma_server, database=database, token_env=token_env)
+    where = f" (vectors on {chroma_server}, database {database})" if chroma_server else " (embedded vectors)"
+    err.print(f"{lib.root}: index ready{where}")
+
+
+@command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Video files or folders")],
     index: IndexOpt = None,

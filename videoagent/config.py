@@ -294,6 +294,33 @@ class Pipeline(_Section):
     describe: DescribeConfig = DescribeConfig()
 
 
+class ChromaServerConfig(_Section):
+    """A Chroma server (`chroma run`) holding an index's vectors, so that several ingest workers, the Ray
+    executor and several servers can write and read one index (the embedded client allows one process)."""
+
+    host: str = "localhost"
+    port: int = 8000
+    ssl: bool = False
+    tenant: str = "default_tenant"
+    database: str = "videoagent"  # one database per index: collections are named the same in every index
+    token_env: str | None = None  # a bearer token is read from this environment variable, never from the file
+
+
+class IndexConfig(_Section):
+    """How an index stores its vectors: `<index>/index.yaml` (`videoagent init` writes it); every process that
+    opens the index reads it, so none can write to another backend by mistake. Without it: embedded Chroma."""
+
+    chroma: ChromaServerConfig | None = None
+
+
+INDEX_CONFIG = "index.yaml"
+
+
+def load_index_config(root: str | Path) -> IndexConfig:
+    path = Path(root) / INDEX_CONFIG
+    return _validated(IndexConfig, _read_yaml(path), str(path)) if path.is_file() else IndexConfig()
+
+
 # Hub libraries read these when imported: set them before transformers, chromadb or ultralytics load.
 OFFLINE_ENV = {
     "HF_HUB_OFFLINE": "1",

@@ -39,6 +39,12 @@ class NoIndex(VideoAgentError):
     http_status = 404
 
 
+class IndexUnavailable(VideoAgentError):
+    """The index's vector server cannot be reached."""
+
+    http_status = 503
+
+
 class NoSuchVideo(VideoAgentError, LookupError):
     """No done video has this id (or the prefix names more than one)."""
 

@@ -103,6 +103,30 @@ class Library:
         if not self.exists:
             raise NoIndex(f"{self.root}: no index here (run `videoagent ingest` first, or pass --index)")
 
+    def init(self, chroma_server: str | None = None, *, database: str = "videoagent", token_env: str | None = None):
+        """Make the index, with its vectors embedded or on a Chroma server ("HOST:PORT"); an index that
+        already holds vectors keeps the backend they are in."""
+        import yaml
+
+        from .config import INDEX_CONFIG, ChromaServerConfig, IndexConfig, load_index_config
+
+        wanted = IndexConfig()
+        if chroma_server:
+            host, _, port = chroma_server.rpartition(":")
+            if not host or not port.isdigit():
+                raise BadInput(f"--chroma-server {chroma_server}: expected HOST:PORT")
+            wanted = IndexConfig(chroma=ChromaServerConfig(host=host, port=int(port), database=database,
+                                                           token_env=token_env))  # fmt: skip
+        current = load_index_config(self.root)
+        if self.exists and current != wanted and self.videos():
+            raise BadInput(f"{self.root}: holds videos already; its vectors stay where they are ({INDEX_CONFIG})")
+        self.root.mkdir(parents=True, exist_ok=True)
+        if wanted.chroma is None:
+            (self.root / INDEX_CONFIG).unlink(missing_ok=True)
+        else:
+            (self.root / INDEX_CONFIG).write_text(yaml.safe_dump(wanted.model_dump(mode="json"), sort_keys=False))
+        self.store.collections()  # opens the backend now: an unreachable server is an error here, not at ingest
+
     # ---- ingest --------------------------------------------------------------------------------
     def ingest(
         self,

@@ -2,7 +2,8 @@
 
 Layout of an index folder:
     catalog.sqlite          videos, segments, stage status
-    chroma/                 ChromaDB (embedded, persistent)
+    chroma/                 ChromaDB (embedded, persistent), unless index.yaml names a Chroma server (vectors.py)
+    index.yaml              optional: the Chroma server that holds the vectors instead
     artifacts/<video_id>/   per-stage outputs (see artifacts.py)
 
 A video's rows are replaced whole: vectors are deleted then added, and the catalog flips the video
@@ -130,12 +131,9 @@ class Store:
     @property
     def chroma(self):
         if self._chroma is None:
-            import chromadb
-            from chromadb.config import Settings
+            from .vectors import open_client
 
-            self._chroma = chromadb.PersistentClient(
-                path=str(self.root / "chroma"), settings=Settings(anonymized_telemetry=False)
-            )
+            self._chroma = open_client(self.root)
         return self._chroma
 
     def collection(self, name: str):
