@@ -17,6 +17,7 @@ always compared in the space the rows were made in. Only videos whose ingest is 
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -70,9 +71,20 @@ class Retriever:
         self.store = store
         self.models = models
         self.cfg = models.profile.retrieval
-        self.warnings: list[str] = []  # collections left out of a search, and why
+        self._local = threading.local()  # each thread's search has its own warnings
         self._spaces: dict[str, Space] = {}  # a collection's name fixes its module and checkpoint id
         self._textless: dict[str | None, tuple[tuple[int, int], tuple[int, int, int]]] = {}
+
+    @property
+    def warnings(self) -> list[str]:
+        """Collections left out of this thread's latest search, and why."""
+        if not hasattr(self._local, "warnings"):
+            self._local.warnings = []
+        return self._local.warnings
+
+    @warnings.setter
+    def warnings(self, value: list[str]) -> None:
+        self._local.warnings = value
 
     def _done(self) -> set[str]:
         return {v["video_id"] for v in self.store.videos()}

@@ -133,7 +133,9 @@ class Store:
         if self._chroma is None:
             from .vectors import open_client
 
-            self._chroma = open_client(self.root)
+            client = open_client(self.root)  # a thread that lost the race drops its client: both share one system
+            if self._chroma is None:
+                self._chroma = client
         return self._chroma
 
     def collection(self, name: str):

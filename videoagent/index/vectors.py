@@ -10,21 +10,27 @@ process that opens the index reads that file. The catalog stays in `<index>/cata
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 from ..config import ChromaServerConfig, load_index_config
 from ..errors import ConfigError, IndexUnavailable
 
+# chromadb's registry of embedded systems is not thread-safe: two threads opening the same path at once
+# start two systems, and the loser's cleanup removes the winner's (KeyError, or a crash in its Rust core).
+_OPENING = threading.Lock()
+
 
 def open_client(root: Path):
-    """The Chroma client for the index at `root`, as its index.yaml says."""
+    """The Chroma client for the index at `root`, as its index.yaml says (safe to call from any thread)."""
     import chromadb
     from chromadb.config import Settings
 
     server = load_index_config(root).chroma
-    if server is None:
-        return chromadb.PersistentClient(path=str(root / "chroma"), settings=Settings(anonymized_telemetry=False))
-    return _server_client(server, root)
+    with _OPENING:
+        if server is None:
+            return chromadb.PersistentClient(path=str(root / "chroma"), settings=Settings(anonymized_telemetry=False))
+        return _server_client(server, root)
 
 
 def _server_client(server: ChromaServerConfig, root: Path):

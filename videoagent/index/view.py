@@ -1,9 +1,10 @@
 """A read-only view of one index: segments, transcript, on-screen text, tracklets and search.
 
-`IndexView` opens its own connection to the catalog with SQLite's `query_only` switched on, so nothing
+`IndexView` opens its own connections to the catalog with SQLite's `query_only` switched on, so nothing
 that reads through it (the planner's tools included, and anything a tool is talked into) can write to
-the index; vectors are only ever queried. Everything it returns names its `video_id`, `start_s` and
-`end_s`, so an answer can cite it.
+the index; vectors are only ever queried. Each thread reads through a connection of its own, so a
+server's requests (and an agent framework's tool threads) read side by side without taking turns.
+Everything it returns names its `video_id`, `start_s` and `end_s`, so an answer can cite it.
 """
 
 from __future__ import annotations
@@ -18,19 +19,53 @@ from ..errors import NoSuchVideo
 from .store import SegmentRecord, Store
 
 
+class _PerThread:
+    """A read-only SQLite connection per thread, behind the one attribute the Store code uses (`db`)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA query_only=ON")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn(), name)
+
+    def __enter__(self) -> sqlite3.Connection:
+        return self._conn().__enter__()
+
+    def __exit__(self, *exc: Any) -> Any:
+        return self._conn().__exit__(*exc)
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+
 class IndexView:
     """Read-only access to one index: segments, transcript, on-screen text, tracklets, search."""
 
     def __init__(self, root: str | Path, models: Any = None):
         """`models` (models.Models) enables search_segments; without it the tool finds nothing."""
         self.store = Store(root)
-        # Its own connection, with writes switched off: any INSERT/UPDATE/DELETE fails. Agent frameworks
-        # run tools on worker threads, so the connection may cross threads; `lock` serialises its use.
+        # Connections of its own, with writes switched off: any INSERT/UPDATE/DELETE fails. One per thread.
         self.store.db.close()
-        self.store.db = sqlite3.connect(self.store.root / "catalog.sqlite", timeout=30, check_same_thread=False)
-        self.store.db.row_factory = sqlite3.Row
-        self.store.db.execute("PRAGMA query_only=ON")
-        self.lock = threading.Lock()
+        self.store.db = _PerThread(self.store.root / "catalog.sqlite")
+        self.lock = threading.Lock()  # for callers that want one tool call at a time (qa/tools.py)
         self.retriever = None
         if models is not None:
             from .retrieval import Retriever

@@ -11,6 +11,7 @@ more is answered from that part of the video only.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ class Agent:
     view: IndexView
     video_id: str
     history: list[Turn] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)  # one ask at a time
 
     def reset(self) -> None:
         """Forget the conversation (the chat's /reset)."""

@@ -8,8 +8,9 @@ its `http_status` (404 for an unknown video, 400 for bad input — an unreadable
 name —, 409 when the profile cannot answer), 401 without the configured token, 413 for an upload over
 the limit, 422 for a malformed request, 500 for anything else.
 
-Reads and questions take turns on one lock (models and the read-only SQLite view are used by one request
-at a time). Ingest and tagging run as jobs on the one writer thread (server/jobs.py) with their own
+Requests run side by side: the read-only view gives each thread its own SQLite connection, the models
+are safe to share, the LLM runtime serves one completion at a time, and a chat session answers one
+question at a time. Ingest and tagging run as jobs on the one writer thread (server/jobs.py) with their own
 catalog connection, so the index stays readable while they run; the view forgets what it cached each
 time a video lands.
 """
@@ -86,11 +87,11 @@ def create_app(
     lib.view  # noqa: B018 - the read-only view, opened now: NoIndex before the first request
     roots = [Path(r).expanduser().resolve() for r in media_roots]
     sessions = Sessions()
-    turn = threading.Lock()  # torch models and the view's SQLite connection: one request at a time
+    sessions_lock = threading.Lock()
     app = FastAPI(title="videoagent", summary="Ask, search and browse one video index.")
     if token:
         auth.require_token(app, token)
-    jobs = JobQueue(lib.root, {"ingest": _ingest_runner(lib, turn), "tag": _tag_runner(lib, turn)})
+    jobs = JobQueue(lib.root, {"ingest": _ingest_runner(lib), "tag": _tag_runner(lib)})
     app.state.jobs = jobs
     if not jobs.idle():
         jobs.start()  # jobs the last server left unfinished
@@ -131,24 +132,21 @@ def create_app(
         status: Annotated[str | None, Query(description="done, failed or ingesting (default: all)")] = None,
         tag: Annotated[str | None, Query(description="only videos with this tag")] = None,
     ) -> dict[str, Any]:
-        with turn:
-            rows = [_card(lib, v) for v in lib.videos(status)]
+        rows = [_card(lib, v) for v in lib.videos(status)]
         if tag:
             rows = [r for r in rows if tag.lower() in (t.lower() for t in r["tags"])]
         return {"videos": rows}
 
     @app.get("/videos/{video_id}")
     def show(video_id: str) -> dict[str, Any]:
-        with turn:
-            doc = lib.show(video_id)
-            doc["video_tags"] = (lib.reader.video_tags(doc["video_id"]) or {}).get("tags", [])
+        doc = lib.show(video_id)
+        doc["video_tags"] = (lib.reader.video_tags(doc["video_id"]) or {}).get("tags", [])
         return doc
 
     @app.get("/videos/{video_id}/media")
     def video_file(video_id: str) -> FileResponse:
         """The video itself; HTTP range requests let the player seek."""
-        with turn:
-            video = lib.video(video_id)
+        video = lib.video(video_id)
         return FileResponse(media.media_file(video), media_type=_media_type(video["path"]))
 
     @app.get("/videos/{video_id}/frame")
@@ -157,8 +155,7 @@ def create_app(
         t: Annotated[float, Query(ge=0, description="time in seconds")] = 0.0,
         width: Annotated[int, Query(ge=16, le=1920)] = 320,
     ) -> FileResponse:
-        with turn:
-            video = lib.video(video_id)
+        video = lib.video(video_id)
         path = media.thumbnail(lib.root, video, t, width)
         return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "max-age=86400"})
 
@@ -172,13 +169,11 @@ def create_app(
         return Response(_export(video_id, format), media_type=kinds[format])
 
     def _export(video_id: str, fmt: str) -> str:
-        with turn:
-            return lib.export(video_id, fmt)
+        return lib.export(video_id, fmt)
 
     @app.get("/tracklets/{tracklet_id}/crop")
     def tracklet_crop(tracklet_id: str) -> FileResponse:
-        with turn:
-            found = lib.reader.tracklets(ids=[tracklet_id])
+        found = lib.reader.tracklets(ids=[tracklet_id])
         if not found:
             raise UnknownTracklet(f"{tracklet_id}: no such tracklet")
         return FileResponse(media.crop(lib.root, found[0]), media_type="image/jpeg")
@@ -191,8 +186,7 @@ def create_app(
             _copy_limited(upload, tmp, upload_limit_mb)
             tmp.flush()
             try:
-                with turn:
-                    return lib.search(**{kind: tmp.name}, **query).as_dict()
+                return lib.search(**{kind: tmp.name}, **query).as_dict()
             except MediaError as exc:
                 raise MediaError(upload.filename or "upload", exc.reason) from None
 
@@ -202,8 +196,7 @@ def create_app(
         top: Annotated[int, Query(ge=1, le=1000)] = 10,
         video_id: str | None = None,
     ) -> dict[str, Any]:
-        with turn:
-            return lib.search(q, top=top, video_id=video_id).as_dict()
+        return lib.search(q, top=top, video_id=video_id).as_dict()
 
     @app.post("/search/image")
     def search_image(
@@ -212,8 +205,7 @@ def create_app(
         video_id: str | None = None,
     ) -> dict[str, Any]:
         if video_id:
-            with turn:
-                lib.video(video_id)  # 404 before reading the upload
+            lib.video(video_id)  # 404 before reading the upload
         return search_upload(image, "image", top=top, video_id=video_id)
 
     @app.post("/search/video")
@@ -228,20 +220,23 @@ def create_app(
             raise BadInput("the question is empty")
         video_id = lib.video(request.video_id)["video_id"]
         start = lambda: lib.chat(video_id)  # noqa: E731
-        return sessions.get(request.session, video_id, start) if request.session else start()
+        if not request.session:
+            return start()
+        with sessions_lock:
+            return sessions.get(request.session, video_id, start)
 
     @app.post("/ask")
     def ask(request: AskRequest) -> dict[str, Any]:
-        with turn:
-            answer = agent_for(request).ask(request.question)
+        agent = agent_for(request)
+        with agent.lock:  # one question at a time per chat session
+            answer = agent.ask(request.question)
         return {**answer.as_dict(), "session": request.session}
 
     @app.post("/ask/stream")
     async def ask_stream(request: AskRequest) -> StreamingResponse:
         """The answer as server-sent events: `text` events with the model's words as it writes them (ids
         and all: the draft), then one `answer` event with the checked answer, or `error` with a detail."""
-        with turn:
-            agent = agent_for(request)  # 404 / 400 before the stream starts
+        agent = agent_for(request)  # 404 / 400 before the stream starts
         loop = asyncio.get_running_loop()
         events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
 
@@ -250,7 +245,7 @@ def create_app(
 
         def work() -> None:
             try:
-                with turn:
+                with agent.lock:
                     answer = agent.ask(request.question, on_text=lambda piece: put("text", piece))
                 put("answer", {**answer.as_dict(), "session": request.session})
             except VideoAgentError as exc:
@@ -272,9 +267,10 @@ def create_app(
     @app.delete("/sessions/{session}", status_code=204)
     def reset(session: str) -> None:
         """Forget a chat session (the chat's /reset)."""
-        with turn:
-            if not sessions.drop(session):
-                raise HTTPException(404, f"no chat session {session!r}")
+        with sessions_lock:
+            dropped = sessions.drop(session)
+        if not dropped:
+            raise HTTPException(404, f"no chat session {session!r}")
 
     # ---- jobs: ingest and tagging on the writer thread ----------------------------------------
     @app.post("/jobs/upload", status_code=202)
@@ -309,8 +305,7 @@ def create_app(
 
     @app.post("/jobs/tag", status_code=202)
     def tag(body: TagJob) -> dict[str, Any]:
-        with turn:
-            ids = [lib.video(v)["video_id"] for v in body.video_ids]
+        ids = [lib.video(v)["video_id"] for v in body.video_ids]
         return jobs.submit("tag", ids, {"force": body.force}).as_dict()
 
     @app.get("/jobs")
@@ -385,7 +380,7 @@ def _under_roots(name: str, roots: list[Path]) -> Path:
     raise HTTPException(403, f"{name}: not under a media root ({', '.join(map(str, roots))})")
 
 
-def _ingest_runner(lib: Library, turn: threading.Lock):
+def _ingest_runner(lib: Library):
     """Ingest on the job thread with a Library of its own (its own catalog connection; the models are
     the process's); the reading view forgets its cache as each video lands."""
 
@@ -401,8 +396,7 @@ def _ingest_runner(lib: Library, turn: threading.Lock):
 
         def on_result(result) -> None:
             current["done"] += 1
-            with turn:
-                lib.view.forget()
+            lib.view.forget()
             report(progress={**current, "stage": None}, result=result.as_dict())
 
         try:
@@ -413,7 +407,7 @@ def _ingest_runner(lib: Library, turn: threading.Lock):
     return run
 
 
-def _tag_runner(lib: Library, turn: threading.Lock):
+def _tag_runner(lib: Library):
     def run(job: Job, report) -> list[dict[str, Any]]:
         from ..library import Library
 
@@ -425,8 +419,7 @@ def _tag_runner(lib: Library, turn: threading.Lock):
                 tagged = writer.tag(job.paths, force=force, on_done=done)
             else:
                 tagged = writer.tag(all_videos=True, force=force, on_done=done)
-            with turn:
-                lib.view.forget()
+            lib.view.forget()
             return [t.as_dict() for t in tagged.videos]
         finally:
             writer.close()

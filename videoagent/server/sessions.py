@@ -16,7 +16,7 @@ SESSION_IDLE_S = 3600.0  # a session unused this long is forgotten
 
 class Sessions:
     """Chat sessions by id, at most `limit` of them and none idle longer than `idle_s`: the least
-    recently used go first. Not thread-safe on its own: the app holds its one lock around it."""
+    recently used go first. Not thread-safe on its own: the app holds a lock around it."""
 
     def __init__(self, limit: int = MAX_SESSIONS, idle_s: float = SESSION_IDLE_S, clock=time.monotonic):
         self.limit, self.idle_s, self.clock = limit, idle_s, clock
