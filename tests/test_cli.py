@@ -58,3 +58,15 @@ def test_ingest_subprocess_stdout_is_exactly_one_json_document(tmp_path, media):
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)  # raises if anything else shared stdout
     assert doc["videos"][0]["status"] == "done"
+
+
+@pytest.mark.slow
+def test_export_writes_captions_and_refuses_an_unknown_format(ingested, tmp_path):
+    store, results = ingested
+    vid = results["narrated"].video_id
+    code, stdout, _ = invoke("export", vid[:8], "--format", "srt", "--index", store.root)
+    assert code == 0 and stdout.startswith("1\n00:00:00,000 --> ") and "tabby cat" in stdout.lower()
+    code, _, _ = invoke("export", vid, "--format", "vtt", "--out", tmp_path / "v.vtt", "--index", store.root)
+    assert code == 0 and (tmp_path / "v.vtt").read_text().startswith("WEBVTT\n")
+    code, _, stderr = invoke("export", vid, "--format", "doc", "--index", store.root)
+    assert code == 2 and "format doc: expected one of srt, vtt, json" in stderr

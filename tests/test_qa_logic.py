@@ -249,6 +249,14 @@ def test_a_summary_cites_the_scenes_it_names(index, models, profile):
     assert "Summarize the whole video" in writer.calls[0][-1][1]
 
 
+def test_a_summary_the_model_refuses_is_listed_scene_by_scene(index, models, profile):
+    agent, _ = writer_agent(index, models, profile, ["This video holds no evidence about that."])
+    answer = agent.ask("Summarize this video.")
+    assert answer.found and answer.answer.startswith("Scene by scene: 0:00-0:04 ")
+    assert "A tabby cat rests on a soft blanket" in answer.answer and len(answer.citations) == 5
+    assert any(s["tool"] == "list_scenes" for s in answer.steps)
+
+
 # ---- the tool-calling planner --------------------------------------------------------------------
 def test_tool_calling_planner_retries_malformed_calls(index):
     script = iter(
@@ -284,6 +292,20 @@ def test_tool_calling_planner_retries_malformed_calls(index):
     assert len(errors) >= 2  # the unparsable call and the reversed span were both refused, then retried
     assert "garage" in answer.answer
     assert [(c.start_s, c.end_s) for c in answer.citations] == [(16.0, 20.0)]
+
+
+def test_tool_results_that_outgrow_the_context_end_in_a_refusal_not_a_crash(index):
+    from videoagent.errors import ContextFull
+
+    class Overflowing(ScriptedChatModel):
+        def _generate(self, *args, **kwargs):
+            raise ContextFull("model.gguf: the request (4650 tokens) exceeds the model's context (4096 tokens)")
+
+    planner = ToolCallingPlanner(Overflowing(messages=iter([])), IndexView(index))
+    answer = Agent(planner, planner.view, VIDEO).ask("List everything said in every scene.")
+    assert not answer.found and answer.citations == []
+    assert answer.steps[0] == {"tool": "context_full", "error": "model.gguf: the request (4650 tokens) exceeds "
+                               "the model's context (4096 tokens)"}  # fmt: skip
 
 
 # ---- the command line ----------------------------------------------------------------------------

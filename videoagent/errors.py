@@ -45,6 +45,12 @@ class IndexUnavailable(VideoAgentError):
     http_status = 503
 
 
+class ContextFull(VideoAgentError):
+    """A request to the LLM is longer than its context (the question drew in too much evidence)."""
+
+    http_status = 413
+
+
 class NoSuchVideo(VideoAgentError, LookupError):
     """No done video has this id (or the prefix names more than one)."""
 

@@ -307,6 +307,23 @@ class AnsweringPlanner:
 
     # ---- the check -------------------------------------------------------------------------------
     def _checked(self, video_id, question, reply, scenes, focus, form, steps) -> Answer:
+        answer = self._check(video_id, question, reply, scenes, focus, form, steps)
+        if form.kind == "summary" and not answer.found:
+            return self._listing(video_id, question, scenes, steps)
+        return answer
+
+    def _listing(self, video_id, question, scenes, steps) -> Answer:
+        """A video always has a summary: when the model wrote none the check keeps, the code lists what each
+        scene says or shows, in time order (said as a listing, not as the model's summary)."""
+        told = [s for s in scenes if s.said or s.on_screen or s.seen][:8]
+        if not told:
+            return Answer(NOT_FOUND, [], steps, found=False)
+        steps.append({"tool": "list_scenes", "why": "the model wrote no summary the scenes back", "scenes": len(told)})
+        more = f"; and {len(scenes) - len(told)} more scenes" if len(scenes) > len(told) else ""
+        lines = "; ".join(f"{clock(s.start_s)}-{clock(s.end_s)} {_quote(s, lead='')}".rstrip(".") for s in told)
+        return self._final(video_id, question, f"Scene by scene: {lines}{more}.", told, steps)
+
+    def _check(self, video_id, question, reply, scenes, focus, form, steps) -> Answer:
         if not reply or NOT_FOUND.lower().rstrip(".") in reply.lower() or "not in video" in reply.lower():
             return Answer(NOT_FOUND, [], steps, found=False)
         by_id = {s.sid: s for s in scenes}

@@ -53,6 +53,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import PrivateAttr
 
 from ..config import LlmConfig
+from ..errors import ContextFull
 from ..models.weights import MissingWeights, cache_dir, gguf_path
 from ..native import system_libstdcxx_first
 
@@ -177,7 +178,7 @@ class LlamaCppChat(BaseChatModel):
         started = time.perf_counter()
         reply = self._runtime.chat(self._request(messages, stop, **kwargs))
         if "error" in reply:
-            raise RuntimeError(f"llama.cpp ({Path(self.path).name}): {reply['error']}")
+            _raise(self.path, reply["error"])
         choice = reply["choices"][0]
         usage = reply.get("usage", {})
         content = choice["message"].get("content") or ""
@@ -220,7 +221,7 @@ class LlamaCppChat(BaseChatModel):
             if isinstance(piece, BaseException):
                 raise piece
             if "error" in piece:
-                raise RuntimeError(f"llama.cpp ({Path(self.path).name}): {piece['error']}")
+                _raise(self.path, piece["error"])
             for choice in piece.get("choices", []):
                 text = (choice.get("delta") or {}).get("content")
                 if text:
@@ -300,6 +301,15 @@ def _tool_calls(message: dict[str, Any], content: str, tools: list[dict] | None)
                 {"name": name, "args": str(args), "id": call_id, "error": str(exc), "type": "invalid_tool_call"}
             )
     return calls, invalid
+
+
+def _raise(path: str, error: Any) -> None:
+    if isinstance(error, dict) and error.get("type") == "exceed_context_size_error":
+        raise ContextFull(
+            f"{Path(path).name}: the request ({error.get('n_prompt_tokens')} tokens) exceeds the model's context "
+            f"({error.get('n_ctx')} tokens)"
+        )
+    raise RuntimeError(f"llama.cpp ({Path(path).name}): {error}")
 
 
 def _json_objects(text: str) -> Iterator[Any]:

@@ -17,6 +17,7 @@ from langchain.agents.middleware import AgentMiddleware, hook_config
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, ToolMessage
 
+from ..errors import ContextFull
 from ..index.view import IndexView
 from .planner import NOT_FOUND, Answer, Citation
 from .tools import langchain_tools
@@ -82,7 +83,10 @@ class ToolCallingPlanner:
             messages += [{"role": "user", "content": q}, {"role": "assistant", "content": a}]
         scope = f" (Only consider {window[0]:.1f}-{window[1]:.1f} s of the video.)" if window else ""
         messages.append({"role": "user", "content": f"Video id: {video_id}\nQuestion: {question}{scope}"})
-        result = agent.invoke({"messages": messages})
+        try:
+            result = agent.invoke({"messages": messages})
+        except ContextFull as exc:  # the tools' results outgrew the context: say so instead of crashing
+            return Answer(NOT_FOUND, [], [{"tool": "context_full", "error": str(exc)}], found=False)
         return _answer_from(result["messages"][len(messages) :])
 
 

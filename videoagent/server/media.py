@@ -22,7 +22,7 @@ def thumbnail(root: Path, video: dict, t: float, width: int) -> Path:
     from ..media.frames import open_frames
 
     width = min(WIDTHS, key=lambda w: abs(w - width))
-    t = min(max(0.0, t), float(video.get("duration_s") or t))
+    t = min(max(0.0, t), max(0.0, float(video.get("duration_s") or t) - 0.05))  # the last frame, not past it
     out = root / "thumbs" / video["video_id"] / f"{round(t * 1000)}-{width}.jpg"
     if out.is_file():
         return out
