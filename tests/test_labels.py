@@ -67,6 +67,9 @@ def test_labels_read_with_their_model_frame_and_certainty():
     assert labels_document(rows) == "dog 0.83 (frame 1.2 s), person x4 0.61 (frame 2 s)"
     assert seen_text(None, rows + [{"label": "tripod", "score": 0.05, "t": 0.0}]) == "dog 83%, person x4 61%"
     assert seen_text("a dog on a sofa", []) == "a dog on a sofa"
+    weak = rows + [{"label": "crane", "score": 0.28, "t": 0.0}]
+    assert seen_text(None, weak) == "dog 83%, person x4 61%, crane 28%"  # a silent scene: its pixels are all
+    assert seen_text(None, weak, told=True) == "dog 83%, person x4 61%"  # speech or text: no weak guesses
 
 
 def test_ocr_puts_back_the_spaces_a_wide_step_between_characters_shows():

@@ -63,10 +63,18 @@ _CHAPTERS = re.compile(r"\b(chapters?|table of contents|sections|outline)\b", re
 _REFERS = re.compile(r"\b(it|its|he|him|his|she|her|they|them|their|that|this|there|those|these|one)\b", re.I)
 
 
-def seen_text(caption: str | None, labels: list[dict]) -> str:
+# Where a scene has speech or on-screen text, its words carry it and the classifier's weak guesses only
+# mislead (dev: "crane 28%" for a rocket and "football helmet 20%" beside a face were stated as answers to
+# absent questions); a silent scene keeps them, since its pixels are all there is ("bird 25%").
+TOLD_LABEL_MIN = 0.3
+
+
+def seen_text(caption: str | None, labels: list[dict], told: bool = False) -> str:
     """A segment's caption and its labels as a scene line shows them: "animal 95%, dog 90%, person x4 68%"
-    (the general kinds too: they tell a small model that a dog is an animal)."""
-    return "; ".join(p for p in [(caption or "").strip(), labels_brief(labels)] if p)
+    (the general kinds too: they tell a small model that a dog is an animal); a `told` scene (one with
+    speech or on-screen text) shows only the labels of at least TOLD_LABEL_MIN."""
+    brief = labels_brief(labels, min_score=TOLD_LABEL_MIN) if told else labels_brief(labels)
+    return "; ".join(p for p in [(caption or "").strip(), brief] if p)
 
 
 @dataclass(frozen=True)
@@ -161,7 +169,14 @@ class AnsweringPlanner:
     def scenes(self, video_id: str) -> list[Scene]:
         if video_id not in self._scenes:
             self._scenes[video_id] = [
-                Scene(f"S{i}", s.start_s, s.end_s, s.transcript.strip(), tuple(s.ocr), seen_text(s.caption, s.seen))
+                Scene(
+                    f"S{i}",
+                    s.start_s,
+                    s.end_s,
+                    s.transcript.strip(),
+                    tuple(s.ocr),
+                    seen_text(s.caption, s.seen, told=bool(s.transcript.strip() or s.ocr)),
+                )  # fmt: skip
                 for i, s in enumerate(self.view.segments(video_id), start=1)
             ]
         return self._scenes[video_id]
