@@ -6,7 +6,6 @@ kill -9 mid-ingest resumes to the uninterrupted result."""
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -135,7 +134,7 @@ for k in range(4):
 
 @pytest.mark.slow
 def test_kill_9_mid_ingest_resumes_on_the_server_and_a_live_reader_sees_it(tmp_path, chroma_server, media, profile):
-    from test_resume import snapshot
+    from test_resume import killed_mid_ingest, snapshot
 
     from videoagent.config import load_pipeline
     from videoagent.ingest.pipeline import Ingestor
@@ -148,14 +147,7 @@ def test_kill_9_mid_ingest_resumes_on_the_server_and_a_live_reader_sees_it(tmp_p
     crashed = _served_index(tmp_path / "crashed", chroma_server, "resume-crashed")
     reader = Library(crashed, profile)  # a long-lived reader in this process, opened before any video exists
     assert reader.videos() == []
-    cmd = [sys.executable, "-m", "videoagent", "ingest", *map(str, files), "--index", str(crashed), "--json"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    marker = crashed / "artifacts" / file_video_id(files[1]) / "scenes.json"
-    deadline = time.monotonic() + 300
-    while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    os.kill(proc.pid, signal.SIGKILL)
-    assert proc.wait() == -signal.SIGKILL, "ingest finished before it could be killed"
+    cmd = killed_mid_ingest(files, crashed)
     assert list(snapshot(crashed)["videos"]) == [file_video_id(files[0])]
 
     resumed = subprocess.run(cmd, capture_output=True, text=True, timeout=600)

@@ -43,6 +43,20 @@ def read_index(root) -> dict:
     return {"videos": videos, "vectors": vectors}
 
 
+def killed_mid_ingest(files, index) -> list[str]:
+    """`videoagent ingest FILES --index INDEX` in a new process, killed with SIGKILL once the second video's
+    first stage is on disk (the first video committed, the second half-made); returns the command, to resume."""
+    cmd = [sys.executable, "-m", "videoagent", "ingest", *map(str, files), "--index", str(index), "--json"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    marker = index / "artifacts" / file_video_id(files[1]) / "scenes.json"
+    deadline = time.monotonic() + 300
+    while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL, "ingest finished before it could be killed"
+    return cmd
+
+
 def test_kill_9_mid_ingest_then_resume_equals_uninterrupted(tmp_path, media, profile, pipeline):
     files = [media.path("launch"), media.path("narrated")]
     reference = tmp_path / "reference"
@@ -50,16 +64,7 @@ def test_kill_9_mid_ingest_then_resume_equals_uninterrupted(tmp_path, media, pro
     assert [ingestor.ingest_one(f).status for f in files] == ["done", "done"]
 
     crashed = tmp_path / "crashed"
-    cmd = [sys.executable, "-m", "videoagent", "ingest", *map(str, files), "--index", str(crashed), "--json"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    # Kill once the second video's first stage is on disk: the first video is committed, the second half-made.
-    marker = crashed / "artifacts" / file_video_id(files[1]) / "scenes.json"
-    deadline = time.monotonic() + 300
-    while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    os.kill(proc.pid, signal.SIGKILL)
-    assert proc.wait() == -signal.SIGKILL, "ingest finished before it could be killed"
-
+    cmd = killed_mid_ingest(files, crashed)
     midway = snapshot(crashed)
     assert list(midway["videos"]) == [file_video_id(files[0])], "a half-ingested video is visible"
 

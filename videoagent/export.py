@@ -94,8 +94,8 @@ def _safe(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def export(index_root: str | Path, video: dict[str, Any], tags: dict[str, Any] | None, fmt: str) -> str:
-    """The video in `fmt` (one of FORMATS); `video` is its `Store.describe` document, `tags` its saved tags."""
+def export(index_root: str | Path, video: dict[str, Any], tags: list[dict[str, Any]], fmt: str) -> str:
+    """The video in `fmt` (one of FORMATS); `video` is its `Store.describe` document, `tags` its assigned tags."""
     items = cues(index_root, video)
     if fmt == "vtt":
         return to_vtt(items)
@@ -103,7 +103,7 @@ def export(index_root: str | Path, video: dict[str, Any], tags: dict[str, Any] |
         return to_srt(items)
     doc = {
         **video,
-        "tags": (tags or {}).get("tags", []),
+        "tags": tags,
         "captions": [{"start_s": c.start_s, "end_s": c.end_s, "text": c.text} for c in items],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -175,6 +175,10 @@ class Library:
         """Everything the index holds about one video: segments, transcript, on-screen text, tracklets."""
         return self.reader.describe(self.video(video_id)["video_id"])
 
+    def video_tags(self, video_id: str) -> list[dict[str, Any]]:
+        """The tags assigned to a video (tag, score, evidence), best first; [] when it is not tagged."""
+        return (self.reader.video_tags(video_id) or {}).get("tags", [])
+
     def export(self, video_id: str, fmt: str = "json") -> str:
         """One video as SubRip or WebVTT captions, or everything the index holds about it as JSON."""
         from .export import FORMATS, export
@@ -182,7 +186,7 @@ class Library:
         if fmt not in FORMATS:
             raise BadInput(f"format {fmt}: expected one of {', '.join(FORMATS)}")
         doc = self.show(video_id)
-        return export(self.root, doc, self.reader.video_tags(doc["video_id"]), fmt)
+        return export(self.root, doc, self.video_tags(doc["video_id"]), fmt)
 
     def tracklets(self, query: TrackletQuery) -> list[dict[str, Any]]:
         return [rec for rec in self.reader.tracklets(query.video_id, query.category) if query.matches(rec)]

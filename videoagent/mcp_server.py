@@ -54,10 +54,7 @@ def build(lib: Library) -> MCPServer:
     def list_videos(tag: str | None = None) -> dict[str, Any]:
         """Every ingested video: id, path, duration, status (a failed one with its error), scene count, tags."""
         with turn():
-            rows = []
-            for video in lib.videos():
-                saved = lib.reader.video_tags(video["video_id"]) or {}
-                rows.append({**video, "tags": [t["tag"] for t in saved.get("tags", [])]})
+            rows = [{**v, "tags": [t["tag"] for t in lib.video_tags(v["video_id"])]} for v in lib.videos()]
         if tag:
             rows = [r for r in rows if tag.lower() in (t.lower() for t in r["tags"])]
         return {"videos": rows}
@@ -80,8 +77,7 @@ def build(lib: Library) -> MCPServer:
         the video does not show it. Reuse `session` for follow-up questions."""
         with turn():
             vid = lib.video(video_id)["video_id"]
-            start = lambda: lib.chat(vid)  # noqa: E731
-            agent = sessions.get(session, vid, start) if session else start()
+            agent = sessions.get(session, vid, lambda: lib.chat(vid))
             return {**agent.ask(question).as_dict(), "session": session}
 
     @server.tool(annotations=READ_ONLY)

@@ -140,7 +140,7 @@ def create_app(
     @app.get("/videos/{video_id}")
     def show(video_id: str) -> dict[str, Any]:
         doc = lib.show(video_id)
-        doc["video_tags"] = (lib.reader.video_tags(doc["video_id"]) or {}).get("tags", [])
+        doc["video_tags"] = lib.video_tags(doc["video_id"])
         return doc
 
     @app.get("/videos/{video_id}/media")
@@ -219,11 +219,8 @@ def create_app(
         if not request.question.strip():
             raise BadInput("the question is empty")
         video_id = lib.video(request.video_id)["video_id"]
-        start = lambda: lib.chat(video_id)  # noqa: E731
-        if not request.session:
-            return start()
         with sessions_lock:
-            return sessions.get(request.session, video_id, start)
+            return sessions.get(request.session, video_id, lambda: lib.chat(video_id))
 
     @app.post("/ask")
     def ask(request: AskRequest) -> dict[str, Any]:
@@ -341,12 +338,12 @@ def create_app(
 def _card(lib: Library, video: dict[str, Any]) -> dict[str, Any]:
     """A listing row with what the library page shows: title, tags, the first keyframe's time."""
     vid = video["video_id"]
-    reader = lib.reader
-    first = reader.segments(vid)[:1] if video["status"] == "done" else []
+    done = video["status"] == "done"
+    first = lib.view.segments(vid)[:1] if done else []  # the view caches them until an ingest lands
     return {
         **video,
-        "title": reader.about(vid)["title"] if video["status"] == "done" else "",
-        "tags": [t["tag"] for t in (reader.video_tags(vid) or {}).get("tags", [])],
+        "title": lib.view.about(vid)["title"] if done else "",
+        "tags": [t["tag"] for t in lib.video_tags(vid)],
         "thumb_s": (first[0].keyframes or [first[0].start_s])[0] if first else None,
     }
 

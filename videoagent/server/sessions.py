@@ -22,8 +22,11 @@ class Sessions:
         self.limit, self.idle_s, self.clock = limit, idle_s, clock
         self._agents: OrderedDict[str, tuple[float, Agent]] = OrderedDict()
 
-    def get(self, session: str, video_id: str, start: Callable[[], Agent]) -> Agent:
-        """The session's agent when it is about `video_id`, else a new one (a session follows one video)."""
+    def get(self, session: str | None, video_id: str, start: Callable[[], Agent]) -> Agent:
+        """The session's agent when it is about `video_id`, else a new one (a session follows one video);
+        no session: a new agent, kept nowhere."""
+        if not session:
+            return start()
         self._expire()
         found = self._agents.get(session)
         agent = found[1] if found and found[1].video_id == video_id else start()
