@@ -95,3 +95,34 @@ def test_long_audio_is_cut_where_it_is_quiet_and_the_words_keep_their_times():
     assert [w.text for w in words] == ["w1", "w2", "w3"]
     assert [round(w.start_s - 1.0, 3) for w in words] == [round(s / SAMPLE_RATE, 3) for s, _ in pieces]
     assert fake.told == [None, "en", "en"] and fake.language == ("en", 0.9)  # detected once, then held
+
+
+def test_detecting_the_language_costs_no_second_encoder_pass(media):
+    """The bundled multilingual base on a 20 s clip: one encoder pass, not faster-whisper's two (its own
+    detection encodes the first window again), and the words and language its own detection gives (numpy
+    on one thread for both, as `transcribe` runs it)."""
+    from faster_whisper import WhisperModel
+    from threadpoolctl import threadpool_limits
+
+    from videoagent.models.weights import resolve
+
+    asr = load_transcriber(AsrConfig(model="bundled:whisper-base", language=None), threads=1)
+    audio = decode_audio(media.path("narrated"))
+    encoded = []
+    base_encode = WhisperModel.encode
+    plain = WhisperModel(resolve("bundled:whisper-base", "asr"), device="cpu", compute_type="int8", cpu_threads=1)
+    try:
+        WhisperModel.encode = lambda self, features: encoded.append(self is asr.model) or base_encode(self, features)
+        words = transcribe(asr, audio)
+        ours = encoded.count(True)
+        with threadpool_limits(limits=1, user_api="blas"):
+            segments, info = plain.transcribe(
+                audio, beam_size=1, word_timestamps=True, condition_on_previous_text=False
+            )
+            theirs = [w.word.strip() for s in segments for w in s.words or []]
+    finally:
+        WhisperModel.encode = base_encode
+    assert ours == 1 and encoded.count(False) == 2
+    # theirs reads the window with one more 10 ms feature frame (the last, which transcription leaves out)
+    assert [w.text for w in words] == theirs and asr.language[0] == info.language == "en"
+    assert abs(asr.language[1] - info.language_probability) < 0.01

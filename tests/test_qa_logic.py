@@ -214,6 +214,16 @@ def test_a_moment_a_place_and_a_neighbour_are_picked_by_the_code(index, models, 
     assert "motorcycle" in last.answer
 
 
+def test_a_refused_moment_or_place_is_told_from_its_scene_but_a_thing_in_it_stays_refused(index, models, profile):
+    agent, writer = writer_agent(index, models, profile, [NOT_FOUND] * 3)
+    at = agent.ask("What is shown at 0:17?")  # the code knows the scene: what it holds is the answer
+    before = agent.ask("What comes right before the coffee?")
+    dog = agent.ask("Is there a dog in the last scene?")  # asks for one thing: the model may rightly refuse
+    assert at.found and spans(at) == [(VIDEO, 16.0, 20.0)] and "A red motorcycle is parked" in at.answer
+    assert before.found and spans(before) == [(VIDEO, 4.0, 8.0)] and "CAT CAFE OPEN" in before.answer
+    assert not dog.found and dog.citations == [] and len(writer.calls) == 3
+
+
 def test_follow_ups_go_to_the_model_as_a_conversation_and_that_means_the_last_cited_scene(index, models, profile):
     replies = ["A soft blanket. [S2]", "A cup of hot coffee on a red saucer. [S3]", "It is red. [S3]"]
     agent, writer = writer_agent(index, models, profile, replies)
@@ -411,3 +421,12 @@ def test_a_session_remembers_until_it_is_deleted(index, models):
     fresh = client.post("/ask", json=ask | {"question": "And what comes right after that?"}).json()
     assert not any(s["tool"] == "resolve_reference" for s in fresh["steps"])  # nothing left to refer to
     assert client.post("/ask", json=ask | {"question": "   "}).status_code == 400
+
+
+def test_a_silent_scene_says_the_setting_its_labels_imply():
+    from videoagent.qa.answerer import seen_text
+
+    rows = [{"label": "grey whale", "score": 0.48}, {"label": "coral reef", "score": 0.2}]
+    # coral reef -> sea 0.6 x 0.2 = 12%: below the 15% a scene line shows
+    assert seen_text(None, rows) == "grey whale 48%, coral reef 20%; setting: underwater 38%"
+    assert seen_text(None, rows, told=True) == "grey whale 48%"  # speech carries a told scene

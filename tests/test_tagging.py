@@ -63,8 +63,8 @@ def test_default_library_is_large_consistent_and_labels_name_real_tags():
 
 
 def test_setting_rules_name_real_tags_and_labels():
+    from videoagent.ingest.labels import setting_rules
     from videoagent.models.encoders.imagenet import class_kinds
-    from videoagent.tagging.library import setting_rules
 
     lib = TagLibrary.default()
     kinds = class_kinds()

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Grounded-QA evaluation on the fixtures: answer accuracy and citation hit rate, per profile's LLM.
 
-    python tools/eval_qa.py [--profiles default fast tiny] [--set dev|heldout|heldout7|heldout8|all] [--index DIR] [--json]
+    python tools/eval_qa.py [--profiles default fast tiny] [--set dev|heldout|heldout7|heldout8|all]
+                            [--index DIR] [--json]
 
 Questions, expected answer keywords and expected spans are in tests/data/qa.yaml (dev: the set prompts,
-cutoffs and rules were tuned on) and tests/data/qa_heldout.yaml, qa_heldout7.yaml, qa_heldout8.yaml (held out: report them, never tune on
-it). A question is answered right when the answer contains one of its keywords as whole words
-(answerable; a summary needs `min` of them) or says the video holds no evidence (absent); a citation
-hits when a cited span overlaps the expected scene (questions without a span, counts and summaries,
+cutoffs and rules were tuned on) and tests/data/qa_heldout.yaml, qa_heldout7.yaml, qa_heldout8.yaml (held
+out: report them, never tune on them). A question is answered right when the answer contains one of its
+keywords as whole words (answerable; a summary needs `min` of them) or says the video holds no evidence
+(absent); a citation hits when a cited span overlaps the expected scene (questions without a span, counts and summaries,
 have no citation score). Dialogues are asked turn by turn in one session; each turn counts like a
 question, and the follow-up turns are also reported on their own. The fixtures are ingested once into
 DIR (default: <fixtures>/_qa_index) with the default profile.

@@ -14,7 +14,11 @@ Nothing here compares an image with text: the labels are words, matched to words
 
 from __future__ import annotations
 
+from functools import cache
+from importlib import resources
+
 import numpy as np
+import yaml
 
 from ..models.encoders.imagenet import kind_scores, kinds_above, trim_borders
 from ..models.weights import MissingWeights
@@ -173,6 +177,31 @@ BRIEF_MIN, BRIEF_MOST = 0.15, 6  # labels a scene line shows (QA, describe): at 
 # silent visual fixture's "What animal appears?" then named the diver scene's "grey whale 48%" instead of its dog
 # (tests/test_visual.py): the weak true labels (bird 25%, dog 16%) went too. Kept at 0.15 until QA reads labels
 # by their kind.
+
+
+@cache
+def setting_rules() -> dict[str, list[tuple[str, float, int]]]:
+    """Visual label -> the scene / setting / time-of-day names it implies, as (name, weight, min boxes), from
+    the shipped data/settings.yaml ("street sign" -> city 0.7; "person" x6 -> crowd): read by tagging (as
+    tags) and QA (as what a scene is seen to be)."""
+    spec = yaml.safe_load(resources.files("videoagent").joinpath("data", "settings.yaml").read_text())
+    rules: dict[str, list[tuple[str, float, int]]] = {}
+    for tag, row in spec.items():
+        for label in row["from"]:
+            rules.setdefault(label, []).append((tag, float(row["weight"]), int(row.get("min_count", 1))))
+    return rules
+
+
+def implied_settings(rows: list[dict]) -> list[dict]:
+    """The settings a segment's labels imply ("grey whale" 0.48 -> underwater 0.38), best first: each
+    {"label", "score" (the best label's score times the rule's weight), "from" (that label)}."""
+    best: dict[str, dict] = {}
+    for row in rows:
+        for name, weight, min_count in setting_rules().get(row["label"], ()):
+            score = round(float(row["score"]) * weight, 3)
+            if row.get("count", 1) >= min_count and score > best.get(name, {}).get("score", 0.0):
+                best[name] = {"label": name, "score": score, "from": row["label"]}
+    return sorted(best.values(), key=lambda r: (-r["score"], r["label"]))
 
 
 def labels_brief(rows: list[dict], min_score: float = BRIEF_MIN, most: int = BRIEF_MOST) -> str:

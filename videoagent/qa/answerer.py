@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..index.view import IndexView
-from ..ingest.labels import labels_brief
+from ..ingest.labels import BRIEF_MIN, implied_settings, labels_brief
 from . import forms, grounding
 from .planner import NOT_FOUND, Answer, Citation
 
@@ -61,6 +61,13 @@ _ABOUT_ME = re.compile(r"\b(your|yourself)\b|\bsystem prompt\b|\byou (are|were) 
 _CHAPTERS = re.compile(r"\b(chapters?|table of contents|sections|outline)\b", re.I)
 # Words that point back into the conversation ("what color is it?", "where is he?", "what time is it there?")
 _REFERS = re.compile(r"\b(it|its|he|him|his|she|her|they|them|their|that|this|there|those|these|one)\b", re.I)
+# The words of a question that only say which scene ("what is shown at 0:17?", "what happens in the first
+# scene?", "and then?"): one that names nothing else asks for whatever the scene holds.
+_WHICH_SCENE = frozenset(
+    "show shows shown see seen happen happens come comes right next then before after first second third fourth "
+    "fifth sixth seventh eighth ninth tenth last final start beginning middle end say said hear heard appear "
+    "appears scene clip part moment time go going on".split()
+)
 
 
 # Where a scene has speech or on-screen text, its words carry it and the classifier's weak guesses only
@@ -71,10 +78,15 @@ TOLD_LABEL_MIN = 0.3
 
 def seen_text(caption: str | None, labels: list[dict], told: bool = False) -> str:
     """A segment's caption and its labels as a scene line shows them: "animal 95%, dog 90%, person x4 68%"
-    (the general kinds too: they tell a small model that a dog is an animal); a `told` scene (one with
-    speech or on-screen text) shows only the labels of at least TOLD_LABEL_MIN."""
-    brief = labels_brief(labels, min_score=TOLD_LABEL_MIN) if told else labels_brief(labels)
-    return "; ".join(p for p in [(caption or "").strip(), brief] if p)
+    (the general kinds too: they tell a small model that a dog is an animal). A `told` scene (one with speech
+    or on-screen text) shows only the labels of at least TOLD_LABEL_MIN; a silent one adds the settings they
+    imply ("setting: underwater 39%" from a grey whale: the classifier has no class for the sea itself). Beside
+    speech, on dev, settings only stirred the model: two answers went wrong ("street" by a garage's moped)."""
+    parts = [(caption or "").strip(), labels_brief(labels, min_score=TOLD_LABEL_MIN if told else BRIEF_MIN)]
+    if not told:
+        implied = [r for r in implied_settings(labels) if r["score"] >= BRIEF_MIN]
+        parts.append("setting: " + ", ".join(f"{r['label']} {r['score']:.0%}" for r in implied) if implied else "")
+    return "; ".join(p for p in parts if p)
 
 
 @dataclass(frozen=True)
@@ -340,6 +352,9 @@ class AnsweringPlanner:
 
     def _check(self, video_id, question, reply, scenes, focus, form, steps) -> Answer:
         if not reply or NOT_FOUND.lower().rstrip(".") in reply.lower() or "not in video" in reply.lower():
+            if focus and _asks_what_is_there(question, form):  # the scene is known: it holds the answer
+                steps.append({"tool": "check_citations", "kept": [], "quoted": True, "why": "the model refused"})
+                return self._final(video_id, question, _quote(focus[0]), focus[:1], steps)
             return Answer(NOT_FOUND, [], steps, found=False)
         by_id = {s.sid: s for s in scenes}
         cited = [by_id[f"S{n}"] for n in dict.fromkeys(_ID.findall(reply)) if f"S{n}" in by_id]
@@ -487,6 +502,14 @@ def _without_ids(reply: str) -> str:
     if text and text[-1] not in ".!?\"'":
         text += "."
     return text if re.search(r"\w", text) else ""
+
+
+def _asks_what_is_there(question: str, form: forms.Form) -> bool:
+    """Whether a moment / place / neighbour question asks for whatever its scene holds ("what is shown at
+    0:17?", "what comes right after the coffee?") rather than for one thing in it ("is there a dog in the
+    last scene?", which the model may rightly refuse)."""
+    words = grounding.content_words(question) - grounding.content_words(form.anchor or "") - _WHICH_SCENE
+    return not {w for w in words if not w.isdigit()}
 
 
 def _shares(sentence: str, scene: Scene, question: str) -> bool:

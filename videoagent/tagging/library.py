@@ -184,15 +184,3 @@ def _tag(row: dict[str, Any], path: Path, i: int) -> Tag:
         parent=clean(str(row.get("parent") or "")),
         extra=extra,
     )
-
-
-@cache
-def setting_rules() -> dict[str, list[tuple[str, float, int]]]:
-    """Visual label -> the scene / setting / time-of-day tags it implies, as (tag, weight, min boxes), from
-    the shipped data/settings.yaml ("street sign" -> city 0.7; "person" x6 -> crowd)."""
-    spec = yaml.safe_load(resources.files("videoagent").joinpath("data", "settings.yaml").read_text())
-    rules: dict[str, list[tuple[str, float, int]]] = {}
-    for tag, row in spec.items():
-        for label in row["from"]:
-            rules.setdefault(label, []).append((tag, float(row["weight"]), int(row.get("min_count", 1))))
-    return rules

@@ -38,10 +38,10 @@ from pydantic import BaseModel, ConfigDict
 from ..config import config_hash
 from ..index.collections import collection_name
 from ..index.store import CHROMA_MAX_BATCH, Store
-from ..ingest.labels import labels_document
+from ..ingest.labels import labels_document, setting_rules
 from ..models.registry import Models
 from .keywords import KeywordMatcher
-from .library import TagLibrary, setting_rules
+from .library import TagLibrary
 from .ranker import Ranker
 
 log = logging.getLogger(__name__)
