@@ -430,3 +430,16 @@ def test_a_silent_scene_says_the_setting_its_labels_imply():
     # coral reef -> sea 0.6 x 0.2 = 12%: below the 15% a scene line shows
     assert seen_text(None, rows) == "grey whale 48%, coral reef 20%; setting: underwater 38%"
     assert seen_text(None, rows, told=True) == "grey whale 48%"  # speech carries a told scene
+
+
+def test_then_hops_only_where_it_asks_what_follows(index, models, profile):
+    from videoagent.qa import forms
+
+    hops = ("And then?", "What happens then?", "What does he do then?")
+    assert [forms.read(q).kind for q in hops] == ["relative"] * 3
+    assert forms.read("What text is on screen then?").kind == "lookup"  # "then": at that moment
+    agent, writer = writer_agent(index, models, profile, ["On the launch pad. [S4]", "LAUNCH DAY 2026 [S4]"])
+    agent.ask("When is the rocket on the launch pad?")
+    shown = agent.ask("What text is on screen then?")
+    assert spans(shown) == [(VIDEO, 12.0, 16.0)] and "LAUNCH DAY 2026" in shown.answer
+    assert "(The previous answer was about scene S4.)" in writer.calls[1][-1][1]

@@ -59,8 +59,8 @@ _CHARS_PER_TOKEN = 3.5
 _ABOUT_ME = re.compile(r"\b(your|yourself)\b|\bsystem prompt\b|\byou (are|were) (told|instructed|asked)\b", re.I)
 # A summary question that asks for the chapters: answered from the describe stage's, when it wrote them
 _CHAPTERS = re.compile(r"\b(chapters?|table of contents|sections|outline)\b", re.I)
-# Words that point back into the conversation ("what color is it?", "where is he?", "what time is it there?")
-_REFERS = re.compile(r"\b(it|its|he|him|his|she|her|they|them|their|that|this|there|those|these|one)\b", re.I)
+# Words that point back into the conversation ("what color is it?", "where is he?", "what is written then?")
+_REFERS = re.compile(r"\b(it|its|he|him|his|she|her|they|them|their|that|this|there|then|those|these|one)\b", re.I)
 # The words of a question that only say which scene ("what is shown at 0:17?", "what happens in the first
 # scene?", "and then?"): one that names nothing else asks for whatever the scene holds.
 _WHICH_SCENE = frozenset(

@@ -41,6 +41,11 @@ _RELATIVE = re.compile(
 )
 _BARE_NEXT = re.compile(r"\b(next|then|afterwards|later|subsequently|earlier|previously)\b", re.I)
 _BEFORE_WORDS = {"before", "preceding", "precedes", "earlier", "previously"}
+# "then" is "next" in "and then?", "what happens then?", "what comes then?"; after a thing asked about
+# ("what text is on screen then?", "what is he holding then?") it is "at that moment", not a hop.
+_THEN_NEXT = re.compile(
+    r"^\W*(?:and\s+)?then\b|\b(?:happen|come|occur|follow|go(?:es)?\s+on|do(?:es)?)\w*\s+then\b", re.I
+)
 _PRONOUN = re.compile(
     r"^(?:(?:the\s+)?(?:scene|shot|part|one|moment)\s+)?(?:that|this|it|him|her|them|those|these|then)"
     r"(?:\s+(?:one|scene|shot|part|moment))?$|^$",
@@ -92,7 +97,7 @@ def read(question: str) -> Form:
         return Form("ordinal", index=0 if m.group(1).lower() in ("start", "beginning", "outset") else -1)
     if m := _RELATIVE.search(q):
         return Form("relative", direction=_direction(m.group(1)), anchor=_anchor(m.group(2)))
-    if m := _BARE_NEXT.search(q):
+    if (m := _BARE_NEXT.search(q)) and (m.group(1).lower() != "then" or _THEN_NEXT.search(q)):
         return Form("relative", direction=_direction(m.group(1)), anchor="")
     return Form("lookup")
 
