@@ -175,8 +175,8 @@ def merged(labels: list[dict], objects: list[dict]) -> list[dict]:
 BRIEF_MIN, BRIEF_MOST = 0.15, 6  # labels a scene line shows (QA, describe): at least this sure, at most this many
 # 0.3 was tried: dev absent refused 53/63 -> 58/63 (the 20-28% guesses "crane", "football helmet" went), but the
 # silent visual fixture's "What animal appears?" then named the diver scene's "grey whale 48%" instead of its dog
-# (tests/test_visual.py): the weak true labels (bird 25%, dog 16%) went too. Kept at 0.15 until QA reads labels
-# by their kind.
+# (tests/test_visual.py): the weak true labels (bird 25%, dog 16%) went too. So 0.15 stays for silent scenes, and
+# QA shows a scene with speech or on-screen text only its labels of 0.3 or more (qa/answerer.py TOLD_LABEL_MIN).
 
 
 @cache
@@ -192,14 +192,21 @@ def setting_rules() -> dict[str, list[tuple[str, float, int]]]:
     return rules
 
 
+def settings_of(row: dict) -> list[tuple[str, float]]:
+    """(setting, score) for each setting one label row implies: its score times the rule's weight, where the
+    detector saw the boxes the rule asks for ("person" x6 -> crowd)."""
+    rules = setting_rules().get(row["label"], ())
+    return [(name, float(row["score"]) * weight) for name, weight, least in rules if row.get("count", 1) >= least]
+
+
 def implied_settings(rows: list[dict]) -> list[dict]:
     """The settings a segment's labels imply ("grey whale" 0.48 -> underwater 0.38), best first: each
     {"label", "score" (the best label's score times the rule's weight), "from" (that label)}."""
     best: dict[str, dict] = {}
     for row in rows:
-        for name, weight, min_count in setting_rules().get(row["label"], ()):
-            score = round(float(row["score"]) * weight, 3)
-            if row.get("count", 1) >= min_count and score > best.get(name, {}).get("score", 0.0):
+        for name, value in settings_of(row):
+            score = round(value, 3)
+            if score > best.get(name, {}).get("score", 0.0):
                 best[name] = {"label": name, "score": score, "from": row["label"]}
     return sorted(best.values(), key=lambda r: (-r["score"], r["label"]))
 

@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict
 from ..config import config_hash
 from ..index.collections import collection_name
 from ..index.store import CHROMA_MAX_BATCH, Store
-from ..ingest.labels import labels_document, setting_rules
+from ..ingest.labels import labels_document, settings_of
 from ..models.registry import Models
 from .keywords import KeywordMatcher
 from .library import TagLibrary
@@ -230,10 +230,9 @@ class ContentRecall:
             cand.bump("labels", value)
             doc = labels_document([label])
             cand.evidence.append(Evidence("labels", value, label.get("source", ""), seg, start_s, end_s, doc))
-        for tag, weight, min_count in setting_rules().get(label["label"], ()):  # "street sign" -> city
-            if tag not in self.library or label.get("count", 1) < min_count:
+        for tag, value in settings_of(label):  # "street sign" -> city
+            if tag not in self.library:
                 continue
-            value = float(label["score"]) * weight
             cand = cands.setdefault(self.library.position[tag], Candidate())
             cand.bump("labels", value)
             doc = f"implies {tag}: {labels_document([label])}"
