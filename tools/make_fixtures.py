@@ -173,7 +173,10 @@ REAL_CLIPS = [
     RealClip(
         "linus", "deb", "kphotoalbum", "/usr/share/kphotoalbum/demo/movie.avi", "avi",
         "a man introduces himself on camera", [],
-        extra={"transcript": "Hi my name is Linus, and I pronounce it Linus"},
+        # KPhotoAlbum's author is Jesper K. Pedersen and the clip mimics Linus Torvalds' "I pronounce Linux
+        # as Linux". Earlier notes had "Linus" here; Whisper base and tiny.en (greedy and beam 5) all hear
+        # "Jesper", and base still does when its prompt says "Linus Torvalds" (p = 0.7).
+        extra={"transcript": "Hi, my name is Jesper, and I pronounce it Jesper"},
     ),
 ]
 
