@@ -114,6 +114,21 @@ def test_keyword_recall_matches_lemmas_and_phrases():
     assert "giraffe" not in hits
 
 
+def test_tags_a_near_duplicate_shares_still_spread_over_the_segments():
+    """Five tags of one scene, each also on a near-duplicate video (video-level `related` evidence, the
+    strongest), and one tag of another scene that scores lower: the spreading still keeps that one."""
+    from videoagent.tagging.tagger import Candidate, Evidence, select
+
+    def cand(seg: int, label: float, related: float) -> Candidate:
+        c = Candidate({"labels": label, "related": related})
+        c.evidence = [Evidence("labels", label, "imagenet", seg), Evidence("related", related, "twin")]
+        return c
+
+    cands = {f"coffee{i}": cand(2, 0.9, 1.0) for i in range(5)} | {"rocket": cand(3, 0.8, 0.0)}
+    kept = [tag for _, tag in select(cands, Ranker.default(), k=3)]
+    assert "rocket" in kept and len(kept) == 3
+
+
 @pytest.mark.slow
 def test_narrated_gets_its_subjects_with_evidence_and_no_forbidden_tags(tagged, media):
     tagger, ids, results = tagged

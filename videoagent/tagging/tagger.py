@@ -439,8 +439,12 @@ def select(cands: dict[str, Candidate], ranker: Ranker, k: int, min_score: float
 
 
 def _home(cand: Candidate, ranker: Ranker) -> int | None:
-    """The segment of a tag's strongest evidence (None: video-level evidence, e.g. a related video)."""
-    best = max(cand.evidence, key=lambda e: ranker.weights.get(e.channel, 0.0) * e.score, default=None)
+    """The segment of a tag's strongest evidence in a segment (None: it has only video-level evidence, a
+    related video's). A near-duplicate's tags say nothing about where: taken as the home, they let every tag
+    the duplicate shares skip the spreading (narrated_small's coffee, coffee cup, espresso and cat breed then
+    pushed its rocket out of its ten tags)."""
+    placed = [e for e in cand.evidence if e.seg is not None]
+    best = max(placed, key=lambda e: ranker.weights.get(e.channel, 0.0) * e.score, default=None)
     return best.seg if best is not None else None
 
 
