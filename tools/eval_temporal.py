@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Do the temporal modules learn what they are for? A benchmark where only frame order decides the caption.
 
-    .venv/bin/python tools/eval_temporal.py [--source synthetic|fixtures|imagenet ...] [--events 2 3]
+    .venv/bin/python tools/eval_temporal.py [--source synthetic|fixtures|imagenet ...] [--events 2 3] [--pca D]
                      [--modules mean weighted transformer tdb tab] [--epochs 30] [--json]
 
 Each clip shows `events` concepts one after another (each for 2-6 frames) and is captioned
@@ -79,6 +79,19 @@ def fixture_pools(features: str = "fixtures") -> tuple[list[np.ndarray], list[st
     return pools, names
 
 
+def principal_components(pools: list[np.ndarray], dims: int) -> tuple[list[np.ndarray], float]:
+    """Every frame's features projected onto the first `dims` principal components of all the frames (no
+    labels are read), rescaled to unit length; and the share of the variance those components keep. The
+    learned modules then train in minutes instead of hours on 2 cores (1280-d inputs: over 10 minutes each)."""
+    from sklearn.decomposition import PCA
+
+    pca = PCA(n_components=dims, random_state=0).fit(np.concatenate(pools))
+    projected = [pca.transform(p).astype(np.float32) for p in pools]
+    return [p / np.linalg.norm(p, axis=1, keepdims=True).clip(1e-8) for p in projected], float(
+        pca.explained_variance_ratio_.sum()
+    )
+
+
 def run(pools: list[np.ndarray], events: int, modules: list[str], cfg: FitConfig, max_sets: int) -> dict:
     task = order_benchmark(pools, events=events, instances=4, seed=cfg.seed, max_sets=max_sets)
     dim = pools[0].shape[1]
@@ -105,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--dim", type=int, default=64, help="synthetic feature size")
+    parser.add_argument("--pca", type=int, default=0, metavar="D",
+                        help="fixtures / imagenet: project the frame features onto their first D principal "
+                             "components first (0: keep them whole)")  # fmt: skip
     parser.add_argument("--concepts", type=int, default=12, help="synthetic concepts")
     parser.add_argument("--max-sets", type=int, default=80, help="concept sets drawn per task")
     parser.add_argument("--seed", type=int, default=0)
@@ -123,6 +139,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             pools, names = fixture_pools(source)
             about = f"{len(names)} fixture scenes"
+            if args.pca:
+                pools, kept = principal_components(pools, args.pca)
+                about += f", PCA to {args.pca} dims ({kept:.0%} of the variance)"
         print(f"{source}: {about}, {pools[0].shape[1]}-d features", file=sys.stderr)
         for events in args.events:
             results.append({"source": source, **run(pools, events, args.modules, cfg, args.max_sets)})
