@@ -60,6 +60,23 @@ def test_ingest_subprocess_stdout_is_exactly_one_json_document(tmp_path, media):
     assert doc["videos"][0]["status"] == "done"
 
 
+def test_read_only_commands_exit_early_with_their_output_whole(tmp_path):
+    """`list`, `show` and `ask` end the process straight after flushing (cli.main): the JSON still arrives
+    whole through a pipe, and an error still exits 2 with its one line."""
+
+    def run(*args):
+        cmd = [sys.executable, "-m", "videoagent", *args, "--index", str(tmp_path)]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+    assert run("init").returncode == 0
+    listed = run("list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout) == {"videos": []}
+    missing = run("show", "nosuch", "--json")
+    assert missing.returncode == 2 and missing.stdout == ""
+    assert missing.stderr.strip().splitlines()[-1].startswith("error: nosuch: no such video")
+
+
 @pytest.mark.slow
 def test_export_writes_captions_and_refuses_an_unknown_format(ingested, tmp_path):
     store, results = ingested
