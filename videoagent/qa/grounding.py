@@ -212,10 +212,10 @@ def backs(
     if invented:
         return Support(False, f"not in the evidence: {', '.join(invented)}")
     if not (evidence_is_text_on_screen and asks_for_text(question)):
-        lex = lexicon.load()
         who = bool(_WHO.match(question))
         wanted = "person" if who else wanted
-        if lex and wanted and wanted not in held and lex.is_noun(wanted):
+        lex = lexicon.load() if wanted and wanted not in held else None  # WordNet only when there is a kind to test
+        if lex and lex.is_noun(wanted):
             test = lex.names_a if who else lex.is_kind
             near = not who and related is not None and words and max(related(wanted, sorted(words))) >= _RELATED
             if not any(test(wanted, w) for w in words) and not near:
@@ -234,6 +234,8 @@ def backs(
 def _absent_person(subjects: set[str], held: set[str], words: set[str]) -> str | None:
     """Why a scene cannot be what a question about a person ("what does the chef cook?") is about: the
     question names someone, and the scene neither names them nor holds any person."""
+    if subjects <= held:  # the scene names everyone the question does
+        return None
     lex = lexicon.load()
     people = sorted(w for w in subjects if lex and lex.names_a("person", w) and not _mentioned(w, held, words))
     if people and not any(lex.names_a("person", w) for w in words):
@@ -302,16 +304,18 @@ def asked_actions(question: str) -> list[str]:
 
 def _unasked(question: str, held: set[str], evidence: str) -> str | None:
     """Why the evidence does not hold what the question asks for (its kind, its action), or None."""
+    kind = asked_kind(question) if expects(question) not in ("name", "number") else None
+    kind = kind if kind and kind not in held else None
+    verbs = [v for v in asked_actions(question) if v not in held and not (v in _POSSESSION and _WITH.search(evidence))]
+    if not kind and not verbs:  # the evidence says it in the question's own words: no WordNet needed
+        return None
     lex = lexicon.load()
     if lex is None:  # synonyms and kinds cannot be told apart from absence without WordNet
         return None
     words = content_words(evidence)
-    kind = asked_kind(question) if expects(question) not in ("name", "number") else None
-    if kind and kind not in held and lex.is_noun(kind) and not any(lex.is_kind(kind, w) for w in words):
+    if kind and lex.is_noun(kind) and not any(lex.is_kind(kind, w) for w in words):
         return f"the question asks which {kind}, and the evidence names none"
-    for verb in asked_actions(question):
-        if verb in held or (verb in _POSSESSION and _WITH.search(evidence)):
-            continue
+    for verb in verbs:
         if not any(lex.same_sense(verb, w) for w in words):
             return f"the evidence does not say it: {verb}"
     return None
