@@ -183,6 +183,14 @@ def test_an_answer_no_scene_backs_is_refused(index, models, profile):
     assert answer.answer == NOT_FOUND and not answer.found and answer.citations == []
 
 
+def test_a_reply_that_is_only_a_scene_id_is_told_from_that_scene_and_still_checked(index, models, profile):
+    agent, _ = writer_agent(index, models, profile, ["[S3]", "[S2]"])
+    answer = agent.ask("Which scene has a hot drink?")
+    assert answer.found and spans(answer) == [(VIDEO, 8.0, 12.0)] and "hot coffee" in answer.answer
+    refused = agent.ask("Which scene shows a dog?")  # the cited scene's evidence does not back it
+    assert refused.answer == NOT_FOUND and refused.citations == []
+
+
 def test_the_model_saying_it_is_not_there_is_a_refusal(index, models, profile):
     agent, _ = writer_agent(index, models, profile, [NOT_FOUND])
     answer = agent.ask("What does the chef cook?")

@@ -359,6 +359,9 @@ class AnsweringPlanner:
         by_id = {s.sid: s for s in scenes}
         cited = [by_id[f"S{n}"] for n in dict.fromkeys(_ID.findall(reply)) if f"S{n}" in by_id]
         sentence = _without_ids(reply)
+        if not sentence and len(cited) == 1:  # "Which scene has a hot drink?" -> "[S3]": the scene is the answer
+            steps.append({"tool": "quote_cited", "why": "the reply was only a scene id", "scene": cited[0].sid})
+            sentence = _quote(cited[0], lead="That scene: ")  # its times follow as the citation
         if not sentence:
             return Answer(NOT_FOUND, [], steps, found=False)
         if focus:
