@@ -208,6 +208,22 @@ def test_counts_and_edges_come_from_the_index_not_the_model(index, models, profi
     assert writer.calls == []  # none of these needed the model
 
 
+def test_people_are_counted_from_faces_when_no_whole_person_was_tracked(index, models, profile, monkeypatch):
+    agent, writer = writer_agent(index, models, profile, [])
+    face = {"video_id": VIDEO, "start_s": 0.25, "end_s": 3.75, "category": "face"}
+    listed = {"person": [], "face": [face]}
+    monkeypatch.setattr(
+        agent.planner.view,
+        "list_tracklets",
+        lambda video_id, category=None: {"available": True, "count": 1, "tracklets": listed[category]},
+    )
+    count = agent.ask("How many people are there?")
+    assert count.answer.startswith("1 face tracklet") and spans(count) == [(VIDEO, 0.25, 3.75)]
+    listed["face"] = []
+    assert agent.ask("How many people are there?").answer == "No person was tracked in this video."
+    assert writer.calls == []
+
+
 def test_a_moment_a_place_and_a_neighbour_are_picked_by_the_code(index, models, profile):
     replies = ["A cup of coffee on a red saucer. [S3]", "A rocket on the launch pad. [S4]", "A red motorcycle. [S1]"]
     agent, writer = writer_agent(index, models, profile, replies)

@@ -467,16 +467,20 @@ class AnsweringPlanner:
         steps.append({"tool": "list_tracklets", "args": {"category": "person"}, "count": found.get("count")})
         if not found["available"]:
             return Answer("This video has no tracklets, so people were not counted.", [], steps, found=False)
-        rows = found["tracklets"]
+        rows, n = found["tracklets"], len(found["tracklets"])
+        if rows:
+            text = (
+                f"{n} person tracklet{'s' if n != 1 else ''} (people tracked; one person who leaves and comes back "
+                "can count twice)."
+            )
+        else:  # a face seen close up (a man at the wheel, a speaker) is a person the body detector misses
+            faces = self.view.list_tracklets(video_id, "face")
+            rows, n = faces.get("tracklets") or [], len(faces.get("tracklets") or [])
+            steps.append({"tool": "list_tracklets", "args": {"category": "face"}, "count": n})
+            text = f"{n} face tracklet{'s' if n != 1 else ''}: no whole person was tracked, only faces seen close up."
         if not rows:
             return Answer("No person was tracked in this video.", [], steps, found=True)
-        n = len(rows)
-        return Answer(
-            f"{n} person tracklet{'s' if n != 1 else ''} (people tracked; one person who leaves and comes back "
-            "can count twice).",
-            [Citation(video_id, r["start_s"], r["end_s"]) for r in rows[:20]],
-            steps,
-        )
+        return Answer(text, [Citation(video_id, r["start_s"], r["end_s"]) for r in rows[:20]], steps)
 
 
 def clock(seconds: float) -> str:
