@@ -467,19 +467,18 @@ class AnsweringPlanner:
         steps.append({"tool": "list_tracklets", "args": {"category": "person"}, "count": found.get("count")})
         if not found["available"]:
             return Answer("This video has no tracklets, so people were not counted.", [], steps, found=False)
-        rows, n = found["tracklets"], len(found["tracklets"])
-        if rows:
-            text = (
-                f"{n} person tracklet{'s' if n != 1 else ''} (people tracked; one person who leaves and comes back "
-                "can count twice)."
-            )
-        else:  # a face seen close up (a man at the wheel, a speaker) is a person the body detector misses
-            faces = self.view.list_tracklets(video_id, "face")
-            rows, n = faces.get("tracklets") or [], len(faces.get("tracklets") or [])
-            steps.append({"tool": "list_tracklets", "args": {"category": "face"}, "count": n})
-            text = f"{n} face tracklet{'s' if n != 1 else ''}: no whole person was tracked, only faces seen close up."
+        rows, what = found["tracklets"], "person"
+        if not rows:  # a face seen close up (a man at the wheel, a speaker) is a person the body detector misses
+            rows, what = self.view.list_tracklets(video_id, "face").get("tracklets") or [], "face"
+            steps.append({"tool": "list_tracklets", "args": {"category": "face"}, "count": len(rows)})
         if not rows:
             return Answer("No person was tracked in this video.", [], steps, found=True)
+        n, plural = len(rows), "s" if len(rows) != 1 else ""
+        text = (
+            f"{n} person tracklet{plural} (people tracked; one person who leaves and comes back can count twice)."
+            if what == "person"
+            else f"{n} face tracklet{plural}: no whole person was tracked, only faces seen close up."
+        )
         return Answer(text, [Citation(video_id, r["start_s"], r["end_s"]) for r in rows[:20]], steps)
 
 
