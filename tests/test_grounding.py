@@ -168,3 +168,12 @@ def test_yes_no_answers_follow_the_line():
 def test_mentions_are_by_word_or_kind():
     assert mentions("What animal is shown?", CAT)
     assert not mentions("What is the astronaut doing?", "The rocket stands on the launch pad at dusk.")
+
+
+def test_the_packaged_stop_words_are_scikit_learns():
+    """data/stop_words.txt is a copy (a cold ask no longer imports scikit-learn for it): it must not drift."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    from videoagent.qa.grounding import stop_words
+
+    assert stop_words() == ENGLISH_STOP_WORDS

@@ -28,12 +28,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 
 from lemminflect import getAllLemmas
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from ..tagging.keywords import lemma
 from . import lexicon
+
+
+def stop_words() -> frozenset[str]:
+    """scikit-learn's English stop words, read from the package's copy (data/stop_words.txt)."""
+    text = resources.files("videoagent").joinpath("data/stop_words.txt").read_text()
+    return frozenset(w for w in text.split("\n") if w and not w.startswith("#"))
+
 
 _NUMBER_WORDS = set(
     "zero one two three four five six seven eight nine ten eleven twelve fifteen twenty forty fifty sixty hundred "
@@ -47,7 +54,7 @@ _CONTENT = _NUMBER_WORDS | set(
 _GENERIC = set(
     "video clip scene shown show answer evidence appear happen thing kind type does did doing picture image".split()
 )
-_STOP = (ENGLISH_STOP_WORDS - _CONTENT) | _GENERIC
+_STOP = (stop_words() - _CONTENT) | _GENERIC
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _YES_NO = re.compile(r"^\s*(is|are|was|were|does|do|did|can|could|has|have|had|will|would)\b", re.I)
 _CHOICE = re.compile(r"\b([\w-]+)\s+or\s+(?!not\b|no\b)(?:(?:a|an|the)\s+)?([\w-]+)\s*\??\s*$", re.I)
