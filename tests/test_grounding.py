@@ -6,6 +6,8 @@ fail rather than skip without it, since the QA results depend on it.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from videoagent.qa import lexicon
@@ -177,3 +179,32 @@ def test_the_packaged_stop_words_are_scikit_learns():
     from videoagent.qa.grounding import stop_words
 
     assert stop_words() == ENGLISH_STOP_WORDS
+
+
+def test_wordnet_loads_from_its_parsed_index_without_scipy():
+    """The reader's parsed index is read back as it was built, and loading WordNet imports neither scipy
+    nor scikit-learn (nltk's optional imports); both still import afterwards."""
+    import subprocess
+    import sys
+
+    from nltk.corpus.reader.wordnet import WordNetCorpusReader
+
+    root = lexicon.load()._wn.root  # builds the cached index when missing
+    cached = lexicon._read_index(Path(root.path))
+    assert cached is not None
+
+    class Parsing(WordNetCorpusReader):  # the library's own index parsing, without the multilingual map
+        def map_wn(self, version="wordnet"):
+            return None
+
+    with pytest.warns(UserWarning):  # "multilingual functions are not available"
+        parsed = Parsing(root, None)
+    lemmas, satellites = cached
+    assert satellites == parsed.satellite_offsets and lemmas == dict(parsed._lemma_pos_offset_map)
+    code = (
+        "import sys; from videoagent.qa import lexicon; assert lexicon.load().is_kind('animal', 'cat'); "
+        "print(sorted(m for m in ('scipy', 'sklearn') if m in sys.modules)); import sklearn.linear_model"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[]"

@@ -7,13 +7,25 @@ The data is Princeton WordNet 3.0 in its original database files, from Debian's 
 nltk_data/corpora/wordnet), read with NLTK's WordNet reader. That reader trusts only folders on NLTK's
 data path and wants a `lexnames` file Debian leaves out, so the files are copied once into the cache
 with `lexnames` added. Without WordNet, `load()` returns None and the checks that need it are skipped.
+
+The reader parses the four index files line by line at start (about 3 s here, most of a first question
+that needs WordNet). What it builds, the lemma -> synset offsets map and the adjective satellites, is
+kept beside the files with `marshal` (plain dicts, lists and ints: nothing to run when read back) and
+read back in a fraction of that; it is rebuilt when the index files change. And `import nltk` pulls in
+scipy and scikit-learn for its statistics and classifiers (2 s more); it treats both as optional and
+the reader needs neither, so `_nltk()` imports it with them out of reach of that one thread.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib.abc
+import marshal
 import os
+import sys
+import threading
 import warnings
+from collections import defaultdict
 from pathlib import Path
 
 from ..atomic import atomic_write
@@ -36,12 +48,42 @@ def locate() -> Path | None:
     for c in filter(None, [os.environ.get("VIDEOAGENT_WORDNET"), "/usr/share/wordnet"]):
         if _complete(Path(c)):
             return Path(c)
-    try:  # only now: importing nltk takes 2-3 s
-        import nltk
+    try:
+        nltk = _nltk()
     except ImportError:
         return None
     folders = [Path(p) / "corpora" / "wordnet" for p in nltk.data.path]
     return next((f for f in folders if _complete(f)), None)
+
+
+class _WithoutOptional(importlib.abc.MetaPathFinder):
+    """Makes scipy and scikit-learn unimportable for one thread (nltk's optional imports then fail as
+    they would without them); every other thread imports them as usual."""
+
+    NAMES = ("scipy", "sklearn")
+
+    def __init__(self) -> None:
+        self.thread = threading.get_ident()
+
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in self.NAMES and threading.get_ident() == self.thread:
+            raise ModuleNotFoundError(f"{name}: not imported for nltk's WordNet reader", name=name)
+        return None
+
+
+def _nltk():
+    """nltk with its WordNet reader, imported without its optional scipy and scikit-learn (0.6 s, not 2.7)."""
+    if "nltk" in sys.modules or any(m in sys.modules for m in _WithoutOptional.NAMES):
+        import nltk  # already paid for
+    else:
+        finder = _WithoutOptional()
+        sys.meta_path.insert(0, finder)
+        try:
+            import nltk
+            import nltk.corpus.reader.wordnet  # noqa: F401 - under the same finder
+        finally:
+            sys.meta_path.remove(finder)
+    return nltk
 
 
 def _complete(folder: Path) -> bool:
@@ -54,7 +96,7 @@ def load() -> Lexicon | None:
     source = locate()
     if source is None:
         return None
-    import nltk
+    nltk = _nltk()
     from nltk.corpus.reader.wordnet import WordNetCorpusReader
 
     class _Reader(WordNetCorpusReader):
@@ -62,6 +104,19 @@ def load() -> Lexicon | None:
         # index.sense twice (3 s); this data is 3.0, so there is nothing to map.
         def map_wn(self, version="wordnet"):
             return None
+
+        def _scan_satellites(self):  # read with the index, below
+            self.satellite_offsets = set()
+
+        def _load_lemma_pos_offset_map(self):
+            cached = _read_index(folder)
+            if cached is None:
+                super()._scan_satellites()
+                super()._load_lemma_pos_offset_map()
+                _write_index(folder, self._lemma_pos_offset_map, self.satellite_offsets)
+                return
+            lemmas, self.satellite_offsets = cached
+            self._lemma_pos_offset_map = defaultdict(dict, lemmas)
 
     folder = joined_folder("wordnet", [source])
     if not (folder / "lexnames").exists():
@@ -72,6 +127,31 @@ def load() -> Lexicon | None:
     with warnings.catch_warnings():  # "multilingual functions are not available": none are used
         warnings.simplefilter("ignore")
         return Lexicon(_Reader(str(folder), None))
+
+
+_INDEX = "index.marshal"  # the reader's parsed index (see the module's docstring)
+
+
+def _stamp(folder: Path) -> list[int]:
+    """What the parsed index was built from: the index and adjective files' sizes and times."""
+    files = ["index.noun", "index.verb", "index.adj", "index.adv", "data.adj"]
+    return [n for f in files for st in [(folder / f).stat()] for n in (st.st_size, st.st_mtime_ns)]
+
+
+def _read_index(folder: Path) -> tuple[dict, set] | None:
+    try:
+        stamp, lemmas, satellites = marshal.loads((folder / _INDEX).read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    return (lemmas, satellites) if stamp == _stamp(folder) else None
+
+
+def _write_index(folder: Path, lemmas: dict, satellites: set) -> None:
+    data = marshal.dumps([_stamp(folder), {k: dict(v) for k, v in lemmas.items()}, set(satellites)])
+    try:
+        atomic_write(folder / _INDEX, lambda f: f.write(data))
+    except OSError:  # a read-only cache costs time, not the lexicon
+        pass
 
 
 class Lexicon:
