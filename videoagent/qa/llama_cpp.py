@@ -349,6 +349,9 @@ def _start(path: str, n_ctx: int, threads: int, gpu_layers: int, prompts: Path |
     params.cpuparams.n_threads = threads
     params.cpuparams_batch.n_threads = threads
     params.n_gpu_layers = gpu_layers
+    # llama.cpp's "fit" loads the model a first time without weights to size the layers and context to a
+    # GPU's memory; on the CPU there is nothing to fit, and it cost a cold ask 1.6 s here (5.6 s -> 4.0 s)
+    params.fit_params = gpu_layers > 0
     params.use_jinja = True  # the GGUF's own chat template
     params.warmup = False
     params.verbosity = -1
