@@ -239,13 +239,15 @@ def test_a_moment_a_place_and_a_neighbour_are_picked_by_the_code(index, models, 
 
 
 def test_a_refused_moment_or_place_is_told_from_its_scene_but_a_thing_in_it_stays_refused(index, models, profile):
-    agent, writer = writer_agent(index, models, profile, [NOT_FOUND] * 3)
+    agent, writer = writer_agent(index, models, profile, [NOT_FOUND] * 4)
     at = agent.ask("What is shown at 0:17?")  # the code knows the scene: what it holds is the answer
     before = agent.ask("What comes right before the coffee?")
+    just = agent.ask("What comes just before the motorcycle?")
     dog = agent.ask("Is there a dog in the last scene?")  # asks for one thing: the model may rightly refuse
     assert at.found and spans(at) == [(VIDEO, 16.0, 20.0)] and "A red motorcycle is parked" in at.answer
     assert before.found and spans(before) == [(VIDEO, 4.0, 8.0)] and "CAT CAFE OPEN" in before.answer
-    assert not dog.found and dog.citations == [] and len(writer.calls) == 3
+    assert just.found and spans(just) == [(VIDEO, 12.0, 16.0)] and "LAUNCH DAY" in just.answer
+    assert not dog.found and dog.citations == [] and len(writer.calls) == 4
 
 
 def test_follow_ups_go_to_the_model_as_a_conversation_and_that_means_the_last_cited_scene(index, models, profile):

@@ -64,7 +64,8 @@ _REFERS = re.compile(r"\b(it|its|he|him|his|she|her|they|them|their|that|this|th
 # The words of a question that only say which scene ("what is shown at 0:17?", "what happens in the first
 # scene?", "and then?"): one that names nothing else asks for whatever the scene holds.
 _WHICH_SCENE = frozenset(
-    "show shows shown see seen happen happens come comes right next then before after first second third fourth "
+    "show shows shown see seen happen happens come comes right just immediately directly next then before after "
+    "first second third fourth "
     "fifth sixth seventh eighth ninth tenth last final start beginning middle end say said hear heard appear "
     "appears scene clip part moment time go going on".split()
 )
