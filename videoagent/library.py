@@ -223,7 +223,7 @@ class Library:
     # ---- questions -----------------------------------------------------------------------------
     def chat(self, video_id: str) -> Agent:
         """A chat session about one video: `.ask(question)` answers, follow-ups refer to earlier answers."""
-        self.models.load_soon("llm")  # read the weights while the QA code imports and the index opens
+        self.models.load_soon("llm", "text_encoder")  # read the weights while the QA code imports and the index opens
         from .qa.agent import open_agent
 
         return open_agent(self.view, self.profile, self.video(video_id)["video_id"])
