@@ -87,7 +87,9 @@ def is_correct(q: dict, answer) -> bool:
 def _says(q: dict, text: str) -> bool:
     """Whether `text` holds one of the expected keywords as whole words ("no" is not in "not"); a
     summary, at least `min` of them."""
-    hits = sum(bool(re.search(rf"(?<!\w){re.escape(k)}(?!\w)", text, re.I)) for k in q["expect"])
+    # A count's number stands alone: the "1" of a clock time "1:19.5" is not "one scene".
+    edge = r"[\w:.]" if q["kind"] == "count" else r"\w"
+    hits = sum(bool(re.search(rf"(?<!{edge}){re.escape(k)}(?!{edge})", text, re.I)) for k in q["expect"])
     return hits >= q.get("min", 1)
 
 
