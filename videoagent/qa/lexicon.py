@@ -73,9 +73,9 @@ class _WithoutOptional(importlib.abc.MetaPathFinder):
 
 def _nltk():
     """nltk with its WordNet reader, imported without its optional scipy and scikit-learn (0.6 s, not 2.7)."""
-    if "nltk" in sys.modules or any(m in sys.modules for m in _WithoutOptional.NAMES):
+    if "nltk" in sys.modules:
         import nltk  # already paid for
-    else:
+    else:  # a finder is asked only for modules not imported yet: those already loaded stay usable
         finder = _WithoutOptional()
         sys.meta_path.insert(0, finder)
         try:
