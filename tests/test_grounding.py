@@ -208,3 +208,15 @@ def test_wordnet_loads_from_its_parsed_index_without_scipy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "[]"
+
+
+def test_a_damaged_or_stale_wordnet_index_is_rebuilt_not_read(tmp_path):
+    """The cached parse is read back only when it is whole and built from these very files."""
+    for name in ("index.noun", "index.verb", "index.adj", "index.adv", "data.adj"):
+        (tmp_path / name).write_text("x\n")
+    (tmp_path / "index.marshal").write_bytes(b"\x00not marshal")
+    assert lexicon._read_index(tmp_path) is None
+    lexicon._write_index(tmp_path, {"cat": {"n": [1]}}, {7})
+    assert lexicon._read_index(tmp_path) == ({"cat": {"n": [1]}}, {7})
+    (tmp_path / "index.noun").write_text("changed\n")
+    assert lexicon._read_index(tmp_path) is None
