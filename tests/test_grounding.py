@@ -11,7 +11,17 @@ from pathlib import Path
 import pytest
 
 from videoagent.qa import lexicon
-from videoagent.qa.grounding import asked_actions, asked_kind, asks_for_text, check, choice, expects, mentions, polarity
+from videoagent.qa.grounding import (
+    asked_actions,
+    asked_kind,
+    asks_for_text,
+    backs,
+    check,
+    choice,
+    expects,
+    mentions,
+    polarity,
+)
 
 PHOTOGRAPHER = "A photographer stands in a field with his camera."
 MOTORCYCLE = "A red motorcycle is parked in the garage."
@@ -74,6 +84,13 @@ def test_yes_no_and_when_questions_need_the_thing_asked_about():
     assert check("Is there a red motorcycle?", "", MOTORCYCLE).grounded
     assert not check("When does the train arrive?", MOTORCYCLE, MOTORCYCLE).grounded
     assert check("When is the motorcycle parked?", MOTORCYCLE, MOTORCYCLE).grounded
+
+
+def test_people_are_persons_and_footage_is_the_video():
+    labels = "seen: person x8 72%, umbrella 20%"  # a silent scene's line: the detector says "person"
+    reply = "Yes, people appear in this footage. [S1]"
+    assert backs("Do people appear in this footage?", reply, labels).grounded
+    assert not backs("Do dogs appear in this footage?", "Yes, dogs appear. [S1]", labels).grounded
 
 
 def test_either_or_questions_take_the_one_choice_the_line_holds():

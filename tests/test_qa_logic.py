@@ -38,6 +38,11 @@ SCENES = [  # the narrated fixture's story, 4 s a scene
 ]
 # Another video about a cat: answers about VIDEO must never cite it.
 OTHER_SCENES = [SegmentRecord(0.0, 5.0, "A grey cat rests on the sofa."), SegmentRecord(5.0, 9.0, "It starts to rain.")]
+# One 75 s shot, indexed as three 25 s segments (the scenes stage splits long shots), then a 5 s shot.
+LONG = "10a9c0ffee000001"
+LONG_SCENES = [SegmentRecord(25.0 * i, 25.0 * (i + 1), "people walk across a lawn", shot=0) for i in range(3)] + [
+    SegmentRecord(75.0, 80.0, "a van drives past", shot=1)
+]
 
 
 def write_video(store: Store, encoder: HashedWords, video_id: str, scenes: list[SegmentRecord]) -> None:
@@ -59,6 +64,7 @@ def index(tmp_path_factory) -> Path:
     store = Store(tmp_path_factory.mktemp("tiny-index"))
     write_video(store, HashedWords(), VIDEO, SCENES)
     write_video(store, HashedWords(), OTHER, OTHER_SCENES)
+    write_video(store, HashedWords(), LONG, LONG_SCENES)
     store.close()
     return store.root
 
@@ -206,6 +212,25 @@ def test_counts_and_edges_come_from_the_index_not_the_model(index, models, profi
     tenth = agent.ask("What happens in the tenth scene?")
     assert not tenth.found and "only 5 scenes" in tenth.answer
     assert writer.calls == []  # none of these needed the model
+
+
+def test_scenes_are_counted_as_shots_not_as_the_segments_a_long_shot_is_split_into(index, models, profile):
+    models._cache["llm"] = writer = ScriptedWriter(replies=[])
+    count = open_agent(index, profile, LONG).ask("How many shots does this video have?")
+    assert count.answer.startswith("The video has 2 scenes: 0:00-1:15; 1:15-1:20 (indexed as 4 segments")
+    assert spans(count) == [(LONG, 0.0, 75.0), (LONG, 75.0, 80.0)] and writer.calls == []
+
+
+def test_the_middle_scene_is_picked_by_the_code(index, models, profile):
+    from videoagent.qa import forms
+
+    assert forms.read("What is in the middle scene?").middle
+    assert forms.read("What happens in the middle of the video?").middle
+    assert forms.read("What is in the middle of the frame?").kind == "lookup"  # a place in the picture
+    agent, writer = writer_agent(index, models, profile, ["A cup of hot coffee on a red saucer. [S1]"])
+    middle = agent.ask("What is in the middle scene?")  # of five scenes: the third; the model cited S1
+    assert spans(middle) == [(VIDEO, 8.0, 12.0)] and "coffee" in middle.answer
+    assert "(This question is about scene S3 (0:08-0:12)" in writer.calls[0][-1][1]
 
 
 def test_people_are_counted_from_faces_when_no_whole_person_was_tracked(index, models, profile, monkeypatch):

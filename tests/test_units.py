@@ -15,16 +15,18 @@ from videoagent.models.ocr import dedupe
 def test_segments_cover_the_video_and_split_long_scenes():
     cfg = SceneConfig(max_scene_s=10.0)
     segs = segments_from_cuts([3.0, 28.0, 99.0], duration_s=30.0, cfg=cfg)  # the 25 s scene: three windows
-    assert segs[0] == Segment(0.0, 3.0)
+    assert segs[0] == Segment(0.0, 3.0, shot=0)
     assert [s.duration_s for s in segs[1:4]] == pytest.approx([25 / 3] * 3, abs=0.002)
-    assert segs[-1] == Segment(28.0, 30.0)
+    assert [s.shot for s in segs] == [0, 1, 1, 1, 2]  # the windows of one shot keep its number
+    assert segs[-1] == Segment(28.0, 30.0, shot=2)
     assert all(a.end_s == b.start_s for a, b in zip(segs, segs[1:], strict=False))
 
 
 def test_no_cuts_is_one_segment_and_windows_cover_everything():
-    assert segments_from_cuts([], 7.5, SceneConfig()) == [Segment(0.0, 7.5)]
+    assert segments_from_cuts([], 7.5, SceneConfig()) == [Segment(0.0, 7.5, shot=0)]
     wins = fixed_windows(25.0, 10.0)
     assert len(wins) == 3 and wins[0].start_s == 0.0 and wins[-1].end_s == 25.0
+    assert {w.shot for w in wins} == {None}  # fixed windows are not shots
 
 
 def test_keyframes_are_interior_and_bounded():

@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS segments (
     video_id TEXT NOT NULL, idx INTEGER NOT NULL, start_s REAL NOT NULL, end_s REAL NOT NULL,
     transcript TEXT NOT NULL DEFAULT '', ocr TEXT NOT NULL DEFAULT '[]', caption TEXT,
     keyframes TEXT NOT NULL DEFAULT '[]', tags TEXT NOT NULL DEFAULT '[]', seen TEXT NOT NULL DEFAULT '[]',
-    description TEXT NOT NULL DEFAULT '',
+    description TEXT NOT NULL DEFAULT '', shot INTEGER,
     PRIMARY KEY (video_id, idx)
 );
 CREATE TABLE IF NOT EXISTS stages (
@@ -69,6 +69,7 @@ class SegmentRecord:
     tags: list[str] = field(default_factory=list)
     seen: list[dict[str, Any]] = field(default_factory=list)  # the image classifier's labels: label, score, t
     description: str = ""  # the describe stage's line (model-written)
+    shot: int | None = None  # the shot (span between cuts) it is part of; None: not known (fixed windows)
 
 
 @dataclass
@@ -117,7 +118,11 @@ class Store:
     def _migrate(self) -> None:
         """Columns added since an index was made (its videos re-ingest anyway: their stage hashes differ)."""
         added = {
-            "segments": {"seen": "TEXT NOT NULL DEFAULT '[]'", "description": "TEXT NOT NULL DEFAULT ''"},
+            "segments": {
+                "seen": "TEXT NOT NULL DEFAULT '[]'",
+                "description": "TEXT NOT NULL DEFAULT ''",
+                "shot": "INTEGER",
+            },
             "videos": {"about": "TEXT"},
         }
         for table, columns in added.items():
@@ -220,7 +225,7 @@ class Store:
             )
             self.db.executemany(
                 "INSERT INTO segments (video_id, idx, start_s, end_s, transcript, ocr, caption, keyframes, tags, seen,"
-                " description) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " description, shot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         video_id,
@@ -234,6 +239,7 @@ class Store:
                         json.dumps(s.tags),
                         json.dumps(s.seen),
                         s.description,
+                        s.shot,
                     )
                     for i, s in enumerate(segments)
                 ],
@@ -301,6 +307,7 @@ class Store:
                 tags=json.loads(r["tags"]),
                 seen=json.loads(r["seen"]),
                 description=r["description"],
+                shot=r["shot"],
             )
             for r in rows
         ]
@@ -320,7 +327,7 @@ class Store:
     def describe(self, video_id: str) -> dict[str, Any]:
         """Everything the catalog holds about one video (`videoagent show --json`, the API's /videos/ID)."""
         video = self.video(video_id) or {}
-        keys = ("start_s", "end_s", "transcript", "ocr", "caption", "description", "seen", "tags")
+        keys = ("start_s", "end_s", "shot", "transcript", "ocr", "caption", "description", "seen", "tags")
         return {
             "video_id": video_id,
             "path": video.get("path"),

@@ -178,7 +178,7 @@ def assemble(ctx: Context, stages: dict[str, str]) -> VideoRows:
     text, labels, story = ctx["text"], ctx["labels"], ctx["describe"]
     keys = ("transcript", "ocr", "caption", "keyframes", "seen", "description")
     records = [
-        SegmentRecord(seg.start_s, seg.end_s, **{k: t[k] for k in keys})
+        SegmentRecord(seg.start_s, seg.end_s, **{k: t[k] for k in keys}, shot=seg.shot)
         for seg, t in zip(segments, text["segments"], strict=True)
     ]
     text_rows = VectorRows(collection_name("text", text["encoder"]))

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 class Segment:
     start_s: float
     end_s: float
+    shot: int | None = None  # which shot (span between cuts) it is part of; None: fixed windows, not shots
 
     @property
     def duration_s(self) -> float:
@@ -75,13 +76,15 @@ def _reference_frame_cuts(path: str | Path, downscale: int, detector) -> list[fl
 
 
 def segments_from_cuts(cuts: list[float], duration_s: float, cfg: SceneConfig) -> list[Segment]:
-    """Scenes between cuts; scenes longer than `max_scene_s` split into equal windows."""
+    """Scenes between cuts; scenes longer than `max_scene_s` split into equal windows (of the same shot)."""
     bounds = [0.0] + sorted(c for c in cuts if 0.0 < c < duration_s) + [duration_s]
     segments: list[Segment] = []
-    for start, end in zip(bounds, bounds[1:], strict=False):
+    for shot, (start, end) in enumerate(zip(bounds, bounds[1:], strict=False)):
         pieces = max(1, math.ceil((end - start) / cfg.max_scene_s - 1e-9))
         step = (end - start) / pieces
-        segments.extend(Segment(round(start + i * step, 3), round(start + (i + 1) * step, 3)) for i in range(pieces))
+        segments.extend(
+            Segment(round(start + i * step, 3), round(start + (i + 1) * step, 3), shot) for i in range(pieces)
+        )
     return segments
 
 
@@ -127,11 +130,14 @@ class Scenes(Stage):
 
     def run(self, ctx: Context) -> Output:
         segments, how = segment_video(ctx.info, ctx.pipeline.scenes)
-        saved = {"segments": [[s.start_s, s.end_s] for s in segments], "how": how}
+        saved = {"segments": [[s.start_s, s.end_s] for s in segments], "how": how, "shots": [s.shot for s in segments]}
         return Output(self._value(segments, how, ctx), Outcome("done", how), (saved, None))
 
     def restore(self, data, arrays, ctx):
-        return self._value([Segment(a, b) for a, b in data["segments"]], data["how"], ctx)
+        shots = data.get("shots") or [None] * len(data["segments"])  # artifacts of before shots were kept: unknown
+        return self._value(
+            [Segment(a, b, n) for (a, b), n in zip(data["segments"], shots, strict=True)], data["how"], ctx
+        )
 
     @staticmethod
     def _value(segments: list[Segment], how: str, ctx: Context) -> dict:

@@ -239,6 +239,11 @@ class AnsweringPlanner:
             return (
                 ([hit], "") if hit else ([], f"The video is {clock(scenes[-1].end_s)} long: nothing is at {clock(at)}.")
             )
+        if form.kind == "ordinal" and form.middle:
+            n = len(scenes)
+            middle = scenes[(n - 1) // 2 : n // 2 + 1]  # one scene of an odd number, the middle two of an even one
+            steps.append({"tool": "scene_by_place", "middle": True, "scenes": [s.sid for s in middle]})
+            return middle, ""
         if form.kind == "ordinal":
             index = form.index or 0
             if -len(scenes) <= index < len(scenes):
@@ -453,17 +458,36 @@ class AnsweringPlanner:
         return Answer(f"{sentence} [{spans}{more}]", [s.cite(video_id) for s in backed], steps)
 
     def _count(self, video_id, form, scenes, steps) -> Answer:
-        if form.counts == "scenes":
-            n = len(scenes)
-            steps.append({"tool": "count_scenes", "count": n})
-            listing = "; ".join(f"{clock(s.start_s)}-{clock(s.end_s)}" for s in scenes[:12])
-            more = f"; and {n - 12} more" if n > 12 else ""
-            return Answer(
-                f"The video has {n} scene{'s' if n != 1 else ''}: {listing}{more}.",
-                [s.cite(video_id) for s in scenes],
-                steps,
-                found=n > 0,
-            )
+        return (
+            self._count_scenes(video_id, scenes, steps)
+            if form.counts == "scenes"
+            else self._count_people(video_id, steps)
+        )
+
+    def _count_scenes(self, video_id, scenes, steps) -> Answer:
+        """Scenes are shots (the spans between cuts); a shot longer than the scenes stage's `max_scene_s` is
+        indexed as several segments, which are not scenes of their own. Indexes made before the shots were
+        kept (or cut into fixed windows) count their segments."""
+        spans = [(s.start_s, s.end_s) for s in scenes]
+        shots = [r.shot for r in self.view.segments(video_id)]
+        if len(shots) == len(spans) and None not in shots:
+            merged: dict[int, tuple[float, float]] = {}
+            for shot, (start, end) in zip(shots, spans, strict=True):
+                merged[shot] = (merged[shot][0], end) if shot in merged else (start, end)
+            spans = list(merged.values())
+        n = len(spans)
+        steps.append({"tool": "count_scenes", "count": n, "segments": len(scenes)})
+        listing = "; ".join(f"{clock(a)}-{clock(b)}" for a, b in spans[:12])
+        more = f"; and {n - 12} more" if n > 12 else ""
+        split = f" (indexed as {len(scenes)} segments: long shots are split)" if n < len(scenes) else ""
+        return Answer(
+            f"The video has {n} scene{'s' if n != 1 else ''}: {listing}{more}{split}.",
+            [Citation(video_id, a, b) for a, b in spans],
+            steps,
+            found=n > 0,
+        )
+
+    def _count_people(self, video_id, steps) -> Answer:
         found = self.view.list_tracklets(video_id, "person")
         steps.append({"tool": "list_tracklets", "args": {"category": "person"}, "count": found.get("count")})
         if not found["available"]:

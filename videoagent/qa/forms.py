@@ -23,6 +23,11 @@ _ORDINALS = {
 }  # fmt: skip
 _PART = r"(?:scene|shot|part|segment|clip|chapter|section)"
 _ORDINAL = re.compile(rf"\b({'|'.join(_ORDINALS)})\s+{_PART}\b", re.I)
+_MIDDLE = re.compile(
+    rf"\b(?:middle|central|centre|center)\s+{_PART}\b"
+    r"|\b(?:in|at|around)\s+the\s+middle(?:\s+of\s+(?:the|this)\s+(?:video|clip|film|recording|footage)\b|\s*\??\s*$)",
+    re.I,
+)
 _EDGE = re.compile(
     r"\b(?:at|in|near|towards?|by)\s+the\s+(start|beginning|end|outset|close)"
     r"(?:\s+of\s+(?:the|this)\s+(?:video|clip|film|recording|footage))?\s*\??\s*$",
@@ -70,6 +75,7 @@ class Form:
     kind: Kind
     at_s: float | None = None  # time: the moment asked about
     index: int | None = None  # ordinal: 0-based place, negative from the end
+    middle: bool = False  # ordinal: the middle scene (the middle two of an even number)
     direction: Literal["after", "before"] | None = None  # relative
     anchor: str = ""  # relative: what the scene is after/before ("" = what the conversation last cited)
     counts: Literal["scenes", "people"] | None = None  # count
@@ -93,6 +99,8 @@ def read(question: str) -> Form:
         return Form("time", at_s=float(m.group(1) or m.group(2)))
     if m := _ORDINAL.search(q):
         return Form("ordinal", index=_ORDINALS[m.group(1).lower()])
+    if _MIDDLE.search(q):
+        return Form("ordinal", middle=True)
     if m := _EDGE.search(q):
         return Form("ordinal", index=0 if m.group(1).lower() in ("start", "beginning", "outset") else -1)
     if m := _RELATIVE.search(q):

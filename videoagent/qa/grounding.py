@@ -52,8 +52,11 @@ _CONTENT = _NUMBER_WORDS | set(
     "fire empty full thick thin bill system move front back top bottom side cry name call made fill mill".split()
 )
 _GENERIC = set(
-    "video clip scene shown show answer evidence appear happen thing kind type does did doing picture image".split()
+    "video clip scene shown show answer evidence appear happen thing kind type does did doing picture image footage "
+    "recording".split()
 )
+# Plurals lemminflect keeps as their own word: "do people appear?" is asked of a "person x8" label line.
+_SUPPLETIVE = {"people": "person"}
 _STOP = (stop_words() - _CONTENT) | _GENERIC
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _YES_NO = re.compile(r"^\s*(is|are|was|were|does|do|did|can|could|has|have|had|will|would)\b", re.I)
@@ -286,7 +289,7 @@ def asked_kind(question: str) -> str | None:
     for pattern in _ASKED_KIND:
         found = pattern.search(question)
         if found:
-            word = lemma(found.group(1).lower())
+            word = _lemma(found.group(1).lower())
             return None if word in _STOP else word
     return None
 
@@ -338,11 +341,16 @@ def _mentioned(word: str, held: set[str], evidence_words: set[str]) -> bool:
 
 
 def lemmas(text: str) -> set[str]:
-    return {lemma(w.lower()) for w in _WORD.findall(text)}
+    return {_lemma(w.lower()) for w in _WORD.findall(text)}
 
 
 def content_words(text: str) -> set[str]:
-    return {lemma(w.lower()) for w in _WORD.findall(text) if w.lower() not in _STOP}
+    return {_lemma(w.lower()) for w in _WORD.findall(text) if w.lower() not in _STOP}
+
+
+def _lemma(word: str) -> str:
+    found = lemma(word)
+    return _SUPPLETIVE.get(found, found)
 
 
 def _facts(text: str) -> set[str]:
@@ -352,7 +360,7 @@ def _facts(text: str) -> set[str]:
         word = m.group().lower()
         starts_sentence = not text[: m.start()].strip() or text[: m.start()].rstrip()[-1] in ".!?\"'"
         if _is_number(word) or (m.group()[:1].isupper() and not starts_sentence and word not in _STOP):
-            out.add(lemma(word))
+            out.add(_lemma(word))
     return out
 
 
