@@ -221,6 +221,24 @@ def test_scenes_are_counted_as_shots_not_as_the_segments_a_long_shot_is_split_in
     assert spans(count) == [(LONG, 0.0, 75.0), (LONG, 75.0, 80.0)] and writer.calls == []
 
 
+@pytest.mark.parametrize(
+    ("question", "index"),
+    [
+        ("What is the first thing shown?", 0),
+        ("What is shown first?", 0),
+        ("What comes last in the video?", -1),
+        ("What do we see second?", 1),
+        ("Who comes first in line?", None),  # an order inside the picture, not of the scenes
+        ("Is the cat shown for a second?", None),
+    ],
+)
+def test_a_scene_named_by_its_place_in_other_words(question, index):
+    from videoagent.qa import forms
+
+    form = forms.read(question)
+    assert (form.kind, form.index) == (("ordinal", index) if index is not None else ("lookup", None))
+
+
 def test_the_middle_scene_is_picked_by_the_code(index, models, profile):
     from videoagent.qa import forms
 

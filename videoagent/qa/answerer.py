@@ -518,7 +518,7 @@ def clock(seconds: float) -> str:
 
 
 def _form_dict(form: forms.Form) -> dict[str, Any]:
-    return {k: v for k, v in asdict(form).items() if v not in (None, "")}
+    return {k: v for k, v in asdict(form).items() if v is not None and v != "" and v is not False}
 
 
 def _overlaps(scene: Scene, c: Citation) -> bool:

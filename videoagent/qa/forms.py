@@ -22,7 +22,12 @@ _ORDINALS = {
     "eighth": 7, "ninth": 8, "tenth": 9, "last": -1, "final": -1, "closing": -1, "penultimate": -2,
 }  # fmt: skip
 _PART = r"(?:scene|shot|part|segment|clip|chapter|section)"
-_ORDINAL = re.compile(rf"\b({'|'.join(_ORDINALS)})\s+{_PART}\b", re.I)
+_ORDINAL = re.compile(
+    rf"\b({'|'.join(_ORDINALS)})\s+(?:{_PART}|thing|image|picture|view)\b"  # "the first scene", "the last thing"
+    rf"|\b(?:shown|seen|see|come|comes|appear|appears|happen|happens|visible)\s+({'|'.join(_ORDINALS)})"
+    r"(?:\s+(?:in|of)\s+(?:the|this)\s+(?:video|clip|film|footage|recording))?\s*[?.!]*\s*$",  # "what is shown first?"
+    re.I,
+)
 _MIDDLE = re.compile(
     rf"\b(?:middle|central|centre|center)\s+{_PART}\b"
     r"|\b(?:in|at|around)\s+the\s+middle(?:\s+of\s+(?:the|this)\s+(?:video|clip|film|recording|footage)\b|\s*\??\s*$)",
@@ -98,7 +103,7 @@ def read(question: str) -> Form:
     if m := _SECONDS.search(q):
         return Form("time", at_s=float(m.group(1) or m.group(2)))
     if m := _ORDINAL.search(q):
-        return Form("ordinal", index=_ORDINALS[m.group(1).lower()])
+        return Form("ordinal", index=_ORDINALS[(m.group(1) or m.group(2)).lower()])
     if _MIDDLE.search(q):
         return Form("ordinal", middle=True)
     if m := _EDGE.search(q):
