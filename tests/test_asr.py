@@ -31,6 +31,22 @@ def test_silence_gives_no_words(media):
     assert transcribe(asr, np.zeros(16000 * 3, dtype=np.float32)) == []
 
 
+def test_words_over_music_are_gated_out_and_speech_keeps_every_word(media):
+    """The diver clip's sound is a score: Whisper writes words over it ("Music", "I'm going to get some
+    water", which ones depends on the language it guesses). Only words where Silero VAD hears speech stay."""
+    from videoagent.models.asr import GATE_PAD_S, speech_spans
+
+    gated, open_ = load_transcriber(AsrConfig()), load_transcriber(AsrConfig(speech_gate=False))
+    audio = decode_audio(media.path("diver"))
+    spans = speech_spans(audio)
+    assert sum(b - a for a, b in spans) < 2.0  # of 14 s: a blip of bubbles at most
+    kept = transcribe(gated, audio)
+    assert all(any(w.start_s < b + GATE_PAD_S and w.end_s > a - GATE_PAD_S for a, b in spans) for w in kept)
+    assert len(kept) <= 2  # ungated: a sentence or "Music" over the whole score
+    speech = decode_audio(media.path("speech"))
+    assert transcribe(gated, speech) == transcribe(open_, speech)  # real speech loses nothing
+
+
 WORDS_OF = """
 import json, sys
 from videoagent.config import AsrConfig, use_offline_env

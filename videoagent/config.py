@@ -91,6 +91,7 @@ class AsrConfig(_Section):
     language: str | None = None  # None: detected per video
     beam_size: int = 1
     compute_type: str = "int8"
+    speech_gate: bool = True  # keep only words where Silero VAD hears speech (no "Music" heard in a score)
 
 
 class OcrConfig(_Section):

@@ -9,7 +9,14 @@ The language is detected on the first piece with speech and held for the rest. f
 encodes the first 30 s window once more before transcribing it: for a clip under 30 s that doubled the
 encoder's work (measured: 8.3 s vs 3.6 s with the language given, 20 s of 720p narration, one thread). Here
 the detection encodes the very window the transcription starts with, and the model keeps its last encoder
-output, so that window is encoded once."""
+output, so that window is encoded once.
+
+Whisper writes words over music and noise too: the diver clip's score came out as "Music" or as "I'm going
+to get some water", depending on the language it guessed. So the words are gated by Silero VAD (the copy
+faster-whisper ships): a word is kept when it overlaps a stretch the VAD calls speech, padded by
+GATE_PAD_S. Whisper still transcribes the whole audio: cutting the audio to the VAD's stretches first
+(faster-whisper's `vad_filter`) changed what it heard in real speech ("Jesper ... I pronounce it Jesper"
+became "Jasper ... yes, Paul" on the linus clip)."""
 
 from __future__ import annotations
 
@@ -151,7 +158,26 @@ def transcribe(model: Transcriber, audio: np.ndarray) -> list[Word]:
                 heard = model.language
     if heard is not None:
         model.language = heard
+    if words and getattr(getattr(model, "cfg", None), "speech_gate", False):
+        words = spoken(words, audio)
     return words
+
+
+GATE_PAD_S = 0.5  # a word this close to a stretch of speech is kept (the VAD trims soft word edges)
+
+
+def speech_spans(audio: np.ndarray) -> list[tuple[float, float]]:
+    """The stretches (s) of `audio` that Silero VAD calls speech."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    found = get_speech_timestamps(audio, VadOptions(), sampling_rate=SAMPLE_RATE)
+    return [(s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE) for s in found]
+
+
+def spoken(words: list[Word], audio: np.ndarray) -> list[Word]:
+    """The words that overlap speech (`speech_spans`, padded by GATE_PAD_S)."""
+    spans = speech_spans(audio)
+    return [w for w in words if any(w.start_s < b + GATE_PAD_S and w.end_s > a - GATE_PAD_S for a, b in spans)]
 
 
 CHUNK_S = 300.0  # seconds of audio transcribed at a time (about 0.5 GB at the peak)
