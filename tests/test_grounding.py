@@ -91,6 +91,9 @@ def test_people_are_persons_and_footage_is_the_video():
     reply = "Yes, people appear in this footage. [S1]"
     assert backs("Do people appear in this footage?", reply, labels).grounded
     assert not backs("Do dogs appear in this footage?", "Yes, dogs appear. [S1]", labels).grounded
+    night = "dark 68%, reflector 38%; setting: night 54%"  # filming is what made the video, not a thing in it
+    assert backs("Was this filmed at night?", "Yes, it was filmed at night. [S2]", night).grounded
+    assert not backs("Was this filmed underwater?", "Yes. [S2]", night).grounded
 
 
 def test_either_or_questions_take_the_one_choice_the_line_holds():

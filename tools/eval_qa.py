@@ -106,12 +106,26 @@ def cites(q: dict, answer) -> bool | None:
     return any(c.start_s < hi and c.end_s > lo for c in answer.citations)
 
 
+def in_evidence(q: dict, scenes) -> bool | None:
+    """Whether the scene lines of the expected span (what the model reads: speech, on-screen text, labels)
+    hold one of the expected words ("yes" / "no" left out): a miss where they do not is what the index
+    lacks, not what the answering gets wrong. None for an absent question, a count or a summary."""
+    if q["kind"] == "absent" or "span" not in q:
+        return None
+    lo, hi = q["span"]
+    text = " ".join(s.text() for s in scenes if s.start_s < hi and s.end_s > lo)
+    words = [k for k in q["expect"] if k.lower() not in ("yes", "no")]
+    return any(re.search(rf"(?<!\w){re.escape(k)}(?!\w)", text, re.I) for k in words)
+
+
 def best_score(answer) -> float | None:
     return next((s["score"] for s in answer.steps if s.get("tool") == "score_evidence"), None)
 
 
 def evaluate(profile_name: str, questions: list[dict], index: Path, ids: dict[str, str], cutoff: float | None) -> dict:
+    from videoagent.index.store import Store
     from videoagent.qa.agent import open_agent
+    from videoagent.qa.answerer import scene_list
 
     base = load_profile(profile_name)
     cutoff = base.llm.cutoff if cutoff is None else cutoff
@@ -119,6 +133,9 @@ def evaluate(profile_name: str, questions: list[dict], index: Path, ids: dict[st
     started = time.perf_counter()
     open_agent(index, profile, ids[questions[0]["fixture"]])  # load the models before timing questions
     load_s = time.perf_counter() - started
+    store = Store(index)
+    scenes = {vid: scene_list(store.segments(vid)) for vid in set(ids.values())}
+    store.close()
     rows: list[dict] = []
     agent = None
     for q in questions:
@@ -139,6 +156,7 @@ def evaluate(profile_name: str, questions: list[dict], index: Path, ids: dict[st
                 "uncut_correct": is_correct(q, answer),
                 "uncut_strict": is_correct(q, answer) and (q["kind"] == "absent" or _says(q, phrase(answer.answer))),
                 "uncut_cited": cites(q, answer) if q["kind"] != "absent" else None,
+                "in_evidence": in_evidence(q, scenes[ids[q["fixture"]]]),
                 "score": best_score(answer),
                 "seconds": round(time.perf_counter() - t0, 2),
                 "tool": next((s["choice"] for s in answer.steps if s.get("tool") == "choose_tool"), None),
@@ -177,6 +195,11 @@ def _metrics(rows: list[dict]) -> dict:
         "whole_video_order_count_paraphrase": f"{sum(r['correct'] for r in rows if r['kind'] in NEW_KINDS)}/"
         f"{sum(r['kind'] in NEW_KINDS for r in rows)}",
         "follow_up_turns": f"{sum(r['correct'] for r in follow_ups)}/{len(follow_ups)}",
+        # answerable questions with a span whose scene lines hold an expected word, and how many of those
+        # were answered right (the rest of the misses are what the index does not hold)
+        "answer_in_evidence": f"{sum(bool(r['in_evidence']) for r in answerable)}/"
+        f"{sum(r['in_evidence'] is not None for r in answerable)}",
+        "accuracy_where_in_evidence": _rate(r["correct"] for r in answerable if r["in_evidence"]),
         "cutoff_sweep": _sweep(rows),
     }
 
@@ -242,15 +265,23 @@ def main(argv: list[str] | None = None) -> int:
             score = f"score={r['score']}"
             turn = f"T{r['turn'] + 1}" if r.get("turn") is not None else "  "
             how = f"tool={r['tool']}" if r["tool"] else f"form={r['form']}"
-            print(f"  {mark} {r['set']:<7} {turn} {r['kind']:<10} {cite:<9} {score:<12} {how:<18} {r['question']}")
+            held = {True: "in-evidence", False: "not-in-index", None: ""}[r.get("in_evidence")]
+            print(
+                f"  {mark} {r['set']:<7} {turn} {r['kind']:<10} {cite:<9} {held:<12} {score:<12} {how:<18} "
+                f"{r['question']}"
+            )
             print(f"        -> {r['answer']}")
         for name, m in rep["sets"].items():
             print(
-                f"  [{name}] answer accuracy (speech/on-screen): {m['answer_accuracy']:.0%} "
+                f"  [{name}] answer accuracy (answerable questions): {m['answer_accuracy']:.0%} "
                 f"(strict, the stated phrase alone: {m['strict_accuracy']:.0%})   "
                 f"citation hits: {m['citation_hit_rate']:.0%}   absent refused: {m['absent_refused']}   "
                 f"paraphrase/order/time/count/summary right: {m['whole_video_order_count_paraphrase']}   "
                 f"follow-up turns right: {m['follow_up_turns']}"
+            )
+            print(
+                f"  [{name}] answer in the evidence (the expected scene's lines hold an expected word): "
+                f"{m['answer_in_evidence']}; answered right there: {m['accuracy_where_in_evidence']:.0%}"
             )
             print(
                 f"  [{name}] cutoff sweep (answerable right / absent refused): "

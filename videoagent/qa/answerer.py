@@ -24,12 +24,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..index.view import IndexView
 from ..ingest.labels import BRIEF_MIN, implied_settings, labels_brief
 from . import forms, grounding
 from .planner import NOT_FOUND, Answer, Citation
+
+if TYPE_CHECKING:
+    from ..index.store import SegmentRecord
 
 SYSTEM_PROMPT = f"""You answer questions about one video from its scene list. Each line of the list is one scene, in \
 time order: its id, its time span, what is said in it, the text shown on screen and what is seen in the pictures \
@@ -121,6 +124,21 @@ class Scene:
         return Citation(video_id, self.start_s, self.end_s)
 
 
+def scene_list(segments: Sequence[SegmentRecord]) -> list[Scene]:
+    """A video's segments as the model reads them: S1, S2, ... with what is said, written and seen."""
+    return [
+        Scene(
+            f"S{i}",
+            s.start_s,
+            s.end_s,
+            s.transcript.strip(),
+            tuple(s.ocr),
+            seen_text(s.caption, s.seen, told=bool(s.transcript.strip() or s.ocr)),
+        )
+        for i, s in enumerate(segments, start=1)
+    ]
+
+
 @dataclass
 class AnsweringPlanner:
     llm: Any  # a LangChain chat model
@@ -181,17 +199,7 @@ class AnsweringPlanner:
     # ---- evidence --------------------------------------------------------------------------------
     def scenes(self, video_id: str) -> list[Scene]:
         if video_id not in self._scenes:
-            self._scenes[video_id] = [
-                Scene(
-                    f"S{i}",
-                    s.start_s,
-                    s.end_s,
-                    s.transcript.strip(),
-                    tuple(s.ocr),
-                    seen_text(s.caption, s.seen, told=bool(s.transcript.strip() or s.ocr)),
-                )  # fmt: skip
-                for i, s in enumerate(self.view.segments(video_id), start=1)
-            ]
+            self._scenes[video_id] = scene_list(self.view.segments(video_id))
         return self._scenes[video_id]
 
     def _budget(self) -> int:

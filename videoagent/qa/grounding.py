@@ -87,7 +87,8 @@ _ASKED_KIND = (
 # Verbs that ask about the video itself ("what is shown", "what is said"), not about what happens in it.
 _ABOUT_THE_VIDEO = set(
     "be have do happen say tell show see appear look mention describe write print display read hear speak call "
-    "name mean go get seem become feature depict present contain include find give occur".split()
+    "name mean go get seem become feature depict present contain include find give occur film shoot record "
+    "capture".split()
 )
 _DOES_NOUN_VERB = re.compile(
     r"\b(?:do|does|did)\s+(?:(?:the|a|an|this|that|his|her|their|its)\s+)?[a-z]+\s+([a-z]+)\b", re.I
