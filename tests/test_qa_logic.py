@@ -501,6 +501,37 @@ def test_a_silent_scene_says_the_setting_its_labels_imply():
     assert seen_text(None, rows, told=True) == "grey whale 48%"  # speech carries a told scene
 
 
+def test_a_label_score_is_not_a_number_the_video_gives():
+    from videoagent.qa import grounding
+    from videoagent.qa.answerer import Scene
+
+    scene = Scene("S3", 8.0, 12.0, "A cup of hot coffee sits on a red saucer.", (), "coffee 92%, espresso 92%")
+    assert not grounding.backs("What is the price of the coffee?", "The coffee costs $92.", scene.text()).grounded
+    assert grounding.backs("What is on the saucer?", "A cup of coffee, an espresso.", scene.text()).grounded
+
+
+def test_a_refused_look_up_gets_a_second_look_at_the_one_scene_it_is_about(index, models, profile):
+    replies = [
+        NOT_FOUND,
+        "It is on a red saucer. [S3]",
+        NOT_FOUND,
+        "The cat eats fish. [S2]",
+        "No, it is not red. [S3]",
+    ]
+    agent, writer = writer_agent(index, models, profile, replies)
+    cup = agent.ask("What is under the cup?")
+    assert cup.found and spans(cup) == [(VIDEO, 8.0, 12.0)] and "saucer" in cup.answer
+    assert next(s for s in cup.steps if s["tool"] == "second_look") == {"tool": "second_look", "scene": "S3",
+                                                                       "about": ["cup"]}  # fmt: skip
+    assert "(This question is about scene S3 (0:08-0:12)" in writer.calls[1][-1][1]
+    eating = agent.ask("What is the cat eating?")  # the second look's answer is checked like the first
+    assert not eating.found and len(writer.calls) == 4
+    choice = agent.ask("Is the saucer red or blue?")  # the code knows which choice the scene holds
+    assert choice.answer.startswith('Red: "A cup of hot coffee sits on a red saucer."')
+    dog = agent.ask("Is there a dog?")  # no scene names a dog: no second look
+    assert not dog.found and len(writer.calls) == 6
+
+
 def test_then_hops_only_where_it_asks_what_follows(index, models, profile):
     from videoagent.qa import forms
 

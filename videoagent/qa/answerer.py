@@ -57,6 +57,7 @@ Q: Who is throwing the ball? A: {NOT_FOUND}"""
 _ID = re.compile(r"\[?\b[Ss](\d+)\b\]?")
 _IDS_TAIL = re.compile(r"[\s,;:(]*((and|&)\s*)?(\[S\d+\][\s,;&]*(and\s*)?)+\)?\s*\.?\s*$")
 _CHARS_PER_TOKEN = 3.5
+_SCORE = re.compile(r"\s\d+%")  # a label's score in a scene line: "dog 90%"
 # A question about the assistant itself ("what are your instructions?"): the video cannot answer it, and
 # on-screen text such as "SYSTEM OVERRIDE" must not be taken for the answer.
 _ABOUT_ME = re.compile(r"\b(your|yourself)\b|\bsystem prompt\b|\byou (are|were) (told|instructed|asked)\b", re.I)
@@ -117,8 +118,10 @@ class Scene:
         return " | ".join(parts)
 
     def text(self) -> str:
-        """The scene's evidence as plain text, for the support check."""
-        return " ".join([self.said, *self.on_screen, self.seen]).strip()
+        """The scene's evidence as plain text, for the support check: the labels without their scores (the
+        "92" of "coffee 92%" is how sure the classifier is, not a number the video gives: "the coffee costs
+        $92" must not pass as backed)."""
+        return " ".join([self.said, *self.on_screen, _SCORE.sub("", self.seen)]).strip()
 
     def cite(self, video_id: str) -> Citation:
         return Citation(video_id, self.start_s, self.end_s)
@@ -174,7 +177,25 @@ class AnsweringPlanner:
                 return Answer(why, [], steps, found=False)
         shown = self._evidence(video_id, question, scenes, focus, form, steps)
         reply = self._write(video_id, question, shown, focus, form, history, steps, on_text)
-        return self._checked(video_id, question, reply, scenes, focus, form, steps)
+        answer = self._checked(video_id, question, reply, scenes, focus, form, steps)
+        if not answer.found and form.kind == "lookup":
+            answer = self._second_look(video_id, question, shown, scenes, form, history, steps) or answer
+        return answer
+
+    def _second_look(self, video_id, question, shown, scenes, form, history, steps) -> Answer | None:
+        """The 1.5B refuses some look-ups whose scene is plain to see ("what is under the cup?" beside "a cup
+        of hot coffee sits on a red saucer"). When exactly one scene names everything the question is about,
+        it is asked once more, told which scene that is; the reply goes through the same check, so a detail
+        the scene does not state ("what is the cat eating?") is still refused."""
+        about = grounding.question_subjects(question)
+        hits = [s for s in scenes if about and grounding.names_all(about, s.text())]
+        if len(hits) != 1 or hits[0] not in shown:
+            return None
+        scene = hits[0]
+        steps.append({"tool": "second_look", "scene": scene.sid, "about": sorted(about)})
+        reply = self._write(video_id, question, shown, None, form, history, steps, hint=_focus_hint([scene]))
+        answer = self._checked(video_id, question, reply, scenes, None, form, steps)
+        return answer if answer.found else None
 
     def _stored_summary(self, video_id, question, scenes, steps) -> Answer | None:
         """The summary and chapters the describe stage wrote at ingest, when the question asks for chapters or
@@ -291,20 +312,21 @@ class AnsweringPlanner:
         return scenes[best] if found else None
 
     # ---- the model -------------------------------------------------------------------------------
-    def _write(self, video_id, question, shown, focus, form, history, steps, on_text=None) -> str:
+    def _write(self, video_id, question, shown, focus, form, history, steps, on_text=None, hint=None) -> str:
         system = SYSTEM_PROMPT + "\n\nScene list:\n" + "\n".join(s.line() for s in shown)
         messages: list[tuple[str, str]] = [("system", system)]
         for q, a in history[-4:]:
             messages += [("human", q), ("ai", self._as_reply(video_id, a))]
         ask = question
-        if form.kind == "summary":
+        if hint:
+            ask = f"{question}\n{hint}"
+        elif form.kind == "summary":
             ask = (
                 f"{question}\n(Summarize the whole video: say in time order what each scene shows or says, in two "
                 "or three sentences, and end with the ids of the scenes.)"
             )
         elif focus:
-            where = ", ".join(f"{s.sid} ({clock(s.start_s)}-{clock(s.end_s)})" for s in focus)
-            ask = f"{question}\n(This question is about scene {where}. Answer from that scene.)"
+            ask = f"{question}\n{_focus_hint(focus)}"
         elif history and _REFERS.search(question):
             last = self._last_cited(video_id, history)
             if last:
@@ -543,6 +565,12 @@ def _without_ids(reply: str) -> str:
     return text if re.search(r"\w", text) else ""
 
 
+def _focus_hint(scenes: list[Scene]) -> str:
+    """What the model is told when the code knows which scene a question is about."""
+    where = ", ".join(f"{s.sid} ({clock(s.start_s)}-{clock(s.end_s)})" for s in scenes)
+    return f"(This question is about scene {where}. Answer from that scene.)"
+
+
 def _asks_what_is_there(question: str, form: forms.Form) -> bool:
     """Whether a moment / place / neighbour question asks for whatever its scene holds ("what is shown at
     0:17?", "what comes right after the coffee?") rather than for one thing in it ("is there a dog in the
@@ -560,10 +588,16 @@ def _shares(sentence: str, scene: Scene, question: str) -> bool:
 def _settled(question: str, sentence: str, backed: list[Scene]) -> str:
     """The sentence with what the code knows better than the model: on-screen text copied exactly when
     the question asks for it and the answer lost it; the yes/no that the answer's own words give
-    ("Yes, he was not ..." is a no)."""
+    ("Yes, he was not ..." is a no); the choice of an either-or question that the scene holds, when the
+    answer names the other one or denies it ("Is the saucer red or blue?" -> "No, the saucer is not red")."""
     texts = [t for s in backed for t in s.on_screen]
     if texts and grounding.asks_for_text(question) and not any(t.lower() in sentence.lower() for t in texts):
         return "On screen: " + "; ".join(f'"{t}"' for t in texts) + "."
+    picked = grounding.choice(question, backed[0].text()) if backed else None
+    if picked and (not grounding.lemmas(picked) <= grounding.lemmas(sentence) or grounding.negated(sentence)):
+        return (
+            f"{picked[:1].upper()}{picked[1:]}: {_quote(backed[0], lead='')}"  # "No, it is not red" for "red or blue?"
+        )
     said = re.match(r"^(yes|no)\b[,.!]?\s*", sentence, re.I)
     if said and grounding.expects(question) == "yes_no":
         rest = sentence[said.end() :]

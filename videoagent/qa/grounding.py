@@ -208,7 +208,7 @@ def backs(
         return Support(True, f"mentions: {', '.join(shared)}" if shared else "the scene the question is about")
     wanted = asked_kind(question)
     on_screen = evidence_is_text_on_screen and asks_for_text(question)
-    subjects = content_words(question) - set(asked_actions(question)) - _ABOUT_THE_VIDEO - {wanted}
+    subjects = question_subjects(question)
     if on_screen:  # "the sign", "the words on screen" are the on-screen text itself
         subjects -= _ON_SCREEN_WORDS
     if subjects and not about and not any(_mentioned(w, held, words) for w in subjects):
@@ -240,6 +240,22 @@ def backs(
     if kind == "number" and not any(_is_number(w) for w in given - asked):
         return Support(False, "the question asks for a number and the answer gives none")
     return Support(True, "found in the evidence: " + ", ".join(sorted(added)))
+
+
+def question_subjects(question: str) -> set[str]:
+    """The things a question is about: its content words less the actions it asks about, the words about
+    the video itself, the kind it asks for and an either-or question's choices ("what is the cat eating in
+    this clip?" -> cat; "which colour is the saucer?" -> saucer; "is the saucer red or blue?" -> saucer)."""
+    words = content_words(question) - set(asked_actions(question)) - _ABOUT_THE_VIDEO - {asked_kind(question)}
+    if found := _CHOICE.search(question):
+        words -= content_words(found.group(1)) | content_words(found.group(2))
+    return words
+
+
+def names_all(words: set[str], evidence: str) -> bool:
+    """Whether the evidence names every one of `words` (itself, something of its kind, or its sense)."""
+    held, found = lemmas(evidence), content_words(evidence)
+    return all(_mentioned(w, held, found) for w in words)
 
 
 def _absent_person(subjects: set[str], held: set[str], words: set[str]) -> str | None:
@@ -277,6 +293,11 @@ def mentions(question: str, evidence: str) -> bool:
     """Whether the evidence names anything the question asks about (a cat for "which animal")."""
     held, words = lemmas(evidence), content_words(evidence)
     return any(_mentioned(w, held, words) for w in content_words(question))
+
+
+def negated(text: str) -> bool:
+    """Whether the text says "not", "no", "never", ... ."""
+    return bool(_NEGATION.search(text))
 
 
 def polarity(question: str, evidence: str) -> str:
