@@ -510,6 +510,17 @@ def test_a_label_score_is_not_a_number_the_video_gives():
     assert grounding.backs("What is on the saucer?", "A cup of coffee, an espresso.", scene.text()).grounded
 
 
+def test_a_reply_that_is_only_the_id_of_a_labelled_scene_is_told_from_it(index, models, profile, monkeypatch):
+    from videoagent.qa.answerer import Scene
+
+    agent, writer = writer_agent(index, models, profile, ["[S4]"])
+    scenes = agent.planner.scenes(VIDEO)
+    labelled = Scene(*[getattr(scenes[3], k) for k in ("sid", "start_s", "end_s", "said", "on_screen")], "dark 56%")
+    monkeypatch.setitem(agent.planner._scenes, VIDEO, [*scenes[:3], labelled, scenes[4]])
+    shown = agent.ask("Which scene shows the rocket?")  # the quote carries the label's score: no invented number
+    assert shown.found and spans(shown) == [(VIDEO, 12.0, 16.0)] and "dark 56%" in shown.answer
+
+
 def test_a_refused_look_up_gets_a_second_look_at_the_one_scene_it_is_about(index, models, profile):
     replies = [
         NOT_FOUND,

@@ -425,7 +425,7 @@ class AnsweringPlanner:
             around = " ".join(x.text() for x in scenes[max(0, i - 1) : i + 2] if x is not s)
             return grounding.backs(
                 question,
-                sentence,
+                _SCORE.sub("", sentence),  # a label's score quoted from a scene line ("dark 56%") is no fact
                 s.text(),
                 on_screen and bool(s.on_screen),
                 nearby=around,
