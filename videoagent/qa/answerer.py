@@ -184,7 +184,8 @@ class AnsweringPlanner:
 
     def _second_look(self, video_id, question, shown, scenes, form, history, steps) -> Answer | None:
         """The 1.5B refuses some look-ups whose scene is plain to see ("what is under the cup?" beside "a cup
-        of hot coffee sits on a red saucer"). When exactly one scene names everything the question is about,
+        of hot coffee sits on a red saucer"), or answers them with words the check drops ("the saucer is under
+        the cup" for its colour). When exactly one scene names everything the question is about,
         it is asked once more, told which scene that is; the reply goes through the same check, so a detail
         the scene does not state ("what is the cat eating?") is still refused."""
         about = grounding.question_subjects(question)
