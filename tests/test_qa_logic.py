@@ -228,6 +228,7 @@ def test_scenes_are_counted_as_shots_not_as_the_segments_a_long_shot_is_split_in
         ("What is shown first?", 0),
         ("What comes last in the video?", -1),
         ("What do we see second?", 1),
+        ("What is said at the very end?", -1),
         ("Who comes first in line?", None),  # an order inside the picture, not of the scenes
         ("Is the cat shown for a second?", None),
     ],
@@ -541,6 +542,28 @@ def test_a_refused_look_up_gets_a_second_look_at_the_one_scene_it_is_about(index
     assert choice.answer.startswith('Red: "A cup of hot coffee sits on a red saucer."')
     dog = agent.ask("Is there a dog?")  # no scene names a dog: no second look
     assert not dog.found and len(writer.calls) == 6
+
+
+def test_an_either_or_question_the_model_refused_is_told_from_the_scene_that_holds_one_choice(index, models, profile):
+    agent, writer = writer_agent(index, models, profile, [NOT_FOUND] * 3)
+    saucer = agent.ask("Is the saucer red or blue?")
+    assert saucer.answer.startswith('Red: "A cup of hot coffee sits on a red saucer."')
+    assert spans(saucer) == [(VIDEO, 8.0, 12.0)]
+    cat = agent.ask("Is the cat black or red in this clip?")  # red is the saucer's and the motorcycle's, not the cat's
+    assert not cat.found and len(writer.calls) == 2
+
+
+def test_a_refused_question_about_text_on_screen_looks_at_the_scene_with_text(index, models, profile):
+    agent, writer = writer_agent(index, models, profile, [NOT_FOUND, "It reads CAT CAFE OPEN. [S2]"])
+    text = agent.ask("Is any text shown over the cat?")
+    assert text.found and spans(text) == [(VIDEO, 4.0, 8.0)] and "CAT CAFE OPEN" in text.answer
+
+
+def test_when_a_scene_just_named_starts_is_its_span(index, models, profile):
+    agent, writer = writer_agent(index, models, profile, ["On a soft blanket. [S2]", "It starts at 0:04. [S2]"])
+    agent.ask("What is the cat resting on?")
+    start = agent.ask("When does that start?")  # "start" is the scene's, not an action to find in it
+    assert start.found and spans(start) == [(VIDEO, 4.0, 8.0)] and start.answer.startswith("At 0:04-0:08")
 
 
 def test_then_hops_only_where_it_asks_what_follows(index, models, profile):

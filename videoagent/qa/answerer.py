@@ -189,14 +189,30 @@ class AnsweringPlanner:
         it is asked once more, told which scene that is; the reply goes through the same check, so a detail
         the scene does not state ("what is the cat eating?") is still refused."""
         about = grounding.question_subjects(question)
-        hits = [s for s in scenes if about and grounding.names_all(about, s.text())]
-        if len(hits) != 1 or hits[0] not in shown:
+        on_text = grounding.asks_for_text(question)  # "is any text shown over the cat?": a scene with text
+        if on_text:
+            about -= grounding.ON_SCREEN_WORDS
+        named = [s for s in scenes if grounding.names_all(about, s.text()) and (s.on_screen or not on_text)]
+        if grounding.expects(question) == "choice":
+            return self._held_choice(video_id, question, named, steps)
+        if len(named) != 1 or named[0] not in shown or not (about or on_text):
             return None
-        scene = hits[0]
+        scene = named[0]
         steps.append({"tool": "second_look", "scene": scene.sid, "about": sorted(about)})
         reply = self._write(video_id, question, shown, None, form, history, steps, hint=_focus_hint([scene]))
         answer = self._checked(video_id, question, reply, scenes, None, form, steps)
         return answer if answer.found else None
+
+    def _held_choice(self, video_id, question, named, steps) -> Answer | None:
+        """An either-or question the model refused ("is it day or night in this clip?"), told by the code
+        when the scenes that name what it is about hold one choice and never the other."""
+        picks = {s.sid: grounding.choice(question, s.text()) for s in named}
+        held = [s for s in named if picks[s.sid]]
+        if len({picks[s.sid] for s in held}) != 1:
+            return None
+        pick = picks[held[0].sid]
+        steps.append({"tool": "held_choice", "choice": pick, "scenes": [s.sid for s in held]})
+        return self._final(video_id, question, f"{pick[:1].upper()}{pick[1:]}: {_quote(held[0], lead='')}", held, steps)
 
     def _stored_summary(self, video_id, question, scenes, steps) -> Answer | None:
         """The summary and chapters the describe stage wrote at ingest, when the question asks for chapters or
@@ -466,8 +482,8 @@ class AnsweringPlanner:
         """The scenes the question is about by meaning (its words may not be theirs: "the two-wheeler"):
         those within 0.05 of the sentence encoder's best match. Every scene, when the question names
         nothing of its own ("when is it shown?": the conversation says what) or hangs on another scene
-        ("what is said after the countdown?")."""
-        if form.kind == "relative" or not grounding.content_words(question) - {"time", "day"}:
+        ("what is said after the countdown?"; "when does that start?")."""
+        if form.kind == "relative" or not grounding.question_subjects(question) - {"time", "day"}:
             return {s.sid for s in scenes}
         if self.similarity is None or not scenes:
             return set()

@@ -34,7 +34,7 @@ _MIDDLE = re.compile(
     re.I,
 )
 _EDGE = re.compile(
-    r"\b(?:at|in|near|towards?|by)\s+the\s+(start|beginning|end|outset|close)"
+    r"\b(?:at|in|near|towards?|by)\s+the\s+(?:very\s+)?(start|beginning|end|outset|close)"
     r"(?:\s+of\s+(?:the|this)\s+(?:video|clip|film|recording|footage))?\s*\??\s*$",
     re.I,
 )

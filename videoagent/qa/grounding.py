@@ -60,7 +60,11 @@ _SUPPLETIVE = {"people": "person"}
 _STOP = (stop_words() - _CONTENT) | _GENERIC
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _YES_NO = re.compile(r"^\s*(is|are|was|were|does|do|did|can|could|has|have|had|will|would)\b", re.I)
-_CHOICE = re.compile(r"\b([\w-]+)\s+or\s+(?!not\b|no\b)(?:(?:a|an|the)\s+)?([\w-]+)\s*\??\s*$", re.I)
+_CHOICE = re.compile(
+    r"\b([\w-]+)\s+or\s+(?!not\b|no\b)(?:(?:a|an|the)\s+)?([\w-]+)"
+    r"(?:\s+(?:in|of|at|during)\s+(?:the|this)\s+(?:video|clip|scene|shot|film|footage|recording))?\s*\??\s*$",
+    re.I,
+)
 _ON_SCREEN = re.compile(
     r"\b(text|written|writing|words|sign|banner|screen|caption|title|label|poster|letters|overlay|subtitles?)\b",
     re.I,
@@ -88,7 +92,7 @@ _ASKED_KIND = (
 _ABOUT_THE_VIDEO = set(
     "be have do happen say tell show see appear look mention describe write print display read hear speak call "
     "name mean go get seem become feature depict present contain include find give occur film shoot record "
-    "capture".split()
+    "capture start begin end finish".split()
 )
 _DOES_NOUN_VERB = re.compile(
     r"\b(?:do|does|did)\s+(?:(?:the|a|an|this|that|his|her|their|its)\s+)?[a-z]+\s+([a-z]+)\b", re.I
@@ -193,7 +197,10 @@ def backs(
     words = content_words(evidence)
     kind = expects(question)
     if kind == "yes_no":
-        missing = sorted(w for w in content_words(question) - _ABOUT_THE_VIDEO if not _mentioned(w, held, words))
+        things = content_words(question) - _ABOUT_THE_VIDEO
+        if evidence_is_text_on_screen and asks_for_text(question):  # "is any text shown?": the scene's text is
+            things -= ON_SCREEN_WORDS
+        missing = sorted(w for w in things if not _mentioned(w, held, words))
         return Support(not missing, f"not in the evidence: {', '.join(missing)}" if missing else "all mentioned")
     if kind == "choice":
         picked = choice(question, evidence)
@@ -210,7 +217,7 @@ def backs(
     on_screen = evidence_is_text_on_screen and asks_for_text(question)
     subjects = question_subjects(question)
     if on_screen:  # "the sign", "the words on screen" are the on-screen text itself
-        subjects -= _ON_SCREEN_WORDS
+        subjects -= ON_SCREEN_WORDS
     if subjects and not about and not any(_mentioned(w, held, words) for w in subjects):
         return Support(False, f"the scene does not mention {', '.join(sorted(subjects))}")
     if about and (gap := _absent_person(subjects, held, words)):  # "the chef" presupposes someone there
@@ -271,7 +278,7 @@ def _absent_person(subjects: set[str], held: set[str], words: set[str]) -> str |
 
 
 _RELATED = 0.65  # MiniLM word similarity: pet~cat 0.74, colour~red 0.75; material~soft 0.59, bird~cat 0.53
-_ON_SCREEN_WORDS = set(
+ON_SCREEN_WORDS = set(
     "text write written writing word sign banner screen caption title label poster letter overlay subtitle read "
     "say".split()
 )
