@@ -89,9 +89,14 @@ def is_correct(q: dict, answer) -> bool:
 def _says(q: dict, text: str) -> bool:
     """Whether `text` holds one of the expected keywords as whole words ("no" is not in "not"); a
     summary, at least `min` of them."""
-    # A count's number stands alone: the "1" of a clock time "1:19.5" is not "one scene".
-    edge = r"[\w:.]" if q["kind"] == "count" else r"\w"
-    hits = sum(bool(re.search(rf"(?<!{edge}){re.escape(k)}(?!{edge})", text, re.I)) for k in q["expect"])
+
+    # A count's number stands alone: the "1" of a clock time "1:19.5" is not "one scene" (a digit's side only:
+    # "1 scene:" says one scene).
+    def edges(k: str) -> tuple[str, str]:
+        count = q["kind"] == "count"
+        return (r"[\w:.]" if count and k[:1].isdigit() else r"\w"), (r"[\w:.]" if count and k[-1:].isdigit() else r"\w")
+
+    hits = sum(bool(re.search(rf"(?<!{edges(k)[0]}){re.escape(k)}(?!{edges(k)[1]})", text, re.I)) for k in q["expect"])
     return hits >= q.get("min", 1)
 
 
