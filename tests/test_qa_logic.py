@@ -566,6 +566,15 @@ def test_when_a_scene_just_named_starts_is_its_span(index, models, profile):
     assert start.found and spans(start) == [(VIDEO, 4.0, 8.0)] and start.answer.startswith("At 0:04-0:08")
 
 
+def test_a_past_turn_goes_back_to_the_model_as_it_was_asked_so_the_prompt_cache_covers_it(index, models, profile):
+    agent, writer = writer_agent(index, models, profile, ["A cup of coffee. [S3]", "It is red. [S3]"])
+    agent.ask("What comes right after the cat?")
+    agent.ask("What color is the saucer there?")
+    first, second = writer.calls
+    assert second[: len(first)] == first  # the second prompt starts as the whole first one, hint and all
+    assert "(This question is about scene S3 (0:08-0:12)" in second[1][1]
+
+
 def test_then_hops_only_where_it_asks_what_follows(index, models, profile):
     from videoagent.qa import forms
 

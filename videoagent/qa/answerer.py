@@ -333,7 +333,7 @@ class AnsweringPlanner:
         system = SYSTEM_PROMPT + "\n\nScene list:\n" + "\n".join(s.line() for s in shown)
         messages: list[tuple[str, str]] = [("system", system)]
         for q, a in history[-4:]:
-            messages += [("human", q), ("ai", self._as_reply(video_id, a))]
+            messages += [("human", _asked(q, a)), ("ai", self._as_reply(video_id, a))]
         ask = question
         if hint:
             ask = f"{question}\n{hint}"
@@ -355,6 +355,7 @@ class AnsweringPlanner:
         steps.append(
             {
                 "tool": "write_answer",
+                **({"asked": ask} if ask != question else {}),  # with the hint the code added
                 "reply": text,
                 **{k: meta[k] for k in ("prompt_tokens", "cached_tokens") if k in meta},
             }
@@ -580,6 +581,16 @@ def _without_ids(reply: str) -> str:
     if text and text[-1] not in ".!?\"'":
         text += "."
     return text if re.search(r"\w", text) else ""
+
+
+def _asked(question: str, answer: Answer) -> str:
+    """A past question as the model was asked it, hint and all (the last `write_answer`): the conversation
+    then starts as the prompt the KV cache holds, and llama.cpp reads only the new turn. With the bare
+    question, the cache ended at the first hint: a third turn re-read the second (49 prompt tokens instead
+    of about 25, ~0.5 s here)."""
+    return next(
+        (s["asked"] for s in reversed(answer.steps) if s.get("tool") == "write_answer" and "asked" in s), question
+    )
 
 
 def _focus_hint(scenes: list[Scene]) -> str:
