@@ -92,11 +92,12 @@ def _says(q: dict, text: str) -> bool:
 
     # A count's number stands alone: the "1" of a clock time "1:19.5" is not "one scene" (a digit's side only:
     # "1 scene:" says one scene).
-    def edges(k: str) -> tuple[str, str]:
-        count = q["kind"] == "count"
-        return (r"[\w:.]" if count and k[:1].isdigit() else r"\w"), (r"[\w:.]" if count and k[-1:].isdigit() else r"\w")
+    count = q["kind"] == "count"
 
-    hits = sum(bool(re.search(rf"(?<!{edges(k)[0]}){re.escape(k)}(?!{edges(k)[1]})", text, re.I)) for k in q["expect"])
+    def edge(char: str) -> str:
+        return r"[\w:.]" if count and char.isdigit() else r"\w"
+
+    hits = sum(bool(re.search(rf"(?<!{edge(k[:1])}){re.escape(k)}(?!{edge(k[-1:])})", text, re.I)) for k in q["expect"])
     return hits >= q.get("min", 1)
 
 

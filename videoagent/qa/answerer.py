@@ -104,6 +104,7 @@ class Scene:
     said: str
     on_screen: tuple[str, ...] = ()
     seen: str = ""  # what the pictures show: a caption, the classifier's and detector's labels
+    shot: int | None = None  # the shot it is part of (a long shot is several segments); None: not known
 
     def line(self) -> str:
         parts = [f"[{self.sid}] {clock(self.start_s)}-{clock(self.end_s)}"]
@@ -137,6 +138,7 @@ def scene_list(segments: Sequence[SegmentRecord]) -> list[Scene]:
             s.transcript.strip(),
             tuple(s.ocr),
             seen_text(s.caption, s.seen, told=bool(s.transcript.strip() or s.ocr)),
+            s.shot,
         )
         for i, s in enumerate(segments, start=1)
     ]
@@ -212,7 +214,7 @@ class AnsweringPlanner:
             return None
         pick = picks[held[0].sid]
         steps.append({"tool": "held_choice", "choice": pick, "scenes": [s.sid for s in held]})
-        return self._final(video_id, question, f"{pick[:1].upper()}{pick[1:]}: {_quote(held[0], lead='')}", held, steps)
+        return self._final(video_id, question, _chosen(pick, held[0]), held, steps)
 
     def _stored_summary(self, video_id, question, scenes, steps) -> Answer | None:
         """The summary and chapters the describe stage wrote at ingest, when the question asks for chapters or
@@ -517,11 +519,10 @@ class AnsweringPlanner:
         indexed as several segments, which are not scenes of their own. Indexes made before the shots were
         kept (or cut into fixed windows) count their segments."""
         spans = [(s.start_s, s.end_s) for s in scenes]
-        shots = [r.shot for r in self.view.segments(video_id)]
-        if len(shots) == len(spans) and None not in shots:
+        if all(s.shot is not None for s in scenes):
             merged: dict[int, tuple[float, float]] = {}
-            for shot, (start, end) in zip(shots, spans, strict=True):
-                merged[shot] = (merged[shot][0], end) if shot in merged else (start, end)
+            for s in scenes:
+                merged[s.shot] = (merged[s.shot][0], s.end_s) if s.shot in merged else (s.start_s, s.end_s)
             spans = list(merged.values())
         n = len(spans)
         steps.append({"tool": "count_scenes", "count": n, "segments": len(scenes)})
@@ -623,15 +624,18 @@ def _settled(question: str, sentence: str, backed: list[Scene]) -> str:
         return "On screen: " + "; ".join(f'"{t}"' for t in texts) + "."
     picked = grounding.choice(question, backed[0].text()) if backed else None
     if picked and (not grounding.lemmas(picked) <= grounding.lemmas(sentence) or grounding.negated(sentence)):
-        return (
-            f"{picked[:1].upper()}{picked[1:]}: {_quote(backed[0], lead='')}"  # "No, it is not red" for "red or blue?"
-        )
+        return _chosen(picked, backed[0])  # "No, it is not red" for "red or blue?"
     said = re.match(r"^(yes|no)\b[,.!]?\s*", sentence, re.I)
     if said and grounding.expects(question) == "yes_no":
         rest = sentence[said.end() :]
         word = grounding.polarity(question, rest) if rest else said.group(1).capitalize()
         return f"{word}, {rest}" if rest else f"{word}."
     return sentence
+
+
+def _chosen(choice: str, scene: Scene) -> str:
+    """An either-or question's answer as the code states it: the choice, then the scene that holds it."""
+    return f"{choice[:1].upper()}{choice[1:]}: {_quote(scene, lead='')}"
 
 
 def _quote(scene: Scene, lead: str = "It shows ") -> str:
