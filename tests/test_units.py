@@ -29,6 +29,18 @@ def test_no_cuts_is_one_segment_and_windows_cover_everything():
     assert {w.shot for w in wins} == {None}  # fixed windows are not shots
 
 
+def test_a_scenes_artifact_from_before_shots_were_kept_restores_them_as_unknown():
+    from types import SimpleNamespace
+
+    from videoagent.ingest.scenes import Scenes
+
+    ctx = SimpleNamespace(pipeline=load_pipeline())
+    old = Scenes().restore({"segments": [[0.0, 30.0], [30.0, 60.0]], "how": "scenes"}, None, ctx)
+    assert [s.shot for s in old["segments"]] == [None, None]  # not guessed: counts fall back to segments
+    new = Scenes().restore({"segments": [[0.0, 30.0], [30.0, 60.0]], "how": "scenes", "shots": [0, 0]}, None, ctx)
+    assert [s.shot for s in new["segments"]] == [0, 0]
+
+
 def test_keyframes_are_interior_and_bounded():
     cfg = KeyframeConfig(interval_s=2.0, max_per_segment=3)
     assert keyframe_times(Segment(4.0, 8.0), cfg) == [5.0, 7.0]
