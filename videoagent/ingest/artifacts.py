@@ -3,17 +3,26 @@
 An artifact is reused only when its recorded config hash matches the stage's current one. Files are
 written to a temporary name and renamed, so a process killed mid-write leaves either the old
 artifact or none, never a torn one.
+
+Arrays are read one stage at a time (`_NPZ_READ`): numpy parses each .npz member's header with
+`ast.literal_eval`, and CPython 3.11 before 3.11.8 keeps the AST constructor's recursion depth per interpreter,
+not per thread (python/cpython#106905). Two stage lanes restoring their artifacts at once failed with
+"SystemError: AST constructor recursion depth mismatch" (a CI run's tracks artifact, so its tracklets
+went missing).
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..atomic import atomic_write
+
+_NPZ_READ = threading.Lock()
 
 
 class Artifacts:
@@ -32,7 +41,7 @@ class Artifacts:
         arrays: dict[str, np.ndarray] = {}
         if meta.get("has_arrays"):
             try:
-                with np.load(self.dir / f"{stage}.npz") as npz:
+                with _NPZ_READ, np.load(self.dir / f"{stage}.npz") as npz:
                     arrays = {k: npz[k] for k in npz.files}
             except (FileNotFoundError, ValueError, OSError):
                 return None
