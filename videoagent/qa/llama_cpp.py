@@ -330,12 +330,17 @@ def _server(path: str, n_ctx: int, threads: int, gpu_layers: int, save_prompts: 
     key = (path, n_ctx, threads, gpu_layers)
     with _LOCK:
         if key not in _SERVERS:
-            prompts = cache_dir() / "llm-prompts" / f"{Path(path).stem}-ctx{n_ctx}" if save_prompts else None
+            # the KV layout differs with flash attention (V transposed without it): a cache per setting
+            name = f"{Path(path).stem}-ctx{n_ctx}-{'fa' if gpu_layers > 0 else 'nofa'}"
+            prompts = cache_dir() / "llm-prompts" / name if save_prompts else None
             _SERVERS[key] = _start(*key, prompts)
         return _SERVERS[key]
 
 
-def _start(path: str, n_ctx: int, threads: int, gpu_layers: int, prompts: Path | None) -> _Runtime:
+def _start(
+    path: str, n_ctx: int, threads: int, gpu_layers: int, prompts: Path | None, tune: Callable | None = None
+) -> _Runtime:
+    """A llama.cpp server in this process; `tune(params)` may change its settings last (benchmarks do)."""
     system_libstdcxx_first()
     try:
         import xllamacpp
@@ -352,6 +357,9 @@ def _start(path: str, n_ctx: int, threads: int, gpu_layers: int, prompts: Path |
     # llama.cpp's "fit" loads the model a first time without weights to size the layers and context to a
     # GPU's memory; on the CPU there is nothing to fit, and it cost a cold ask 1.6 s here (5.6 s -> 4.0 s)
     params.fit_params = gpu_layers > 0
+    # flash attention on the CPU made follow-ups slower: tools/bench_llama_params.py, 1.5B, 2 threads,
+    # the dev dialogues replayed: follow-up p50 0.98-1.02 s without it vs 1.08-1.11 s with it (auto)
+    params.flash_attn_type = -1 if gpu_layers > 0 else 0
     params.use_jinja = True  # the GGUF's own chat template
     params.warmup = False
     params.verbosity = -1
@@ -363,6 +371,8 @@ def _start(path: str, n_ctx: int, threads: int, gpu_layers: int, prompts: Path |
     if prompts is not None:
         prompts.mkdir(parents=True, exist_ok=True)
         params.slot_save_path = f"{prompts}{os.sep}"  # llama.cpp joins it to the file name as a string
+    if tune is not None:
+        tune(params)
     server = xllamacpp.Server(params)
     log.info("llama.cpp: %s loaded in %.1f s", Path(path).name, time.perf_counter() - started)
     return _Runtime(server, getattr(server, "listening_address", None), key, prompts)
