@@ -96,6 +96,23 @@ def test_people_are_persons_and_footage_is_the_video():
     assert not backs("Was this filmed underwater?", "Yes. [S2]", night).grounded
 
 
+def test_a_who_answer_must_name_the_person_itself():
+    cat = "A tabby cat rests on a soft blanket. CAT CAFE OPEN animal, mammal, cat, domestic animal, Egyptian cat"
+    # the line names an "Egyptian" (a person, to WordNet) in a label, but the answer names no one
+    assert not backs("Who owns the cat?", "The cat is owned by a domestic cat.", cat, about=True).grounded
+    assert backs("Who stands in a field?", "A photographer stands in a field.", PHOTOGRAPHER, about=True).grounded
+    jesper = "Hi, my name is Jesper, and I pronounce it Jesper"
+    assert backs("Who is speaking?", "The speaker is Jesper.", jesper, about=True).grounded
+    assert not backs("Who is in the video?", "A face is shown.", "face 73%, person 60%", about=True).grounded
+
+
+def test_a_hyphenated_compound_is_not_the_kind_its_last_word_names():
+    # "wheeler" is a person to WordNet; a two-wheeler is not, and the scene holds no person
+    reply = "The two-wheeler is parked in the garage."
+    assert backs("Where is the two-wheeler parked?", reply, MOTORCYCLE, about=True).grounded
+    assert not backs("Where is the wheeler?", "The wheeler is in the garage.", MOTORCYCLE, about=True).grounded
+
+
 def test_either_or_questions_take_the_one_choice_the_line_holds():
     line = "Unless to be rather cold -hearted and rather selfish, is to be ill -disposed."
     assert choice("Was he described as cold-hearted or warm-hearted?", line) == "cold-hearted"

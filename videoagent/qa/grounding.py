@@ -59,6 +59,7 @@ _GENERIC = set(
 _SUPPLETIVE = {"people": "person"}
 _STOP = (stop_words() - _CONTENT) | _GENERIC
 _WORD = re.compile(r"[A-Za-z0-9]+")
+_COMPOUND_TAIL = re.compile(r"(?<=[A-Za-z0-9]-)([A-Za-z]+)\b")
 _YES_NO = re.compile(r"^\s*(is|are|was|were|does|do|did|can|could|has|have|had|will|would)\b", re.I)
 _CHOICE = re.compile(
     r"\b([\w-]+)\s+or\s+(?!not\b|no\b)(?:(?:a|an|the)\s+)?([\w-]+)"
@@ -220,7 +221,7 @@ def backs(
         subjects -= ON_SCREEN_WORDS
     if subjects and not about and not any(_mentioned(w, held, words) for w in subjects):
         return Support(False, f"the scene does not mention {', '.join(sorted(subjects))}")
-    if about and (gap := _absent_person(subjects, held, words)):  # "the chef" presupposes someone there
+    if about and (gap := _absent_person(subjects - _compound_tails(question), held, words)):  # "the chef": someone
         return Support(False, gap)
     wanted = wanted if kind not in ("name", "number") else None
     if on_screen:
@@ -232,12 +233,18 @@ def backs(
     if not (evidence_is_text_on_screen and asks_for_text(question)):
         who = bool(_WHO.match(question))
         wanted = "person" if who else wanted
-        lex = lexicon.load() if wanted and wanted not in held else None  # WordNet only when there is a kind to test
+        # WordNet only when there is a kind to test; "who" always: the answer itself must name the person
+        # ("who owns the cat?" is not answered by "a domestic cat" from a line that also says "Egyptian cat")
+        lex = lexicon.load() if wanted and (who or wanted not in held) else None
         if lex and lex.is_noun(wanted):
             test = lex.names_a if who else lex.is_kind
+            pool = (_heads(answer, lex) & words) - asked if who else words
+            if who and any(not _is_number(w) for w in (_facts(answer) & held) - asked):
+                pool = {wanted}  # a name from the evidence ("Jesper") names the person
             near = not who and related is not None and words and max(related(wanted, sorted(words))) >= _RELATED
-            if not any(test(wanted, w) for w in words) and not near:
-                return Support(False, f"the question asks which {wanted}, and the evidence names none")
+            if not any(test(wanted, w) for w in pool) and not near:
+                where = "the answer" if who else "the evidence"
+                return Support(False, f"the question asks which {wanted}, and {where} names none")
     added = _numbers_as_words(content_words(answer)) & held - asked
     if not added:
         return Support(False, "adds nothing from the evidence to the question")
@@ -263,6 +270,24 @@ def names_all(words: set[str], evidence: str) -> bool:
     """Whether the evidence names every one of `words` (itself, something of its kind, or its sense)."""
     held, found = lemmas(evidence), content_words(evidence)
     return all(_mentioned(w, held, found) for w in words)
+
+
+def _heads(text: str, lex: lexicon.Lexicon) -> set[str]:
+    """Content words of `text` less those that modify the word after them ("a domestic cat", "an Egyptian
+    cat": no servant, no Egyptian, though WordNet's first sense of each is a person)."""
+    tokens = _WORD.findall(text)
+    modifiers = {
+        w.lower()
+        for w, after in zip(tokens, tokens[1:], strict=False)
+        if after.lower() not in _STOP and lex.is_adjective(w.lower())
+    }
+    return {_lemma(w.lower()) for w in tokens if w.lower() not in _STOP and w.lower() not in modifiers}
+
+
+def _compound_tails(question: str) -> set[str]:
+    """The last word of each hyphenated compound: a two-wheeler is no wheeler, nor a know-it-all an all, so
+    the person check does not read the compound as the kind its last word names."""
+    return {_lemma(m.group(1).lower()) for m in _COMPOUND_TAIL.finditer(question)}
 
 
 def _absent_person(subjects: set[str], held: set[str], words: set[str]) -> str | None:

@@ -162,6 +162,9 @@ class Lexicon:
     def is_noun(self, word: str) -> bool:
         return bool(self._wn.synsets(word, "n"))
 
+    def is_adjective(self, word: str) -> bool:
+        return bool(self._wn.synsets(word, "a") or self._wn.synsets(word, "s"))
+
     @functools.lru_cache(maxsize=65536)  # noqa: B019
     def is_kind(self, general: str, word: str) -> bool:
         """Whether `word`, in one of its common senses, is a `general` (a noun): a cat is an animal,
@@ -178,7 +181,6 @@ class Lexicon:
                 return True
         return False
 
-    @functools.lru_cache(maxsize=65536)  # noqa: B019
     @functools.lru_cache(maxsize=65536)  # noqa: B019
     def names_a(self, general: str, word: str) -> bool:
         """Whether `word`'s first noun sense is a `general`: stricter than `is_kind`, for "who" (a
