@@ -229,6 +229,9 @@ def test_scenes_are_counted_as_shots_not_as_the_segments_a_long_shot_is_split_in
         ("What comes last in the video?", -1),
         ("What do we see second?", 1),
         ("What is said at the very end?", -1),
+        ("What is said first?", 0),
+        ("What is written last in this video?", -1),
+        ("What is heard second?", 1),
         ("Who comes first in line?", None),  # an order inside the picture, not of the scenes
         ("Is the cat shown for a second?", None),
     ],

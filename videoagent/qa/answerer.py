@@ -638,7 +638,10 @@ def _chosen(choice: str, scene: Scene) -> str:
     return f"{choice[:1].upper()}{choice[1:]}: {_quote(scene, lead='')}"
 
 
-def _quote(scene: Scene, lead: str = "It shows ") -> str:
+def _quote(scene: Scene, lead: str | None = None) -> str:
+    """A scene's lines as the code states them: what is said, the text on screen, what is seen. The lead
+    says which comes first: 'It says "Lift off."', 'It shows on screen: "CAT CAFE OPEN", cat 80%'."""
+    lead = ("It says " if scene.said else "It shows ") if lead is None else lead
     parts = [
         p
         for p in (

@@ -24,7 +24,7 @@ _ORDINALS = {
 _PART = r"(?:scene|shot|part|segment|clip|chapter|section)"
 _ORDINAL = re.compile(
     rf"\b({'|'.join(_ORDINALS)})\s+(?:{_PART}|thing|image|picture|view)\b"  # "the first scene", "the last thing"
-    rf"|\b(?:shown|seen|see|come|comes|appear|appears|happen|happens|visible)\s+({'|'.join(_ORDINALS)})"
+    rf"|\b(?:shown|seen|see|come|comes|appear|appears|happen|happens|visible|said|heard|spoken|written|read)\s+({'|'.join(_ORDINALS)})"
     r"(?:\s+(?:in|of)\s+(?:the|this)\s+(?:video|clip|film|footage|recording))?\s*[?.!]*\s*$",  # "what is shown first?"
     re.I,
 )
