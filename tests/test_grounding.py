@@ -104,6 +104,10 @@ def test_a_who_answer_must_name_the_person_itself():
     jesper = "Hi, my name is Jesper, and I pronounce it Jesper"
     assert backs("Who is speaking?", "The speaker is Jesper.", jesper, about=True).grounded
     assert not backs("Who is in the video?", "A face is shown.", "face 73%, person 60%", about=True).grounded
+    faces = "clothing 92%, face 86%, necktie 64%, car 60%"  # a close-up: the face detector's label, no "person"
+    assert backs("Is there a person in this clip?", "Yes, there is a person. [S1]", faces).grounded
+    assert backs("Who is in the video?", "A person in a necktie.", faces, about=True).grounded
+    assert not backs("Is there a dog in this clip?", "Yes. [S1]", faces).grounded
 
 
 def test_a_hyphenated_compound_is_not_the_kind_its_last_word_names():

@@ -57,6 +57,7 @@ _GENERIC = set(
 )
 # Plurals lemminflect keeps as their own word: "do people appear?" is asked of a "person x8" label line.
 _SUPPLETIVE = {"people": "person"}
+_IMPLIES = {"face": "person"}  # the face detector's label: a human face is a person's, seen close up
 _STOP = (stop_words() - _CONTENT) | _GENERIC
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _COMPOUND_TAIL = re.compile(r"(?<=[A-Za-z0-9]-)([A-Za-z]+)\b")
@@ -194,8 +195,8 @@ def backs(
     scene is what the question is about (the nearest by meaning: "the two-wheeler" is the motorcycle;
     or the question says nothing of its own: "when is it shown?"). `related`: the sentence encoder's
     word similarity, for kinds WordNet does not file a word under ("which pet": a cat, at >= 0.65)."""
-    asked, held = lemmas(question), _numbers_as_words(lemmas(evidence))
-    words = content_words(evidence)
+    asked, held = lemmas(question), _implied(_numbers_as_words(lemmas(evidence)))
+    words = _implied(content_words(evidence))
     kind = expects(question)
     if kind == "yes_no":
         things = content_words(question) - _ABOUT_THE_VIDEO
@@ -282,6 +283,11 @@ def _heads(text: str, lex: lexicon.Lexicon) -> set[str]:
         if after.lower() not in _STOP and lex.is_adjective(w.lower())
     }
     return {_lemma(w.lower()) for w in tokens if w.lower() not in _STOP and w.lower() not in modifiers}
+
+
+def _implied(words: set[str]) -> set[str]:
+    """`words` of a scene's lines with what its labels imply: a detected face is a person in the scene."""
+    return words | {_IMPLIES[w] for w in words if w in _IMPLIES}
 
 
 def _compound_tails(question: str) -> set[str]:
