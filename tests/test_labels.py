@@ -8,7 +8,7 @@ import numpy as np
 from videoagent.ingest.labels import channel_name, labels_document, merged, pooled_labels, segment_objects
 from videoagent.ingest.scenes import Segment
 from videoagent.models.encoders.imagenet import class_kinds, kind_scores, square_crops, trim_borders
-from videoagent.qa.answerer import seen_text
+from videoagent.qa.scenes import seen_text
 
 
 def test_kinds_come_from_wordnet_for_every_class():

@@ -497,7 +497,7 @@ def test_a_session_remembers_until_it_is_deleted(index, models):
 
 
 def test_a_silent_scene_says_the_setting_its_labels_imply():
-    from videoagent.qa.answerer import seen_text
+    from videoagent.qa.scenes import seen_text
 
     rows = [{"label": "grey whale", "score": 0.48}, {"label": "coral reef", "score": 0.2}]
     # coral reef -> sea 0.6 x 0.2 = 12%: below the 15% a scene line shows
@@ -507,7 +507,7 @@ def test_a_silent_scene_says_the_setting_its_labels_imply():
 
 def test_a_label_score_is_not_a_number_the_video_gives():
     from videoagent.qa import grounding
-    from videoagent.qa.answerer import Scene
+    from videoagent.qa.scenes import Scene
 
     scene = Scene("S3", 8.0, 12.0, "A cup of hot coffee sits on a red saucer.", (), "coffee 92%, espresso 92%")
     assert not grounding.backs("What is the price of the coffee?", "The coffee costs $92.", scene.text()).grounded
@@ -515,7 +515,7 @@ def test_a_label_score_is_not_a_number_the_video_gives():
 
 
 def test_a_reply_that_is_only_the_id_of_a_labelled_scene_is_told_from_it(index, models, profile, monkeypatch):
-    from videoagent.qa.answerer import Scene
+    from videoagent.qa.scenes import Scene
 
     agent, writer = writer_agent(index, models, profile, ["[S4]"])
     scenes = agent.planner.scenes(VIDEO)
@@ -589,3 +589,60 @@ def test_then_hops_only_where_it_asks_what_follows(index, models, profile):
     shown = agent.ask("What text is on screen then?")
     assert spans(shown) == [(VIDEO, 12.0, 16.0)] and "LAUNCH DAY 2026" in shown.answer
     assert "(The previous answer was about scene S4.)" in writer.calls[1][-1][1]
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How long is this video?", "duration"),
+        ("What's the length of this clip?", "duration"),
+        ("How many seconds long is the video?", "duration"),
+        ("How long is the cat shown?", "lookup"),  # about a scene, not the video
+        ("Is there any text on screen in this video?", "any_text"),
+        ("Does the video show any writing?", "any_text"),
+        ("Is there any text on screen in the last scene?", "ordinal"),
+        ("Does the cat appear before the rocket?", "order"),
+        ("Which comes first, the rocket or the cat?", "order"),
+        ("Does he say anything after the countdown?", "relative"),  # what follows the countdown
+        ("What comes right after the coffee?", "relative"),
+    ],
+)
+def test_whole_video_and_order_questions_are_read_by_their_wording(question, kind):
+    from videoagent.qa import forms
+
+    assert forms.read(question).kind == kind
+
+
+def test_length_text_on_screen_and_order_come_from_the_index_not_the_model(index, models, profile):
+    agent, writer = writer_agent(index, models, profile, [])
+    length = agent.ask("How long is this video?")
+    assert length.answer == "The video is 0:20 long (20 seconds)." and spans(length) == [(VIDEO, 0.0, 20.0)]
+    text = agent.ask("Is there any text on screen in this video?")
+    assert text.answer == 'Yes: 0:04-0:08 "CAT CAFE OPEN"; 0:12-0:16 "LAUNCH DAY 2026".'
+    assert spans(text) == [(VIDEO, 4.0, 8.0), (VIDEO, 12.0, 16.0)]
+    before = agent.ask("Does the cat appear before the rocket?")
+    assert before.answer == "Yes: the cat (0:04-0:08) comes before the rocket (0:12-0:16)."
+    assert spans(before) == [(VIDEO, 4.0, 8.0), (VIDEO, 12.0, 16.0)]
+    assert agent.ask("Is the coffee shown before the cat?").answer.startswith("No: the cat (0:04-0:08) comes before")
+    first = agent.ask("Which comes first, the rocket or the cat?")
+    assert first.answer == "The cat comes first, at 0:04-0:08; the rocket is at 0:12-0:16."
+    right = agent.ask("Is the motorcycle shown right after the coffee?")  # after it, but the rocket is between
+    assert (
+        right.answer.startswith("No: the coffee (0:08-0:12) comes before the motorcycle")
+        and "1 scene between" in right.answer
+    )
+    absent = agent.ask("Does the dragon appear before the cat?")
+    assert absent.answer == NOT_FOUND and not absent.found and absent.citations == []
+    assert writer.calls == []
+    silent = open_agent(index, profile, OTHER).ask("Is there any text on screen in this video?")
+    assert silent.answer.startswith("No: no text was read") and silent.found and spans(silent) == [(OTHER, 0.0, 9.0)]
+
+
+def test_a_yes_no_answer_takes_its_yes_or_no_from_the_scene_sentence_that_states_it():
+    from videoagent.qa.answerer import _settled
+    from videoagent.qa.scenes import Scene
+
+    said = "He was a plain man. He was not an ill-disposed young man. Unless to be selfish is to be ill-disposed."
+    scene = Scene("S1", 0.0, 13.0, said)
+    assert _settled("Was he ill-disposed?", "Yes, he was ill-disposed.", [scene]).startswith("No, ")
+    assert _settled("Was he a plain man?", "Yes, he was plain.", [scene]).startswith("Yes, ")

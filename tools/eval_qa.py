@@ -134,7 +134,7 @@ def best_score(answer) -> float | None:
 def evaluate(profile_name: str, questions: list[dict], index: Path, ids: dict[str, str], cutoff: float | None) -> dict:
     from videoagent.index.store import Store
     from videoagent.qa.agent import open_agent
-    from videoagent.qa.answerer import scene_list
+    from videoagent.qa.scenes import scene_list
 
     base = load_profile(profile_name)
     cutoff = base.llm.cutoff if cutoff is None else cutoff

@@ -131,6 +131,10 @@ class IndexView:
     def has_captions(self, video_id: str) -> bool:
         return any(s.caption for s in self.segments(video_id))
 
+    def has_ocr(self, video_id: str) -> bool:
+        """Whether the OCR stage read this video's frames (so a scene with no text shows none)."""
+        return self.store.stages(video_id).get("ocr", {}).get("status") == "done"
+
     def has_tracklets(self, video_id: str) -> bool:
         return self.store.stages(video_id).get("tracks", {}).get("status") == "done"
 

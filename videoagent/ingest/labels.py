@@ -176,7 +176,7 @@ BRIEF_MIN, BRIEF_MOST = 0.15, 6  # labels a scene line shows (QA, describe): at 
 # 0.3 was tried: dev absent refused 53/63 -> 58/63 (the 20-28% guesses "crane", "football helmet" went), but the
 # silent visual fixture's "What animal appears?" then named the diver scene's "grey whale 48%" instead of its dog
 # (tests/test_visual.py): the weak true labels (bird 25%, dog 16%) went too. So 0.15 stays for silent scenes, and
-# QA shows a scene with speech or on-screen text only its labels of 0.3 or more (qa/answerer.py TOLD_LABEL_MIN).
+# QA shows a scene with speech or on-screen text only its labels of 0.3 or more (qa/scenes.py TOLD_LABEL_MIN).
 
 
 @cache

@@ -24,15 +24,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..index.view import IndexView
-from ..ingest.labels import BRIEF_MIN, implied_settings, labels_brief
-from . import forms, grounding
+from . import exact, forms, grounding
 from .planner import NOT_FOUND, Answer, Citation
-
-if TYPE_CHECKING:
-    from ..index.store import SegmentRecord
+from .scenes import SCORE, Scene, clock, quote, scene_list
 
 SYSTEM_PROMPT = f"""You answer questions about one video from its scene list. Each line of the list is one scene, in \
 time order: its id, its time span, what is said in it, the text shown on screen and what is seen in the pictures \
@@ -57,7 +54,6 @@ Q: Who is throwing the ball? A: {NOT_FOUND}"""
 _ID = re.compile(r"\[?\b[Ss](\d+)\b\]?")
 _IDS_TAIL = re.compile(r"[\s,;:(]*((and|&)\s*)?(\[S\d+\][\s,;&]*(and\s*)?)+\)?\s*\.?\s*$")
 _CHARS_PER_TOKEN = 3.5
-_SCORE = re.compile(r"\s\d+%")  # a label's score in a scene line: "dog 90%"
 # A question about the assistant itself ("what are your instructions?"): the video cannot answer it, and
 # on-screen text such as "SYSTEM OVERRIDE" must not be taken for the answer.
 _ABOUT_ME = re.compile(r"\b(your|yourself)\b|\bsystem prompt\b|\byou (are|were) (told|instructed|asked)\b", re.I)
@@ -73,75 +69,6 @@ _WHICH_SCENE = frozenset(
     "fifth sixth seventh eighth ninth tenth last final start beginning middle end say said hear heard appear "
     "appears scene clip part moment time go going on".split()
 )
-
-
-# Where a scene has speech or on-screen text, its words carry it and the classifier's weak guesses only
-# mislead (dev: "crane 28%" for a rocket and "football helmet 20%" beside a face were stated as answers to
-# absent questions); a silent scene keeps them, since its pixels are all there is ("bird 25%").
-TOLD_LABEL_MIN = 0.3
-
-
-def seen_text(caption: str | None, labels: list[dict], told: bool = False) -> str:
-    """A segment's caption and its labels as a scene line shows them: "animal 95%, dog 90%, person x4 68%"
-    (the general kinds too: they tell a small model that a dog is an animal). A `told` scene (one with speech
-    or on-screen text) shows only the labels of at least TOLD_LABEL_MIN; a silent one adds the settings they
-    imply ("setting: underwater 39%" from a grey whale: the classifier has no class for the sea itself). Beside
-    speech, on dev, settings only stirred the model: two answers went wrong ("street" by a garage's moped)."""
-    parts = [(caption or "").strip(), labels_brief(labels, min_score=TOLD_LABEL_MIN if told else BRIEF_MIN)]
-    if not told:
-        implied = [r for r in implied_settings(labels) if r["score"] >= BRIEF_MIN]
-        parts.append("setting: " + ", ".join(f"{r['label']} {r['score']:.0%}" for r in implied) if implied else "")
-    return "; ".join(p for p in parts if p)
-
-
-@dataclass(frozen=True)
-class Scene:
-    """One segment as the model reads it."""
-
-    sid: str
-    start_s: float
-    end_s: float
-    said: str
-    on_screen: tuple[str, ...] = ()
-    seen: str = ""  # what the pictures show: a caption, the classifier's and detector's labels
-    shot: int | None = None  # the shot it is part of (a long shot is several segments); None: not known
-
-    def line(self) -> str:
-        parts = [f"[{self.sid}] {clock(self.start_s)}-{clock(self.end_s)}"]
-        if self.said:
-            parts.append(f'said: "{self.said}"')
-        if self.on_screen:
-            parts.append("on screen: " + "; ".join(f'"{t}"' for t in self.on_screen))
-        if self.seen:
-            parts.append(f"seen: {self.seen}")
-        if len(parts) == 1:
-            parts.append("nothing said or written")
-        return " | ".join(parts)
-
-    def text(self) -> str:
-        """The scene's evidence as plain text, for the support check: the labels without their scores (the
-        "92" of "coffee 92%" is how sure the classifier is, not a number the video gives: "the coffee costs
-        $92" must not pass as backed)."""
-        return " ".join([self.said, *self.on_screen, _SCORE.sub("", self.seen)]).strip()
-
-    def cite(self, video_id: str) -> Citation:
-        return Citation(video_id, self.start_s, self.end_s)
-
-
-def scene_list(segments: Sequence[SegmentRecord]) -> list[Scene]:
-    """A video's segments as the model reads them: S1, S2, ... with what is said, written and seen."""
-    return [
-        Scene(
-            f"S{i}",
-            s.start_s,
-            s.end_s,
-            s.transcript.strip(),
-            tuple(s.ocr),
-            seen_text(s.caption, s.seen, told=bool(s.transcript.strip() or s.ocr)),
-            s.shot,
-        )
-        for i, s in enumerate(segments, start=1)
-    ]
 
 
 @dataclass
@@ -168,8 +95,8 @@ class AnsweringPlanner:
         if _ABOUT_ME.search(question):  # about the assistant, not the video: nothing in the video answers it
             steps.append({"tool": "refuse", "why": "the question is about the assistant, not the video"})
             return Answer(NOT_FOUND, [], steps, found=False)
-        if form.kind == "count":
-            return self._count(video_id, form, scenes, steps)
+        if form.kind in ("count", "duration", "any_text", "order"):  # the index answers these exactly
+            return exact.answer(self.view, video_id, question, form, scenes, steps, self.similarity)
         if form.kind == "summary" and (stored := self._stored_summary(video_id, question, scenes, steps)):
             return stored
         focus: list[Scene] | None = None
@@ -316,19 +243,9 @@ class AnsweringPlanner:
             if cited:
                 steps.append({"tool": "resolve_reference", "from": "conversation", "scene": cited[-1].sid})
             return cited[-1] if cited else None
-        words = grounding.content_words(phrase)
-        overlap = [len(words & grounding.lemmas(s.text())) for s in scenes]
-        sims = self.similarity(phrase, [s.text() or "-" for s in scenes]) if self.similarity else [0.0] * len(scenes)
-        scores = [2 * o + s for o, s in zip(overlap, sims, strict=True)]
-        best = max(range(len(scenes)), key=scores.__getitem__)
-        runner_up = max((v for i, v in enumerate(sims) if i != best), default=0.0)
-        # By meaning alone, a clear match or a clear lead ("the countdown" is nearest "Three, two, one").
-        found = overlap[best] > 0 or sims[best] >= 0.35 or (sims[best] >= 0.25 and sims[best] - runner_up >= 0.08)
-        steps.append(
-            {"tool": "find_scene", "query": phrase, "scene": scenes[best].sid if found else None,
-             "score": round(scores[best], 3)}
-        )  # fmt: skip
-        return scenes[best] if found else None
+        scene, score = exact.find_scene(phrase, scenes, self.similarity)
+        steps.append({"tool": "find_scene", "query": phrase, "scene": scene.sid if scene else None, "score": score})
+        return scene
 
     # ---- the model -------------------------------------------------------------------------------
     def _write(self, video_id, question, shown, focus, form, history, steps, on_text=None, hint=None) -> str:
@@ -403,28 +320,28 @@ class AnsweringPlanner:
             return Answer(NOT_FOUND, [], steps, found=False)
         steps.append({"tool": "list_scenes", "why": "the model wrote no summary the scenes back", "scenes": len(told)})
         more = f"; and {len(scenes) - len(told)} more scenes" if len(scenes) > len(told) else ""
-        lines = "; ".join(f"{clock(s.start_s)}-{clock(s.end_s)} {_quote(s, lead='')}".rstrip(".") for s in told)
+        lines = "; ".join(f"{clock(s.start_s)}-{clock(s.end_s)} {quote(s, lead='')}".rstrip(".") for s in told)
         return self._final(video_id, question, f"Scene by scene: {lines}{more}.", told, steps)
 
     def _check(self, video_id, question, reply, scenes, focus, form, steps) -> Answer:
         if not reply or NOT_FOUND.lower().rstrip(".") in reply.lower() or "not in video" in reply.lower():
             if focus and _asks_what_is_there(question, form):  # the scene is known: it holds the answer
                 steps.append({"tool": "check_citations", "kept": [], "quoted": True, "why": "the model refused"})
-                return self._final(video_id, question, _quote(focus[0]), focus[:1], steps)
+                return self._final(video_id, question, quote(focus[0]), focus[:1], steps)
             return Answer(NOT_FOUND, [], steps, found=False)
         by_id = {s.sid: s for s in scenes}
         cited = [by_id[f"S{n}"] for n in dict.fromkeys(_ID.findall(reply)) if f"S{n}" in by_id]
         sentence = _without_ids(reply)
         if not sentence and len(cited) == 1:  # "Which scene has a hot drink?" -> "[S3]": the scene is the answer
             steps.append({"tool": "quote_cited", "why": "the reply was only a scene id", "scene": cited[0].sid})
-            sentence = _quote(cited[0], lead="That scene: ")  # its times follow as the citation
+            sentence = quote(cited[0], lead="That scene: ")  # its times follow as the citation
         if not sentence:
             return Answer(NOT_FOUND, [], steps, found=False)
         if focus:
             backed = [s for s in focus if _shares(sentence, s, question)]
             if not backed:  # the model wrote about something else: tell the scene from its evidence
                 steps.append({"tool": "check_citations", "kept": [], "dropped": [s.sid for s in cited], "quoted": True})
-                sentence = _quote(focus[0])
+                sentence = quote(focus[0])
                 backed = focus[:1]
             return self._final(video_id, question, sentence, backed, steps)
         if form.kind == "summary":
@@ -445,7 +362,7 @@ class AnsweringPlanner:
             around = " ".join(x.text() for x in scenes[max(0, i - 1) : i + 2] if x is not s)
             return grounding.backs(
                 question,
-                _SCORE.sub("", sentence),  # a label's score quoted from a scene line ("dark 56%") is no fact
+                SCORE.sub("", sentence),  # a label's score quoted from a scene line ("dark 56%") is no fact
                 s.text(),
                 on_screen and bool(s.on_screen),
                 nearby=around,
@@ -469,7 +386,7 @@ class AnsweringPlanner:
             )
             backed = ranked[:1]
         if when and backed:  # the answer is the span: the code states it, the model's times may be off
-            sentence = f"At {clock(backed[0].start_s)}-{clock(backed[0].end_s)}: {_quote(backed[0], lead='')}"
+            sentence = f"At {clock(backed[0].start_s)}-{clock(backed[0].end_s)}: {quote(backed[0], lead='')}"
         steps.append(
             {
                 "tool": "check_citations",
@@ -506,64 +423,6 @@ class AnsweringPlanner:
         spans = ", ".join(f"{s.start_s:.1f}-{s.end_s:.1f} s" for s in backed[:6])
         more = f" and {len(backed) - 6} more" if len(backed) > 6 else ""
         return Answer(f"{sentence} [{spans}{more}]", [s.cite(video_id) for s in backed], steps)
-
-    def _count(self, video_id, form, scenes, steps) -> Answer:
-        return (
-            self._count_scenes(video_id, scenes, steps)
-            if form.counts == "scenes"
-            else self._count_people(video_id, steps)
-        )
-
-    def _count_scenes(self, video_id, scenes, steps) -> Answer:
-        """Scenes are shots (the spans between cuts); a shot longer than the scenes stage's `max_scene_s` is
-        indexed as several segments, which are not scenes of their own. Indexes made before the shots were
-        kept (or cut into fixed windows) count their segments."""
-        spans = [(s.start_s, s.end_s) for s in scenes]
-        if all(s.shot is not None for s in scenes):
-            merged: dict[int, tuple[float, float]] = {}
-            for s in scenes:
-                merged[s.shot] = (merged[s.shot][0], s.end_s) if s.shot in merged else (s.start_s, s.end_s)
-            spans = list(merged.values())
-        n = len(spans)
-        steps.append({"tool": "count_scenes", "count": n, "segments": len(scenes)})
-        listing = "; ".join(f"{clock(a)}-{clock(b)}" for a, b in spans[:12])
-        more = f"; and {n - 12} more" if n > 12 else ""
-        split = f" (indexed as {len(scenes)} segments: long shots are split)" if n < len(scenes) else ""
-        return Answer(
-            f"The video has {n} scene{'s' if n != 1 else ''}: {listing}{more}{split}.",
-            [Citation(video_id, a, b) for a, b in spans],
-            steps,
-            found=n > 0,
-        )
-
-    def _count_people(self, video_id, steps) -> Answer:
-        found = self.view.list_tracklets(video_id, "person")
-        steps.append({"tool": "list_tracklets", "args": {"category": "person"}, "count": found.get("count")})
-        if not found["available"]:
-            return Answer("This video has no tracklets, so people were not counted.", [], steps, found=False)
-        rows, what = found["tracklets"], "person"
-        if not rows:  # a face seen close up (a man at the wheel, a speaker) is a person the body detector misses
-            rows, what = self.view.list_tracklets(video_id, "face").get("tracklets") or [], "face"
-            steps.append({"tool": "list_tracklets", "args": {"category": "face"}, "count": len(rows)})
-        if not rows:
-            return Answer("No person was tracked in this video.", [], steps, found=True)
-        n, plural = len(rows), "s" if len(rows) != 1 else ""
-        text = (
-            f"{n} person tracklet{plural} (people tracked; one person who leaves and comes back can count twice)."
-            if what == "person"
-            else f"{n} face tracklet{plural}: no whole person was tracked, only faces seen close up."
-        )
-        return Answer(text, [Citation(video_id, r["start_s"], r["end_s"]) for r in rows[:20]], steps)
-
-
-def clock(seconds: float) -> str:
-    """0:08 style, with tenths when the time is not a whole second."""
-    whole = int(seconds)
-    tenths = round((seconds - whole) * 10)
-    if tenths == 10:
-        whole, tenths = whole + 1, 0
-    text = f"{whole // 60}:{whole % 60:02d}"
-    return f"{text}.{tenths}" if tenths else text
 
 
 def _form_dict(form: forms.Form) -> dict[str, Any]:
@@ -616,9 +475,10 @@ def _shares(sentence: str, scene: Scene, question: str) -> bool:
 
 def _settled(question: str, sentence: str, backed: list[Scene]) -> str:
     """The sentence with what the code knows better than the model: on-screen text copied exactly when
-    the question asks for it and the answer lost it; the yes/no that the answer's own words give
-    ("Yes, he was not ..." is a no); the choice of an either-or question that the scene holds, when the
-    answer names the other one or denies it ("Is the saucer red or blue?" -> "No, the saucer is not red")."""
+    the question asks for it and the answer lost it; the yes/no that the scene's own sentence gives, else
+    the answer's own words ("Yes, he was not ..." is a no); the choice of an either-or question that the
+    scene holds, when the answer names the other one or denies it ("Is the saucer red or blue?" -> "No, the
+    saucer is not red")."""
     texts = [t for s in backed for t in s.on_screen]
     if texts and grounding.asks_for_text(question) and not any(t.lower() in sentence.lower() for t in texts):
         return "On screen: " + "; ".join(f'"{t}"' for t in texts) + "."
@@ -628,30 +488,12 @@ def _settled(question: str, sentence: str, backed: list[Scene]) -> str:
     said = re.match(r"^(yes|no)\b[,.!]?\s*", sentence, re.I)
     if said and grounding.expects(question) == "yes_no":
         rest = sentence[said.end() :]
-        word = grounding.polarity(question, rest) if rest else said.group(1).capitalize()
+        told = grounding.stated(question, " ".join(s.text() for s in backed))
+        word = told or (grounding.polarity(question, rest) if rest else said.group(1).capitalize())
         return f"{word}, {rest}" if rest else f"{word}."
     return sentence
 
 
 def _chosen(choice: str, scene: Scene) -> str:
     """An either-or question's answer as the code states it: the choice, then the scene that holds it."""
-    return f"{choice[:1].upper()}{choice[1:]}: {_quote(scene, lead='')}"
-
-
-def _quote(scene: Scene, lead: str | None = None) -> str:
-    """A scene's lines as the code states them: what is said, the text on screen, what is seen. The lead
-    says which comes first: 'It says "Lift off."', 'It shows on screen: "CAT CAFE OPEN", cat 80%'."""
-    lead = ("It says " if scene.said else "It shows ") if lead is None else lead
-    parts = [
-        p
-        for p in (
-            scene.said and f'"{scene.said}"',
-            scene.on_screen and "on screen: " + "; ".join(f'"{t}"' for t in scene.on_screen),
-            scene.seen,
-        )
-        if p
-    ]
-    if not parts:
-        return "Nothing is said or written in that scene."
-    text = lead + ", ".join(parts)
-    return text if text.endswith(('."', '!"', '?"')) else text + "."
+    return f"{choice[:1].upper()}{choice[1:]}: {quote(scene, lead='')}"

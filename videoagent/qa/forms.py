@@ -1,5 +1,6 @@
 """What shape of question this is: about a moment, a scene by its place, the scene before or after
-another, a count, or the whole video; else a look-up.
+another, which of two things comes first, a count, the video's length, whether it shows any text, or the
+whole video; else a look-up.
 
 The 1.5B model answers look-ups over a scene list well, but it refuses or gets wrong what needs a hop
 over the list: "what is shown right after the cat" (find the cat's scene, then take the next one), "what
@@ -15,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["lookup", "time", "ordinal", "relative", "count", "summary"]
+Kind = Literal["lookup", "time", "ordinal", "relative", "order", "count", "duration", "any_text", "summary"]
 
 _ORDINALS = {
     "first": 0, "opening": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "sixth": 5, "seventh": 6,
@@ -65,6 +66,56 @@ _ANCHOR_LEAD = re.compile(r"^(?:the\s+)?(?:scene|shot|part|moment)\s+(?:with|of|
 _COUNT = re.compile(r"\bhow\s+many\s+(?:different\s+|separate\s+)?(\w+)", re.I)
 _SCENE_WORDS = {"scenes", "shots", "cuts", "parts", "segments", "chapters", "sections", "clips"}
 _PEOPLE_WORDS = {"people", "persons", "person", "pedestrians", "men", "women", "faces", "humans", "individuals"}
+_VIDEO = r"(?:this|the)(?:\s+(?:whole|entire|full))?\s+(?:video|clip|film|footage|recording|movie)"
+# The length of the whole video: "how long is this video?", "what is the duration of the clip?", "how many
+# seconds long is the video?" ("how long is the cat shown?" is about a scene: the model reads it).
+_DURATION = re.compile(
+    r"^\W*(?:and\s+)?(?:"
+    rf"how\s+(?:long|many\s+(?:seconds|minutes))\s+(?:long\s+)?(?:is|was|does|did)\s+{_VIDEO}"
+    r"(?:\s+(?:last|run|go\s+on|take|play))?(?:\s+for)?"
+    rf"|what(?:\s+is|'s)\s+(?:the\s+)?(?:total\s+)?(?:duration|length|running\s+time|runtime|run\s+time)(?:\s+of\s+{_VIDEO})?"
+    r"|(?:what(?:\s+is|'s)\s+)?(?:this|the)\s+(?:video|clip)'s\s+(?:duration|length|runtime)"
+    r")(?:\s+in\s+total)?\s*\??\s*$",
+    re.I,
+)
+# Whether the video shows any text at all: answered from the OCR of every scene, not from a sample.
+_ANY_TEXT = re.compile(
+    r"^\W*(?:is|are|was|were)\s+there\s+(?:any\s+)?(?:text|writing|words|captions?|subtitles|titles?|lettering)"
+    r"(?:\s+(?:shown|written|displayed|visible))?(?:\s+(?:on|in)\s+(?:the\s+)?(?:screen|picture|frame|image))?"
+    rf"(?:\s+(?:in|of|throughout)\s+{_VIDEO})?\s*\??\s*$"
+    r"|^\W*(?:does|do|did)\s+(?:any\s+)?(?:text|writing|words|captions?|titles?)\s+(?:appear|show|come\s+up)"
+    rf"(?:\s+(?:on|in)\s+(?:the\s+)?screen)?(?:\s+(?:in|during)\s+{_VIDEO})?\s*\??\s*$"
+    rf"|^\W*(?:does|did)\s+{_VIDEO}\s+(?:show|have|contain|display)\s+any\s+(?:text|writing|words|captions?|titles?)"
+    r"(?:\s+on\s+(?:the\s+)?screen)?\s*\??\s*$",
+    re.I,
+)
+# Which of two things comes first: "does the cat appear before the rocket?", "is the coffee shown after
+# the cat?", "which comes first, the rocket or the cat?". Both are found in the scene list; their times
+# answer it. A question whose subject is a pronoun ("does he say anything after the countdown?") asks
+# about the scene after the other one, and stays a relative question.
+_THING_VERB = (
+    r"(?:appear|appears|appeared|come|comes|came|show\s+up|shows\s+up|showed\s+up|shown|seen|happen|happens|"
+    r"happened|mentioned|said|heard|visible|occur|occurs|get\s+shown|gets\s+shown|featured|on\s+screen)"
+)
+_ORDER_YES_NO = re.compile(
+    r"^\W*(?:and\s+)?(?:does|do|did|is|are|was|were)\s+(?:there\s+)?(?P<a>.+?)"
+    rf"(?:\s+{_THING_VERB})?(?:\s+(?:in|on)\s+(?:the\s+)?(?:video|clip|screen))?"
+    r"\s+(?:(?P<next>right|just|immediately|directly)\s+|(?:shortly|long|well)\s+)?(?P<dir>before|after|earlier\s+than|later\s+than)"
+    r"\s+(?P<b>.+?)\s*\??\s*$",
+    re.I,
+)
+_ORDER_WHICH = re.compile(
+    r"^\W*(?:and\s+)?(?:which|what|who)(?:\s+(?:one|thing|scene|of\s+(?:the\s+|these\s+|them\s+)?(?:two|both)))?"
+    rf"(?:\s+(?:is|was|gets|does))?\s+{_THING_VERB}\s+(?P<dir>first|earlier|sooner|last|later|second)"
+    rf"(?:\s+(?:in|of)\s+{_VIDEO})?\s*[,:;]?\s+(?P<a>.+?)\s+or\s+(?P<b>.+?)\s*\??\s*$",
+    re.I,
+)
+_NOT_A_THING = re.compile(
+    r"^(?:he|she|it|they|we|you|i|him|her|them|this|that|these|those|anything|something|anyone|someone|anybody|"
+    r"somebody|everything|everyone|nothing|any|some|more|one)\b",
+    re.I,
+)
+_ARTICLE = re.compile(r"^(?:the|a|an|any|some)\s+", re.I)
 _SUMMARY = re.compile(
     r"\b(summar\w*|overview|recap|gist|synopsis|outline|chapters|table of contents)\b"
     r"|\bwhat\s+(?:is|'s)\s+(?:this|the)\s+(?:whole\s+)?(?:video|clip|film)\s+about\b"
@@ -84,6 +135,9 @@ class Form:
     direction: Literal["after", "before"] | None = None  # relative
     anchor: str = ""  # relative: what the scene is after/before ("" = what the conversation last cited)
     counts: Literal["scenes", "people"] | None = None  # count
+    other: str = ""  # order: the second thing ("the rocket" of "does the cat appear before the rocket?")
+    first: bool | None = None  # order: a which-question asks which comes first (True) or last (False)
+    adjacent: bool = False  # order: "right before", "just after": the two scenes must be neighbours
 
 
 def read(question: str) -> Form:
@@ -91,6 +145,12 @@ def read(question: str) -> Form:
     q = question.strip()
     if _SUMMARY.search(q):
         return Form("summary")
+    if _DURATION.search(q):
+        return Form("duration")
+    if _ANY_TEXT.search(q):
+        return Form("any_text")
+    if order := _order(q):
+        return order
     if m := _COUNT.search(q):
         word = m.group(1).lower()
         if word in _SCENE_WORDS:
@@ -113,6 +173,28 @@ def read(question: str) -> Form:
     if (m := _BARE_NEXT.search(q)) and (m.group(1).lower() != "then" or _THEN_NEXT.search(q)):
         return Form("relative", direction=_direction(m.group(1)), anchor="")
     return Form("lookup")
+
+
+def _order(q: str) -> Form | None:
+    """A question about which of two things comes first, or None."""
+    if m := _ORDER_WHICH.search(q):
+        a, b = _thing(m.group("a")), _thing(m.group("b"))
+        if a and b:
+            return Form("order", anchor=a, other=b, first=m.group("dir").lower() in ("first", "earlier", "sooner"))
+    if m := _ORDER_YES_NO.search(q):
+        a, b = _thing(m.group("a")), _thing(m.group("b"))
+        if a and b:
+            later = m.group("dir").lower() in ("after", "later than")
+            return Form("order", direction="after" if later else "before", anchor=a, other=b, adjacent=bool(m["next"]))
+    return None
+
+
+def _thing(phrase: str) -> str:
+    """A thing an order question names, without its article; "" when it is a pronoun or names no thing."""
+    phrase = re.sub(r"\b(?:in|of)\s+(?:the|this)\s+(?:video|clip)\b.*$", "", phrase, flags=re.I).strip(" ,.?!:;")
+    if not phrase or _NOT_A_THING.match(phrase) or len(phrase.split()) > 6:
+        return ""
+    return _ARTICLE.sub("", phrase).strip()
 
 
 def _direction(word: str) -> Literal["after", "before"]:

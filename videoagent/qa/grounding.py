@@ -101,6 +101,7 @@ _DOES_NOUN_VERB = re.compile(
 )
 _POSSESSION = {"hold", "carry", "have", "bring"}  # "a photographer ... with his camera" holds it
 _WITH = re.compile(r"\bwith\b", re.I)
+_CONDITION = re.compile(r"\b(if|unless|whether|suppose|supposing)\b", re.I)
 _NEGATION = re.compile(r"\b(not|no|never|nobody|nothing|none|neither|nor|without)\b|n't\b", re.I)
 _ASKS_NUMBER = re.compile(r"\b(price|cost|costs|year|age|speed)\b|\bhow\s+(much|many|old|far|fast|long|often)\b", re.I)
 
@@ -342,6 +343,19 @@ def polarity(question: str, evidence: str) -> str:
     """The answer to a yes/no question whose things the evidence mentions: "No" when exactly one of
     the two is negated ("Was he ill-disposed?" / "He was not an ill-disposed young man")."""
     return "No" if bool(_NEGATION.search(question)) != bool(_NEGATION.search(evidence)) else "Yes"
+
+
+def stated(question: str, evidence: str) -> str | None:
+    """The yes/no that the evidence's own sentence gives, when one sentence names everything the question
+    is about ("Was he ill-disposed?" over "He was not an ill-disposed young man" is a No, whatever the
+    model wrote); None when no sentence does, or they disagree. A condition states nothing ("Unless to be
+    rather selfish is to be ill-disposed, ..." is not a Yes)."""
+    about = question_subjects(question)
+    if not about:
+        return None
+    sentences = re.split(r"(?<=[.!?;])\s+", evidence)
+    said = {polarity(question, s) for s in sentences if about <= lemmas(s) and not _CONDITION.search(s)}
+    return said.pop() if len(said) == 1 else None
 
 
 def asked_kind(question: str) -> str | None:
