@@ -110,6 +110,29 @@ def test_a_who_answer_must_name_the_person_itself():
     assert not backs("Is there a dog in this clip?", "Yes. [S1]", faces).grounded
 
 
+def test_a_colour_is_not_a_person():
+    # WordNet files one common sense of "red" under person (a radical): the motorcycle scene holds no one
+    reply = "The person in the field is holding a red motorcycle."
+    assert not backs("What is the person in the field holding?", reply, MOTORCYCLE).grounded
+    held = "The photographer is holding a camera."
+    assert backs("What is the person in the field holding?", held, PHOTOGRAPHER).grounded
+
+
+def test_what_someone_is_asked_to_do_the_scene_must_say_they_do():
+    # the scene says he stands with his camera: not what he wears, nor what he photographs
+    assert not backs("What is the photographer wearing?", "He is wearing a camera.", PHOTOGRAPHER).grounded
+    photographing = "He is photographing a field."
+    assert not backs("What is the photographer photographing?", photographing, PHOTOGRAPHER, about=True).grounded
+    assert backs("What is the photographer holding?", "He holds his camera.", PHOTOGRAPHER).grounded  # "with"
+    cat = "A tabby cat rests on a soft blanket."  # lying and resting share a sense
+    assert not backs("What is the cat eating?", "The cat is resting on a soft blanket.", cat, about=True).grounded
+    assert backs("What is the cat lying on?", "The cat is lying on a soft blanket.", cat).grounded
+    # what a thing does is often said in other words: "3, 2, 1" is a countdown; a paraphrase needs no verb
+    assert backs("Which numbers are counted down?", "3, 2, 1 are counted down.", "3, 2, 1.", about=True).grounded
+    coins = "Old coins are laid out in rows on a table."
+    assert backs("How are the coins arranged?", "They are laid out in rows.", coins).grounded
+
+
 def test_a_hyphenated_compound_is_not_the_kind_its_last_word_names():
     # "wheeler" is a person to WordNet; a two-wheeler is not, and the scene holds no person
     reply = "The two-wheeler is parked in the garage."

@@ -644,5 +644,13 @@ def test_a_yes_no_answer_takes_its_yes_or_no_from_the_scene_sentence_that_states
 
     said = "He was a plain man. He was not an ill-disposed young man. Unless to be selfish is to be ill-disposed."
     scene = Scene("S1", 0.0, 13.0, said)
-    assert _settled("Was he ill-disposed?", "Yes, he was ill-disposed.", [scene]).startswith("No, ")
+    assert (
+        _settled("Was he ill-disposed?", "Yes, he was ill-disposed.", [scene])
+        == "No: He was not an ill-disposed young man."
+    )
+    assert (
+        _settled("Was he ill-disposed?", "No, he was ill-disposed.", [scene])
+        == "No: He was not an ill-disposed young man."
+    )
+    assert _settled("Was he ill-disposed?", "No, he was not.", [scene]) == "No, he was not."
     assert _settled("Was he a plain man?", "Yes, he was plain.", [scene]).startswith("Yes, ")

@@ -489,7 +489,9 @@ def _settled(question: str, sentence: str, backed: list[Scene]) -> str:
     if said and grounding.expects(question) == "yes_no":
         rest = sentence[said.end() :]
         told = grounding.stated(question, " ".join(s.text() for s in backed))
-        word = told or (grounding.polarity(question, rest) if rest else said.group(1).capitalize())
+        if told and (not rest or grounding.polarity(question, rest) != told[0]):
+            return f"{told[0]}: {told[1].rstrip()}"  # the model's own words say the opposite
+        word = told[0] if told else (grounding.polarity(question, rest) if rest else said.group(1).capitalize())
         return f"{word}, {rest}" if rest else f"{word}."
     return sentence
 

@@ -232,6 +232,8 @@ def backs(
     invented = sorted(given - held - _numbers_as_words(lemmas(nearby)) - _numbers_as_words(asked))
     if invented:
         return Support(False, f"not in the evidence: {', '.join(invented)}")
+    if unsaid := _unsaid_action(question, held, words, evidence):
+        return Support(False, f"the evidence does not say it: {unsaid}")
     if not (evidence_is_text_on_screen and asks_for_text(question)):
         who = bool(_WHO.match(question))
         wanted = "person" if who else wanted
@@ -256,6 +258,22 @@ def backs(
     if kind == "number" and not any(_is_number(w) for w in given - asked):
         return Support(False, "the question asks for a number and the answer gives none")
     return Support(True, "found in the evidence: " + ", ".join(sorted(added)))
+
+
+def _unsaid_action(question: str, held: set[str], words: set[str], evidence: str) -> str | None:
+    """The action a question asks someone to do that the scene does not say they do ("what is the
+    photographer wearing?" over a scene where he stands with his camera; "what is the cat eating?" over one
+    where it rests). Only for a person or an animal: what a thing does is often said in other words ("which
+    numbers are counted down?" over "3, 2, 1"). Without WordNet, synonyms cannot be told from absence."""
+    lex = lexicon.load()
+    if lex is None or not any(
+        lex.names_a("person", w) or lex.names_a("animal", w) for w in question_subjects(question)
+    ):
+        return None
+    for verb in asked_actions(question):
+        if not (verb in _POSSESSION and _WITH.search(evidence)) and not _mentioned(verb, held, words):
+            return verb
+    return None
 
 
 def question_subjects(question: str) -> set[str]:
@@ -345,17 +363,17 @@ def polarity(question: str, evidence: str) -> str:
     return "No" if bool(_NEGATION.search(question)) != bool(_NEGATION.search(evidence)) else "Yes"
 
 
-def stated(question: str, evidence: str) -> str | None:
-    """The yes/no that the evidence's own sentence gives, when one sentence names everything the question
-    is about ("Was he ill-disposed?" over "He was not an ill-disposed young man" is a No, whatever the
-    model wrote); None when no sentence does, or they disagree. A condition states nothing ("Unless to be
-    rather selfish is to be ill-disposed, ..." is not a Yes)."""
+def stated(question: str, evidence: str) -> tuple[str, str] | None:
+    """The yes/no that the evidence's own sentence gives, with that sentence, when one sentence names
+    everything the question is about ("Was he ill-disposed?" over "He was not an ill-disposed young man" is
+    a No, whatever the model wrote); None when no sentence does, or they disagree. A condition states
+    nothing ("Unless to be rather selfish is to be ill-disposed, ..." is not a Yes)."""
     about = question_subjects(question)
     if not about:
         return None
     sentences = re.split(r"(?<=[.!?;])\s+", evidence)
-    said = {polarity(question, s) for s in sentences if about <= lemmas(s) and not _CONDITION.search(s)}
-    return said.pop() if len(said) == 1 else None
+    said = {polarity(question, s): s for s in sentences if about <= lemmas(s) and not _CONDITION.search(s)}
+    return next(iter(said.items())) if len(said) == 1 else None
 
 
 def asked_kind(question: str) -> str | None:
@@ -411,7 +429,11 @@ def _mentioned(word: str, held: set[str], evidence_words: set[str]) -> bool:
     if word in held:
         return True
     lex = lexicon.load()
-    return lex is not None and any(lex.is_kind(word, w) or lex.same_sense(word, w) for w in evidence_words)
+    if lex is None:
+        return False
+    # Someone is named by a word whose first sense is a person ("photographer"), not by a rarer sense ("red")
+    kind = lex.names_a if lex.names_a("person", word) else lex.is_kind
+    return any(kind(word, w) or lex.same_sense(word, w) for w in evidence_words)
 
 
 def lemmas(text: str) -> set[str]:
