@@ -547,6 +547,20 @@ def test_a_refused_look_up_gets_a_second_look_at_the_one_scene_it_is_about(index
     assert not dog.found and len(writer.calls) == 6
 
 
+def test_a_look_up_refused_twice_is_answered_with_the_one_sentence_that_names_it(index, models, profile):
+    agent, writer = writer_agent(index, models, profile, [NOT_FOUND] * 6)
+    cup = agent.ask("What is under the cup?")
+    assert cup.answer.startswith('It says "A cup of hot coffee sits on a red saucer."')
+    assert spans(cup) == [(VIDEO, 8.0, 12.0)] and "quoted_look" in tools(cup)
+    garage = agent.ask("What is red in the garage?")
+    assert garage.found and "motorcycle" in garage.answer and spans(garage) == [(VIDEO, 16.0, 20.0)]
+    # the sentence must state the action asked about; a name is not a sentence's to give
+    carrying = agent.ask("What is the rocket carrying?")
+    assert not carrying.found and "quoted_look" not in tools(carrying)
+    brand = agent.ask("Which brand is the motorcycle?")
+    assert not brand.found and "quoted_look" not in tools(brand) and len(writer.calls) == 8
+
+
 def test_an_either_or_question_the_model_refused_is_told_from_the_scene_that_holds_one_choice(index, models, profile):
     agent, writer = writer_agent(index, models, profile, [NOT_FOUND] * 3)
     saucer = agent.ask("Is the saucer red or blue?")

@@ -49,6 +49,7 @@ QA_SETS = {
     "heldout12": ROOT / "tests" / "data" / "qa_heldout12.yaml",  # round 12: run once (session 23): seen
     "heldout13": ROOT / "tests" / "data" / "qa_heldout13.yaml",  # round 13: run once (session 24): seen
     "heldout14": ROOT / "tests" / "data" / "qa_heldout14.yaml",  # round 14: written in session 24, not run yet
+    "heldout15": ROOT / "tests" / "data" / "qa_heldout15.yaml",  # round 15: written in session 27, not run yet
 }
 FIXTURES = Path(os.environ.get("VIDEOAGENT_FIXTURES") or ROOT / ".fixtures")
 

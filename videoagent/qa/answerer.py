@@ -130,7 +130,23 @@ class AnsweringPlanner:
         steps.append({"tool": "second_look", "scene": scene.sid, "about": sorted(about)})
         reply = self._write(video_id, question, shown, None, form, history, steps, hint=_focus_hint([scene]))
         answer = self._checked(video_id, question, reply, scenes, None, form, steps)
-        return answer if answer.found else None
+        return answer if answer.found else self._quoted_look(video_id, question, scene, about, steps)
+
+    def _quoted_look(self, video_id, question, scene, about, steps) -> Answer | None:
+        """Refused twice, a plain "what" question is answered with the scene's own sentence that names all it
+        is about ("what is under the cup?": 'It says "A cup of hot coffee sits on a red saucer."'), when that
+        sentence passes the strict check: it states the action and the kind the question asks for ("what is
+        the rocket carrying?" and "which brand is the motorcycle?" stay refused). Not for names, numbers,
+        times or yes/no: the sentence alone cannot say which part of it answers those."""
+        if grounding.expects(question) != "open" or not about:
+            return None
+        held = [t for t in re.split(r"(?<=[.!?])\s+", scene.said) if grounding.names_all(about, t)]
+        if len(held) != 1 or grounding.unasked(question, held[0]):
+            return None
+        if not grounding.backs(question, held[0], scene.text(), about=True, related=self.similarity).grounded:
+            return None
+        steps.append({"tool": "quoted_look", "scene": scene.sid, "sentence": held[0]})
+        return self._final(video_id, question, f'It says "{held[0].rstrip()}"', [scene], steps)
 
     def _held_choice(self, video_id, question, named, steps) -> Answer | None:
         """An either-or question the model refused ("is it day or night in this clip?"), told by the code

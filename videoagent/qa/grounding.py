@@ -404,6 +404,13 @@ def asked_actions(question: str) -> list[str]:
     return [v for v in dict.fromkeys(out) if v not in _ABOUT_THE_VIDEO]
 
 
+def unasked(question: str, evidence: str) -> str | None:
+    """Why `evidence` does not hold what the question asks for: the kind it asks for ("which brand"), or
+    an action it does not state ("what is the rocket carrying?" over "the rocket stands on the pad"); None
+    when it holds both. Stricter than `backs`, for when the code, not the model, picks the words."""
+    return _unasked(question, lemmas(evidence), evidence)
+
+
 def _unasked(question: str, held: set[str], evidence: str) -> str | None:
     """Why the evidence does not hold what the question asks for (its kind, its action), or None."""
     kind = asked_kind(question) if expects(question) not in ("name", "number") else None
