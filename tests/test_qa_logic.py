@@ -614,6 +614,11 @@ def test_then_hops_only_where_it_asks_what_follows(index, models, profile):
         ("How long is the cat shown?", "lookup"),  # about a scene, not the video
         ("Is there any text on screen in this video?", "any_text"),
         ("Does the video show any writing?", "any_text"),
+        ("Is something written on the screen?", "any_text"),  # the words in any order
+        ("Are there any on-screen captions?", "any_text"),
+        ("Is there text over the cat?", "lookup"),  # about one scene's text
+        ("Does anyone say anything?", "lookup"),  # speech, not text
+        ("Is that shown before the coffee?", "order"),  # "that": the scene the conversation last cited
         ("Is there any text on screen in the last scene?", "ordinal"),
         ("Does the cat appear before the rocket?", "order"),
         ("Which comes first, the rocket or the cat?", "order"),
@@ -650,6 +655,15 @@ def test_length_text_on_screen_and_order_come_from_the_index_not_the_model(index
     assert writer.calls == []
     silent = open_agent(index, profile, OTHER).ask("Is there any text on screen in this video?")
     assert silent.answer.startswith("No: no text was read") and silent.found and spans(silent) == [(OTHER, 0.0, 9.0)]
+
+
+def test_an_order_question_about_that_compares_the_scene_the_conversation_last_cited(index, models, profile):
+    agent, writer = writer_agent(index, models, profile, ["On a soft blanket. [S2]"])
+    assert not agent.ask("Is that before the coffee?").found  # nothing said yet: "that" is nothing
+    agent.ask("What is the cat resting on?")
+    that = agent.ask("Is that before the coffee?")
+    assert that.answer == "Yes: that scene (0:04-0:08) comes before the coffee (0:08-0:12)."
+    assert spans(that) == [(VIDEO, 4.0, 8.0), (VIDEO, 8.0, 12.0)] and len(writer.calls) == 1
 
 
 def test_a_yes_no_answer_takes_its_yes_or_no_from_the_scene_sentence_that_states_it():

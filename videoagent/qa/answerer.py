@@ -96,7 +96,10 @@ class AnsweringPlanner:
             steps.append({"tool": "refuse", "why": "the question is about the assistant, not the video"})
             return Answer(NOT_FOUND, [], steps, found=False)
         if form.kind in ("count", "duration", "any_text", "order"):  # the index answers these exactly
-            return exact.answer(self.view, video_id, question, form, scenes, steps, self.similarity)
+            that = (
+                self._anchor(video_id, "", scenes, history, steps) if form.kind == "order" and not form.anchor else None
+            )
+            return exact.answer(self.view, video_id, question, form, scenes, steps, self.similarity, that)
         if form.kind == "summary" and (stored := self._stored_summary(video_id, question, scenes, steps)):
             return stored
         focus: list[Scene] | None = None

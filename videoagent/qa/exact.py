@@ -25,16 +25,17 @@ ORDER_MEANING_MIN = 0.45
 
 def answer(
     view: IndexView, video_id: str, question: str, form: forms.Form, scenes: list[Scene], steps: list[dict],
-    similarity: Similarity | None = None,
+    similarity: Similarity | None = None, that: Scene | None = None,
 ) -> Answer:  # fmt: skip
-    """The exact answer to a count, duration, any-text or order question."""
+    """The exact answer to a count, duration, any-text or order question. `that`: the scene the
+    conversation last cited, what an order question's "that" is ("is that before the coffee?")."""
     if form.kind == "count":
         return count_scenes(video_id, scenes, steps) if form.counts == "scenes" else count_people(view, video_id, steps)
     if form.kind == "duration":
         return duration(view, video_id, scenes, steps)
     if form.kind == "any_text":
         return any_text(view, video_id, scenes, steps)
-    return order(video_id, form, scenes, steps, similarity)
+    return order(video_id, form, scenes, steps, similarity, that)
 
 
 def count_scenes(video_id: str, scenes: Sequence[Scene], steps: list[dict]) -> Answer:
@@ -106,14 +107,17 @@ def any_text(view: IndexView, video_id: str, scenes: Sequence[Scene], steps: lis
 
 
 def order(
-    video_id: str, form: forms.Form, scenes: list[Scene], steps: list[dict], similarity: Similarity | None
-) -> Answer:
-    """Which of two things comes first, from the first scene that names each."""
-    found = [(thing, first_naming(thing, scenes, similarity)) for thing in (form.anchor, form.other)]
-    steps.append({"tool": "find_scenes", "found": {t: s.sid if s else None for t, s in found}})
+    video_id: str, form: forms.Form, scenes: list[Scene], steps: list[dict], similarity: Similarity | None,
+    that: Scene | None = None,
+) -> Answer:  # fmt: skip
+    """Which of two things comes first, from the first scene that names each; a "that" (no anchor) is
+    the scene `that` the conversation last cited."""
+    first = (form.anchor, first_naming(form.anchor, scenes, similarity)) if form.anchor else ("", that)
+    found = [first, (form.other, first_naming(form.other, scenes, similarity))]
+    steps.append({"tool": "find_scenes", "found": {t or "that": s.sid if s else None for t, s in found}})
     if any(s is None for _, s in found):
         return Answer(NOT_FOUND, [], steps, found=False)
-    (a, sa), (b, sb) = ((_the(t), s) for t, s in found)
+    (a, sa), (b, sb) = ((_the(t) if t else "that scene", s) for t, s in found)
     assert sa is not None and sb is not None
     where = {a: f"{clock(sa.start_s)}-{clock(sa.end_s)}", b: f"{clock(sb.start_s)}-{clock(sb.end_s)}"}
     cites = [s.cite(video_id) for s in sorted({sa, sb}, key=lambda s: s.start_s)]

@@ -89,6 +89,26 @@ _ANY_TEXT = re.compile(
     r"(?:\s+on\s+(?:the\s+)?screen)?\s*\??\s*$",
     re.I,
 )
+# The same question in any order of its words ("is anything written on screen?", "is there any on-screen
+# text?"): a yes/no question made only of words for text and filler, with at least one word for text.
+_TEXT_WORDS = {
+    "text", "texts", "writing", "written", "word", "words", "caption", "captions", "subtitle", "subtitles",
+    "title", "titles", "lettering", "overlay", "overlays", "onscreen",
+}  # fmt: skip
+_TEXT_FILLER = {
+    "is", "are", "was", "were", "does", "do", "did", "there", "any", "anything", "something", "some", "at", "all",
+    "ever", "shown", "displayed", "visible", "appear", "appears", "show", "shows", "have", "has", "contain",
+    "contains", "display", "displays", "on", "in", "the", "a", "an", "screen", "of", "this", "that", "video",
+    "clip", "film", "footage", "recording", "picture", "frame", "image", "throughout", "during", "and",
+}  # fmt: skip
+_YES_NO_START = re.compile(r"^\W*(?:and\s+)?(?:is|are|was|were|does|do|did)\b", re.I)
+
+
+def _asks_any_text(q: str) -> bool:
+    words = re.findall(r"[a-z]+", q.lower())
+    return bool(_YES_NO_START.match(q)) and set(words) <= _TEXT_WORDS | _TEXT_FILLER and bool(_TEXT_WORDS & set(words))
+
+
 # Which of two things comes first: "does the cat appear before the rocket?", "is the coffee shown after
 # the cat?", "which comes first, the rocket or the cat?". Both are found in the scene list; their times
 # answer it. A question whose subject is a pronoun ("does he say anything after the countdown?") asks
@@ -133,7 +153,7 @@ class Form:
     index: int | None = None  # ordinal: 0-based place, negative from the end
     middle: bool = False  # ordinal: the middle scene (the middle two of an even number)
     direction: Literal["after", "before"] | None = None  # relative
-    anchor: str = ""  # relative: what the scene is after/before ("" = what the conversation last cited)
+    anchor: str = ""  # relative, order: what the scene is after/before ("" = what the conversation last cited)
     counts: Literal["scenes", "people"] | None = None  # count
     other: str = ""  # order: the second thing ("the rocket" of "does the cat appear before the rocket?")
     first: bool | None = None  # order: a which-question asks which comes first (True) or last (False)
@@ -147,7 +167,7 @@ def read(question: str) -> Form:
         return Form("summary")
     if _DURATION.search(q):
         return Form("duration")
-    if _ANY_TEXT.search(q):
+    if _ANY_TEXT.search(q) or _asks_any_text(q):
         return Form("any_text")
     if order := _order(q):
         return order
@@ -182,8 +202,9 @@ def _order(q: str) -> Form | None:
         if a and b:
             return Form("order", anchor=a, other=b, first=m.group("dir").lower() in ("first", "earlier", "sooner"))
     if m := _ORDER_YES_NO.search(q):
-        a, b = _thing(m.group("a")), _thing(m.group("b"))
-        if a and b:
+        that = bool(_PRONOUN.match(m.group("a").strip()))  # "is that before the coffee?": the scene last cited
+        a, b = "" if that else _thing(m.group("a")), _thing(m.group("b"))
+        if b and (a or that):
             later = m.group("dir").lower() in ("after", "later than")
             return Form("order", direction="after" if later else "before", anchor=a, other=b, adjacent=bool(m["next"]))
     return None
