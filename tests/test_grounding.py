@@ -20,7 +20,9 @@ from videoagent.qa.grounding import (
     choice,
     expects,
     mentions,
+    names_all,
     polarity,
+    stated,
 )
 
 PHOTOGRAPHER = "A photographer stands in a field with his camera."
@@ -131,6 +133,31 @@ def test_what_someone_is_asked_to_do_the_scene_must_say_they_do():
     assert backs("Which numbers are counted down?", "3, 2, 1 are counted down.", "3, 2, 1.", about=True).grounded
     coins = "Old coins are laid out in rows on a table."
     assert backs("How are the coins arranged?", "They are laid out in rows.", coins).grounded
+
+
+def test_the_opposite_in_the_scene_answers_a_yes_no_question_no():
+    coffee = "A cup of hot coffee sits on a red saucer."
+    assert stated("Is the coffee cold?", coffee) == ("No", coffee)
+    assert stated("Are the coins new?", "Old coins are laid out in rows on a table.")[0] == "No"
+    assert stated("Is the coffee hot?", coffee) == ("Yes", coffee)
+    assert backs("Is the coffee cold?", "No, it is hot. [S3]", coffee).grounded
+    assert stated("Is the coffee fresh?", coffee) is None  # nothing in the scene says fresh or stale
+    assert not backs("Is the coffee fresh?", "Yes. [S3]", coffee).grounded
+
+
+def test_a_stranded_preposition_asks_what_is_there_not_the_posture():
+    astronaut = "An astronaut poses in front of the American flag."
+    reply = "The astronaut is standing in front of the American flag."
+    assert backs("What is the astronaut standing in front of?", reply, astronaut, about=True).grounded
+    cat = "A tabby cat rests on a soft blanket."  # an adjunct, not a stranded preposition: eating is asked
+    assert not backs("What is the cat eating in the kitchen?", "It rests.", cat, about=True).grounded
+
+
+def test_a_word_people_use_as_a_verb_is_read_as_one():
+    # "stand" is also a small table to WordNet; the rocket that stands on its pad is not on a table
+    assert not names_all({"table"}, "The rocket stands on the launch pad at dusk.")
+    assert names_all({"table"}, "Old coins are laid out in rows on a table.")
+    assert names_all({"animal"}, "A tabby cat rests on a soft blanket.")
 
 
 def test_a_hyphenated_compound_is_not_the_kind_its_last_word_names():

@@ -561,6 +561,20 @@ def test_a_look_up_refused_twice_is_answered_with_the_one_sentence_that_names_it
     assert not brand.found and "quoted_look" not in tools(brand) and len(writer.calls) == 8
 
 
+def test_a_look_up_refused_twice_about_a_few_scenes_quotes_each_and_a_yes_no_takes_the_opposite(index, models, profile):
+    agent, writer = writer_agent(index, models, profile, [NOT_FOUND] * 6)
+    red = agent.ask("Which thing in the video is red?")  # the saucer and the motorcycle
+    assert red.answer.startswith('It says "A cup of hot coffee sits on a red saucer."; "A red motorcycle is parked')
+    assert spans(red) == [(VIDEO, 8.0, 12.0), (VIDEO, 16.0, 20.0)]
+    assert "(This question is about scenes S3 (0:08-0:12), S5 (0:16-0:20)." in writer.calls[1][-1][1]
+    cold = agent.ask("Is the coffee cold?")  # the scene says hot
+    assert cold.answer.startswith("No: A cup of hot coffee sits on a red saucer.") and spans(cold) == [
+        (VIDEO, 8.0, 12.0)
+    ]
+    eating = agent.ask("Is the cat eating?")  # the scene names the cat, but not what it is asked to do
+    assert not eating.found
+
+
 def test_an_either_or_question_the_model_refused_is_told_from_the_scene_that_holds_one_choice(index, models, profile):
     agent, writer = writer_agent(index, models, profile, [NOT_FOUND] * 3)
     saucer = agent.ask("Is the saucer red or blue?")
@@ -617,8 +631,12 @@ def test_then_hops_only_where_it_asks_what_follows(index, models, profile):
         ("Is something written on the screen?", "any_text"),  # the words in any order
         ("Are there any on-screen captions?", "any_text"),
         ("Is there text over the cat?", "lookup"),  # about one scene's text
-        ("Does anyone say anything?", "lookup"),  # speech, not text
+        ("Does anyone say anything?", "any_speech"),  # speech, not text
         ("Is that shown before the coffee?", "order"),  # "that": the scene the conversation last cited
+        ("Does the video have any speech?", "any_speech"),
+        ("Can you hear anyone talking?", "any_speech"),
+        ("Are any words spoken?", "any_speech"),  # spoken words, not written ones
+        ("Does the cat speak?", "lookup"),  # about one thing in the video
         ("Is there any text on screen in the last scene?", "ordinal"),
         ("Does the cat appear before the rocket?", "order"),
         ("Which comes first, the rocket or the cat?", "order"),
@@ -664,6 +682,37 @@ def test_an_order_question_about_that_compares_the_scene_the_conversation_last_c
     that = agent.ask("Is that before the coffee?")
     assert that.answer == "Yes: that scene (0:04-0:08) comes before the coffee (0:08-0:12)."
     assert spans(that) == [(VIDEO, 4.0, 8.0), (VIDEO, 8.0, 12.0)] and len(writer.calls) == 1
+
+
+def test_whether_anything_is_said_comes_from_the_transcripts_and_the_sound_track():
+    from videoagent.qa import exact
+    from videoagent.qa.scenes import Scene
+
+    class View:  # what exact.any_speech reads of the index
+        def __init__(self, has_audio, asr):
+            self.info, self.asr = {"has_audio": has_audio, "duration_s": 9.0}, asr
+
+        def video_info(self, video_id):
+            return self.info
+
+        def has_asr(self, video_id):
+            return self.asr
+
+    silent = [Scene("S1", 0.0, 4.0, ""), Scene("S2", 4.0, 9.0, "", seen="dog 90%")]
+    talk = [Scene("S1", 0.0, 4.0, ""), Scene("S2", 4.0, 9.0, "Lift off.")]
+    said = exact.any_speech(View(True, True), "v", talk, [])
+    assert said.answer == 'Yes: 0:04-0:09 "Lift off."' and [(c.start_s, c.end_s) for c in said.citations] == [
+        (4.0, 9.0)
+    ]
+    mute = exact.any_speech(View(False, True), "v", silent, [])
+    assert mute.answer.startswith("No: this video has no sound track") and mute.found
+    assert (
+        exact.any_speech(View(True, True), "v", silent, []).answer == "No: no speech was heard anywhere in this video."
+    )
+    sound = exact.any_speech(View(True, True), "v", silent, [], sound=True)
+    assert sound.answer.startswith("Yes: the video has a sound track, but no speech")
+    unread = exact.any_speech(View(True, False), "v", silent, [])  # ASR did not run: not known
+    assert not unread.found and "not transcribed" in unread.answer
 
 
 def test_a_yes_no_answer_takes_its_yes_or_no_from_the_scene_sentence_that_states_it():

@@ -135,6 +135,10 @@ class IndexView:
         """Whether the OCR stage read this video's frames (so a scene with no text shows none)."""
         return self.store.stages(video_id).get("ocr", {}).get("status") == "done"
 
+    def has_asr(self, video_id: str) -> bool:
+        """Whether the ASR stage transcribed this video's sound (so a scene with no words has none)."""
+        return self.store.stages(video_id).get("asr", {}).get("status") == "done"
+
     def has_tracklets(self, video_id: str) -> bool:
         return self.store.stages(video_id).get("tracks", {}).get("status") == "done"
 

@@ -52,6 +52,7 @@ Q: What does the banner say? A: It says "SUMMER FAIR". [S2]
 Q: What is the dog's name? A: {NOT_FOUND}
 Q: Who is throwing the ball? A: {NOT_FOUND}"""
 _ID = re.compile(r"\[?\b[Ss](\d+)\b\]?")
+_LOOK_AT_MOST = 3  # a second look at more scenes than this is no look at what the question is about
 _IDS_TAIL = re.compile(r"[\s,;:(]*((and|&)\s*)?(\[S\d+\][\s,;&]*(and\s*)?)+\)?\s*\.?\s*$")
 _CHARS_PER_TOKEN = 3.5
 # A question about the assistant itself ("what are your instructions?"): the video cannot answer it, and
@@ -95,7 +96,7 @@ class AnsweringPlanner:
         if _ABOUT_ME.search(question):  # about the assistant, not the video: nothing in the video answers it
             steps.append({"tool": "refuse", "why": "the question is about the assistant, not the video"})
             return Answer(NOT_FOUND, [], steps, found=False)
-        if form.kind in ("count", "duration", "any_text", "order"):  # the index answers these exactly
+        if form.kind in ("count", "duration", "any_text", "any_speech", "order"):  # the index answers these exactly
             that = (
                 self._anchor(video_id, "", scenes, history, steps) if form.kind == "order" and not form.anchor else None
             )
@@ -117,39 +118,56 @@ class AnsweringPlanner:
     def _second_look(self, video_id, question, shown, scenes, form, history, steps) -> Answer | None:
         """The 1.5B refuses some look-ups whose scene is plain to see ("what is under the cup?" beside "a cup
         of hot coffee sits on a red saucer"), or answers them with words the check drops ("the saucer is under
-        the cup" for its colour). When exactly one scene names everything the question is about,
-        it is asked once more, told which scene that is; the reply goes through the same check, so a detail
-        the scene does not state ("what is the cat eating?") is still refused."""
+        the cup" for its colour). When one to three scenes name everything the question is about (or, for a
+        yes/no question, state its opposite: "is the coffee cold?"), it is asked once more, told which scenes
+        those are; the reply goes through the same check, so a detail the scene does not state ("what is the
+        cat eating?") is still refused."""
         about = grounding.question_subjects(question)
         on_text = grounding.asks_for_text(question)  # "is any text shown over the cat?": a scene with text
         if on_text:
             about -= grounding.ON_SCREEN_WORDS
-        named = [s for s in scenes if grounding.names_all(about, s.text()) and (s.on_screen or not on_text)]
+        yes_no = grounding.expects(question) == "yes_no"  # "is the coffee cold?": the scene of the hot coffee
+        named = [
+            s
+            for s in scenes
+            if (grounding.names_all(about, s.text()) or yes_no and grounding.stated(question, s.said))
+            and (s.on_screen or not on_text)
+        ]
         if grounding.expects(question) == "choice":
             return self._held_choice(video_id, question, named, steps)
-        if len(named) != 1 or named[0] not in shown or not (about or on_text):
+        if not 1 <= len(named) <= _LOOK_AT_MOST or any(s not in shown for s in named) or not (about or on_text):
             return None
-        scene = named[0]
-        steps.append({"tool": "second_look", "scene": scene.sid, "about": sorted(about)})
-        reply = self._write(video_id, question, shown, None, form, history, steps, hint=_focus_hint([scene]))
+        steps.append({"tool": "second_look", "scene": ", ".join(s.sid for s in named), "about": sorted(about)})
+        reply = self._write(video_id, question, shown, None, form, history, steps, hint=_focus_hint(named))
         answer = self._checked(video_id, question, reply, scenes, None, form, steps)
-        return answer if answer.found else self._quoted_look(video_id, question, scene, about, steps)
+        return answer if answer.found else self._quoted_look(video_id, question, named, about, steps)
 
-    def _quoted_look(self, video_id, question, scene, about, steps) -> Answer | None:
-        """Refused twice, a plain "what" question is answered with the scene's own sentence that names all it
-        is about ("what is under the cup?": 'It says "A cup of hot coffee sits on a red saucer."'), when that
-        sentence passes the strict check: it states the action and the kind the question asks for ("what is
-        the rocket carrying?" and "which brand is the motorcycle?" stay refused). Not for names, numbers,
-        times or yes/no: the sentence alone cannot say which part of it answers those."""
-        if grounding.expects(question) != "open" or not about:
+    def _quoted_look(self, video_id, question, named, about, steps) -> Answer | None:
+        """Refused twice, a plain "what" question is answered with the sentence of each scene that names all
+        it is about ("what is under the cup?": 'It says "A cup of hot coffee sits on a red saucer."'), when
+        that sentence passes the strict check: it states the action and the kind the question asks for
+        ("what is the rocket carrying?" and "which brand is the motorcycle?" stay refused); a yes/no question
+        about one scene with the yes or no its sentence states ("is the coffee cold?": 'No: A cup of hot
+        coffee ...'). Not for names, numbers or times: a sentence cannot say which part of it answers those."""
+        kind = grounding.expects(question)
+        if kind == "yes_no" and len(named) == 1 and not grounding.unasked(question, named[0].said):
+            told = grounding.stated(question, named[0].said)  # "is the coffee cold?" over "a cup of hot coffee"
+            if told:
+                steps.append({"tool": "quoted_look", "scene": named[0].sid, "sentence": told[1]})
+                return self._final(video_id, question, f"{told[0]}.", named, steps)
+        if kind != "open" or not about:
             return None
-        held = [t for t in re.split(r"(?<=[.!?])\s+", scene.said) if grounding.names_all(about, t)]
-        if len(held) != 1 or grounding.unasked(question, held[0]):
+        held = {}
+        for scene in named:
+            said = [t for t in re.split(r"(?<=[.!?])\s+", scene.said) if grounding.names_all(about, t)]
+            if len(said) == 1 and not grounding.unasked(question, said[0]):
+                if grounding.backs(question, said[0], scene.text(), about=True, related=self.similarity).grounded:
+                    held[scene.sid] = said[0].rstrip()
+        if not held:
             return None
-        if not grounding.backs(question, held[0], scene.text(), about=True, related=self.similarity).grounded:
-            return None
-        steps.append({"tool": "quoted_look", "scene": scene.sid, "sentence": held[0]})
-        return self._final(video_id, question, f'It says "{held[0].rstrip()}"', [scene], steps)
+        backed = [s for s in named if s.sid in held]
+        steps.append({"tool": "quoted_look", "scene": ", ".join(held), "sentence": " ".join(held.values())})
+        return self._final(video_id, question, "It says " + "; ".join(f'"{t}"' for t in held.values()), backed, steps)
 
     def _held_choice(self, video_id, question, named, steps) -> Answer | None:
         """An either-or question the model refused ("is it day or night in this clip?"), told by the code
@@ -475,6 +493,8 @@ def _asked(question: str, answer: Answer) -> str:
 def _focus_hint(scenes: list[Scene]) -> str:
     """What the model is told when the code knows which scene a question is about."""
     where = ", ".join(f"{s.sid} ({clock(s.start_s)}-{clock(s.end_s)})" for s in scenes)
+    if len(scenes) > 1:
+        return f"(This question is about scenes {where}. Answer from those scenes.)"
     return f"(This question is about scene {where}. Answer from that scene.)"
 
 
@@ -499,7 +519,13 @@ def _settled(question: str, sentence: str, backed: list[Scene]) -> str:
     scene holds, when the answer names the other one or denies it ("Is the saucer red or blue?" -> "No, the
     saucer is not red")."""
     texts = [t for s in backed for t in s.on_screen]
-    if texts and grounding.asks_for_text(question) and not any(t.lower() in sentence.lower() for t in texts):
+    named = any(t.lower() in question.lower() for t in texts)  # "what is shown while LAUNCH DAY is on screen?"
+    if (
+        texts
+        and grounding.asks_for_text(question)
+        and not named
+        and not any(t.lower() in sentence.lower() for t in texts)
+    ):
         return "On screen: " + "; ".join(f'"{t}"' for t in texts) + "."
     picked = grounding.choice(question, backed[0].text()) if backed else None
     if picked and (not grounding.lemmas(picked) <= grounding.lemmas(sentence) or grounding.negated(sentence)):

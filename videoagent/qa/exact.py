@@ -10,6 +10,7 @@ code does it and says how it knows; what a thing is called still has to be found
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 from ..index.view import IndexView
@@ -27,7 +28,7 @@ def answer(
     view: IndexView, video_id: str, question: str, form: forms.Form, scenes: list[Scene], steps: list[dict],
     similarity: Similarity | None = None, that: Scene | None = None,
 ) -> Answer:  # fmt: skip
-    """The exact answer to a count, duration, any-text or order question. `that`: the scene the
+    """The exact answer to a count, duration, any-text, any-speech or order question. `that`: the scene the
     conversation last cited, what an order question's "that" is ("is that before the coffee?")."""
     if form.kind == "count":
         return count_scenes(video_id, scenes, steps) if form.counts == "scenes" else count_people(view, video_id, steps)
@@ -35,6 +36,8 @@ def answer(
         return duration(view, video_id, scenes, steps)
     if form.kind == "any_text":
         return any_text(view, video_id, scenes, steps)
+    if form.kind == "any_speech":
+        return any_speech(view, video_id, scenes, steps, sound=bool(_SOUND.search(question)))
     return order(video_id, form, scenes, steps, similarity, that)
 
 
@@ -104,6 +107,40 @@ def any_text(view: IndexView, video_id: str, scenes: Sequence[Scene], steps: lis
         return Answer("On-screen text was not read for this video (its OCR stage did not run).", [], steps, found=False)
     end = scenes[-1].end_s if scenes else view.video_info(video_id).get("duration_s") or 0.0
     return Answer("No: no text was read on screen anywhere in this video.", [Citation(video_id, 0.0, end)], steps)
+
+
+def any_speech(
+    view: IndexView, video_id: str, scenes: Sequence[Scene], steps: list[dict], sound: bool = False
+) -> Answer:
+    """Whether anything is said, from the transcript of every scene; a video without a sound track says
+    so, and one whose speech was not transcribed is "not known". `sound`: the question asks for any sound
+    ("does the video have sound?"), which a sound track without speech still has."""
+    said = [s for s in scenes if s.said]
+    info = view.video_info(video_id)
+    steps.append({"tool": "get_transcript", "scenes": [s.sid for s in said], "has_audio": info.get("has_audio")})
+    if said:
+        listing = "; ".join(f'{clock(s.start_s)}-{clock(s.end_s)} "{_short(s.said)}"' for s in said[:6])
+        more = f"; and {len(said) - 6} more scenes" if len(said) > 6 else ""
+        text = f"Yes: {listing}{more}"
+        return Answer(
+            text if text.endswith(('."', '?"', '!"')) else text + ".", [s.cite(video_id) for s in said], steps
+        )
+    whole = [Citation(video_id, 0.0, scenes[-1].end_s if scenes else info.get("duration_s") or 0.0)]
+    if info.get("has_audio") is False:
+        return Answer("No: this video has no sound track, so nothing is said in it.", whole, steps)
+    if sound and info.get("has_audio"):
+        return Answer("Yes: the video has a sound track, but no speech was heard in it.", whole, steps)
+    if not view.has_asr(video_id):
+        return Answer("Speech was not transcribed for this video (its ASR stage did not run).", [], steps, found=False)
+    return Answer("No: no speech was heard anywhere in this video.", whole, steps)
+
+
+_SOUND = re.compile(r"\b(?:sound|sounds|audio|audible)\b", re.I)
+
+
+def _short(text: str, words: int = 12) -> str:
+    cut = text.split()
+    return " ".join(cut[:words]) + (" ..." if len(cut) > words else "")
 
 
 def order(

@@ -1,6 +1,6 @@
 """What shape of question this is: about a moment, a scene by its place, the scene before or after
-another, which of two things comes first, a count, the video's length, whether it shows any text, or the
-whole video; else a look-up.
+another, which of two things comes first, a count, the video's length, whether it shows any text or has
+any speech, or the whole video; else a look-up.
 
 The 1.5B model answers look-ups over a scene list well, but it refuses or gets wrong what needs a hop
 over the list: "what is shown right after the cat" (find the cat's scene, then take the next one), "what
@@ -16,7 +16,9 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["lookup", "time", "ordinal", "relative", "order", "count", "duration", "any_text", "summary"]
+Kind = Literal[
+    "lookup", "time", "ordinal", "relative", "order", "count", "duration", "any_text", "any_speech", "summary"
+]
 
 _ORDINALS = {
     "first": 0, "opening": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "sixth": 5, "seventh": 6,
@@ -104,9 +106,28 @@ _TEXT_FILLER = {
 _YES_NO_START = re.compile(r"^\W*(?:and\s+)?(?:is|are|was|were|does|do|did)\b", re.I)
 
 
+# Whether anything is said at all, the same way: "does the video have any speech?", "does anyone talk?"
+_SPEECH_WORDS = {
+    "speech", "spoken", "speak", "speaks", "speaking", "talk", "talks", "talking", "narration", "narrator",
+    "narrated", "voice", "voices", "voiceover", "dialogue", "said", "say", "says", "saying", "sound", "sounds",
+    "audio", "audible", "heard", "hear",
+}  # fmt: skip
+_SPEECH_FILLER = {"anyone", "anybody", "someone", "somebody", "can", "you", "one", "words", "word", "aloud"}
+
+
 def _asks_any_text(q: str) -> bool:
-    words = re.findall(r"[a-z]+", q.lower())
-    return bool(_YES_NO_START.match(q)) and set(words) <= _TEXT_WORDS | _TEXT_FILLER and bool(_TEXT_WORDS & set(words))
+    words = set(re.findall(r"[a-z]+", q.lower()))
+    return bool(_YES_NO_START.match(q)) and words <= _TEXT_WORDS | _TEXT_FILLER and bool(_TEXT_WORDS & words)
+
+
+def _asks_any_speech(q: str) -> bool:
+    words = set(re.findall(r"[a-z]+", q.lower()))
+    known = _SPEECH_WORDS | _SPEECH_FILLER | _TEXT_FILLER
+    return (
+        bool(_YES_NO_START.match(q) or re.match(r"^\W*can\b", q, re.I))
+        and words <= known
+        and bool(_SPEECH_WORDS & words)
+    )
 
 
 # Which of two things comes first: "does the cat appear before the rocket?", "is the coffee shown after
@@ -167,6 +188,8 @@ def read(question: str) -> Form:
         return Form("summary")
     if _DURATION.search(q):
         return Form("duration")
+    if _asks_any_speech(q):  # before the text: "are any words spoken?"
+        return Form("any_speech")
     if _ANY_TEXT.search(q) or _asks_any_text(q):
         return Form("any_text")
     if order := _order(q):

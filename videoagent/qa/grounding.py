@@ -203,7 +203,7 @@ def backs(
         things = content_words(question) - _ABOUT_THE_VIDEO
         if evidence_is_text_on_screen and asks_for_text(question):  # "is any text shown?": the scene's text is
             things -= ON_SCREEN_WORDS
-        missing = sorted(w for w in things if not _mentioned(w, held, words))
+        missing = sorted(w for w in things if not _mentioned(w, held, words) and not opposed(w, held))
         return Support(not missing, f"not in the evidence: {', '.join(missing)}" if missing else "all mentioned")
     if kind == "choice":
         picked = choice(question, evidence)
@@ -271,9 +271,24 @@ def _unsaid_action(question: str, held: set[str], words: set[str], evidence: str
     ):
         return None
     for verb in asked_actions(question):
+        if verb in _placed(question):
+            continue
         if not (verb in _POSSESSION and _WITH.search(evidence)) and not _mentioned(verb, held, words):
             return verb
     return None
+
+
+def _placed(question: str) -> set[str]:
+    """The verb before a stranded preposition: "what is the astronaut standing in front of?" asks what is
+    there, not about the posture (the scene may say he poses)."""
+    return {getAllLemmas(m.group(1).lower()).get("VERB", ("",))[0] for m in _PLACED.finditer(question)}
+
+
+_PLACED = re.compile(
+    r"\b([a-z]+)\s+(?:in\s+front\s+of|on\s+top\s+of|next\s+to|on|onto|in|inside|under|underneath|beneath|"
+    r"behind|beside|near|at|against|by|over|above|below|between|among|across)\s*[?.!]*\s*$",  # stranded: it asks where
+    re.I,
+)
 
 
 def question_subjects(question: str) -> set[str]:
@@ -366,14 +381,28 @@ def polarity(question: str, evidence: str) -> str:
 def stated(question: str, evidence: str) -> tuple[str, str] | None:
     """The yes/no that the evidence's own sentence gives, with that sentence, when one sentence names
     everything the question is about ("Was he ill-disposed?" over "He was not an ill-disposed young man" is
-    a No, whatever the model wrote); None when no sentence does, or they disagree. A condition states
+    a No, whatever the model wrote), or names the rest and the opposite of what it asks ("Is the coffee
+    cold?" over "hot coffee" is a No); None when no sentence does, or they disagree. A condition states
     nothing ("Unless to be rather selfish is to be ill-disposed, ..." is not a Yes)."""
     about = question_subjects(question)
     if not about:
         return None
-    sentences = re.split(r"(?<=[.!?;])\s+", evidence)
-    said = {polarity(question, s): s for s in sentences if about <= lemmas(s) and not _CONDITION.search(s)}
+    said = {}
+    for sentence in re.split(r"(?<=[.!?;])\s+", evidence):
+        held, rest = lemmas(sentence), about - lemmas(sentence)
+        if _CONDITION.search(sentence) or rest == about:
+            continue
+        if not rest:
+            said[polarity(question, sentence)] = sentence
+        elif all(opposed(w, held) for w in rest) and not negated(sentence):  # "is the coffee cold?": "hot coffee"
+            said["No"] = sentence
     return next(iter(said.items())) if len(said) == 1 else None
+
+
+def opposed(word: str, held: set[str]) -> bool:
+    """Whether the evidence holds the opposite of the adjective `word` (cold: "hot coffee"; new: "old coins")."""
+    lex = lexicon.load()
+    return lex is not None and lex.is_adjective(word) and bool(lex.antonyms(word) & held)
 
 
 def asked_kind(question: str) -> str | None:
@@ -415,7 +444,11 @@ def _unasked(question: str, held: set[str], evidence: str) -> str | None:
     """Why the evidence does not hold what the question asks for (its kind, its action), or None."""
     kind = asked_kind(question) if expects(question) not in ("name", "number") else None
     kind = kind if kind and kind not in held else None
-    verbs = [v for v in asked_actions(question) if v not in held and not (v in _POSSESSION and _WITH.search(evidence))]
+    verbs = [
+        v
+        for v in asked_actions(question)
+        if v not in held and v not in _placed(question) and not (v in _POSSESSION and _WITH.search(evidence))
+    ]
     if not kind and not verbs:  # the evidence says it in the question's own words: no WordNet needed
         return None
     lex = lexicon.load()
@@ -440,7 +473,8 @@ def _mentioned(word: str, held: set[str], evidence_words: set[str]) -> bool:
         return False
     # Someone is named by a word whose first sense is a person ("photographer"), not by a rarer sense ("red")
     kind = lex.names_a if lex.names_a("person", word) else lex.is_kind
-    return any(kind(word, w) or lex.same_sense(word, w) for w in evidence_words)
+    # a word people use mostly as a verb is read as one: "the rocket stands on the pad" holds no table
+    return any(kind(word, w) and not lex.mostly_verb(w) or lex.same_sense(word, w) for w in evidence_words)
 
 
 def lemmas(text: str) -> set[str]:

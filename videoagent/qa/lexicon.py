@@ -166,6 +166,30 @@ class Lexicon:
         return bool(self._wn.synsets(word, "a") or self._wn.synsets(word, "s"))
 
     @functools.lru_cache(maxsize=65536)  # noqa: B019
+    def mostly_verb(self, word: str) -> bool:
+        """Whether people use `word` more as a verb than as a noun (SemCor counts): "stands" in "the rocket
+        stands on the pad" is no small table, nor "rests" a support."""
+
+        def used(pos: str) -> int:
+            return sum(
+                lem.count() for s in self._wn.synsets(word, pos) for lem in s.lemmas() if lem.name().lower() == word
+            )
+
+        return used("v") > used("n")
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019
+    def antonyms(self, word: str) -> frozenset[str]:
+        """The adjectives WordNet gives as the opposites of `word`'s common senses (cold -> hot, new -> old);
+        a satellite ("icy") takes its head's (cold's)."""
+        out = set()
+        for sense in self._common_senses(word):
+            if sense.pos() not in "as":
+                continue
+            for head in [sense] if sense.pos() == "a" else sense.similar_tos():
+                out |= {a.name().lower() for lem in head.lemmas() for a in lem.antonyms()}
+        return frozenset(out - {word})
+
+    @functools.lru_cache(maxsize=65536)  # noqa: B019
     def is_kind(self, general: str, word: str) -> bool:
         """Whether `word`, in one of its common senses, is a `general` (a noun): a cat is an animal,
         coffee a drink, red a color; an adjective counts when `general` is what it describes (hot ->
