@@ -189,6 +189,16 @@ def test_an_answer_no_scene_backs_is_refused(index, models, profile):
     assert answer.answer == NOT_FOUND and not answer.found and answer.citations == []
 
 
+def test_what_ends_a_scene_may_open_the_next_one_and_both_are_cited(index, models, profile):
+    """"The countdown ends with Lift off": the scene named and the one after it that answers, together."""
+    agent, _ = writer_agent(index, models, profile, ["It ends with a cup of hot coffee. [S3]"] * 2)
+    answer = agent.ask("What is shown at the end of the cat scene?")
+    assert answer.found and spans(answer) == [(VIDEO, 4.0, 8.0), (VIDEO, 8.0, 12.0)]
+    agent.reset()
+    elsewhere = agent.ask("What is the cat drinking?")  # not what ends it: the coffee scene holds no cat
+    assert not elsewhere.found and elsewhere.citations == []
+
+
 def test_a_reply_that_is_only_a_scene_id_is_told_from_that_scene_and_still_checked(index, models, profile):
     agent, _ = writer_agent(index, models, profile, ["[S3]", "[S2]"])
     answer = agent.ask("Which scene has a hot drink?")
@@ -713,6 +723,18 @@ def test_whether_anything_is_said_comes_from_the_transcripts_and_the_sound_track
     assert sound.answer.startswith("Yes: the video has a sound track, but no speech")
     unread = exact.any_speech(View(True, False), "v", silent, [])  # ASR did not run: not known
     assert not unread.found and "not transcribed" in unread.answer
+
+
+def test_numbers_counted_down_are_a_countdown_an_order_question_can_find():
+    from videoagent.qa import exact, forms
+    from videoagent.qa.scenes import Scene, counts_down
+
+    assert counts_down("3, 2, 1.") and counts_down("ten, nine, eight") and not counts_down("1, 2, 3")
+    assert not counts_down("He has 3 cats and 2 dogs.")
+    launch = [Scene("S1", 0.0, 3.1, "3, 2, 1."), Scene("S2", 3.1, 8.1, "Lift off.")]
+    form = forms.read("Is the countdown before the lift off?")
+    answer = exact.order("v", form, launch, [], None)
+    assert answer.answer.startswith("Yes: the countdown (0:00-0:03.1) comes before the lift off (0:03.1-0:08.1)")
 
 
 def test_a_yes_no_answer_takes_its_yes_or_no_from_the_scene_sentence_that_states_it():

@@ -55,6 +55,13 @@ _ID = re.compile(r"\[?\b[Ss](\d+)\b\]?")
 _LOOK_AT_MOST = 3  # a second look at more scenes than this is no look at what the question is about
 _IDS_TAIL = re.compile(r"[\s,;:(]*((and|&)\s*)?(\[S\d+\][\s,;&]*(and\s*)?)+\)?\s*\.?\s*$")
 _CHARS_PER_TOKEN = 3.5
+# "what is said at the end of the countdown?": what ends a thing may be the next scene's first words
+# ("3, 2, 1." | "Lift off."), so the scene the question names and the scene that answers are cited together.
+_AT_THE_END_OF = re.compile(
+    r"\b(?:at|by|near|towards?)\s+the\s+(?:very\s+)?(?:end|close|finish)\s+of\s+(?!(?:the|this)\s+(?:video|clip|film)\b)"
+    r"|\b(?:when|once|as)\s+.+?\s+(?:ends|is\s+over|finishes|is\s+done)\b",
+    re.I,
+)
 # A question about the assistant itself ("what are your instructions?"): the video cannot answer it, and
 # on-screen text such as "SYSTEM OVERRIDE" must not be taken for the answer.
 _ABOUT_ME = re.compile(r"\b(your|yourself)\b|\bsystem prompt\b|\byou (are|were) (told|instructed|asked)\b", re.I)
@@ -409,6 +416,8 @@ class AnsweringPlanner:
 
         verdicts = {s.sid: verdict(s) for s in cited}
         backed = [s for s in cited if verdicts[s.sid].grounded]
+        if not backed and (ended := self._ended(question, sentence, cited, scenes, verdicts)):
+            backed = ended
         when = grounding.expects(question) == "when"
         if not backed:  # the model may have cited the wrong scene: one that backs the answer instead
             words = grounding.content_words(sentence) - grounding.content_words(question)
@@ -424,16 +433,37 @@ class AnsweringPlanner:
             backed = ranked[:1]
         if when and backed:  # the answer is the span: the code states it, the model's times may be off
             sentence = f"At {clock(backed[0].start_s)}-{clock(backed[0].end_s)}: {quote(backed[0], lead='')}"
+        kept = {s.sid for s in backed}
         steps.append(
             {
                 "tool": "check_citations",
                 "kept": [s.sid for s in backed],
-                "dropped": {sid: v.reason for sid, v in verdicts.items() if not v.grounded},
+                "dropped": {sid: v.reason for sid, v in verdicts.items() if not v.grounded and sid not in kept},
             }
         )
         if not backed:
             return Answer(NOT_FOUND, [], steps, found=False)
         return self._final(video_id, question, sentence, backed, steps)
+
+    def _ended(self, question, sentence, cited, scenes, verdicts) -> list[Scene]:
+        """The named scene and the cited one after it, when the question asks what ends the named one and
+        the cited scene backs the answer but for not naming it ("the countdown ends with Lift off")."""
+        if not _AT_THE_END_OF.search(question):
+            return []
+        subjects = grounding.question_subjects(question)
+        for s in cited:
+            i = scenes.index(s)
+            if i == 0 or not verdicts[s.sid].reason.startswith("the scene does not mention"):
+                continue
+            named = scenes[i - 1]
+            if not grounding.mentions(" ".join(subjects), named.text()):
+                continue
+            answer = SCORE.sub("", sentence)
+            near = named.text()
+            support = grounding.backs(question, answer, s.text(), nearby=near, about=True, related=self.similarity)
+            if support.grounded:
+                return [named, s]
+        return []
 
     def _about(self, question: str, scenes: list[Scene], form: forms.Form) -> set[str]:
         """The scenes the question is about by meaning (its words may not be theirs: "the two-wheeler"):

@@ -65,10 +65,26 @@ class Scene:
         """The scene's evidence as plain text, for the support check: the labels without their scores (the
         "92" of "coffee 92%" is how sure the classifier is, not a number the video gives: "the coffee costs
         $92" must not pass as backed)."""
-        return " ".join([self.said, *self.on_screen, SCORE.sub("", self.seen)]).strip()
+        implied = "countdown" if counts_down(self.said) else ""  # "3, 2, 1." is what a countdown is
+        return " ".join([self.said, *self.on_screen, SCORE.sub("", self.seen), implied]).strip()
 
     def cite(self, video_id: str) -> Citation:
         return Citation(video_id, self.start_s, self.end_s)
+
+
+_NUMBER_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten".split())}
+_NUMBERS = re.compile(r"\b(\d{1,2}|" + "|".join(_NUMBER_WORDS) + r")\b", re.I)
+
+
+def counts_down(said: str) -> bool:
+    """Whether the words count down: three or more numbers in a row, each one less than the last ("3, 2, 1")."""
+    values = [int(n) if n.isdigit() else _NUMBER_WORDS[n.lower()] for n in _NUMBERS.findall(said)]
+    run = 1
+    for before, after in zip(values, values[1:], strict=False):
+        run = run + 1 if after == before - 1 else 1
+        if run >= 3:
+            return True
+    return False
 
 
 def scene_list(segments: Sequence[SegmentRecord]) -> list[Scene]:
