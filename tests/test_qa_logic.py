@@ -25,7 +25,8 @@ from videoagent.media.probe import VideoInfo
 from videoagent.models.registry import Models
 from videoagent.qa.agent import Agent, open_agent
 from videoagent.qa.answerer import AnsweringPlanner
-from videoagent.qa.planner import NOT_FOUND, GroundedPlanner
+from videoagent.qa.planner import NOT_FOUND, Citation, GroundedPlanner
+from videoagent.qa.scenes import Scene
 from videoagent.qa.tool_agent import ToolCallingPlanner
 
 VIDEO, OTHER = "ca7e5c3a1e00d1a1", "ca70b0b0c0c0e0f0"  # ids as ingest makes them; "ca7" is a prefix of both
@@ -190,7 +191,7 @@ def test_an_answer_no_scene_backs_is_refused(index, models, profile):
 
 
 def test_what_ends_a_scene_may_open_the_next_one_and_both_are_cited(index, models, profile):
-    """"The countdown ends with Lift off": the scene named and the one after it that answers, together."""
+    """ "The countdown ends with Lift off": the scene named and the one after it that answers, together."""
     agent, _ = writer_agent(index, models, profile, ["It ends with a cup of hot coffee. [S3]"] * 2)
     answer = agent.ask("What is shown at the end of the cat scene?")
     assert answer.found and spans(answer) == [(VIDEO, 4.0, 8.0), (VIDEO, 8.0, 12.0)]
@@ -318,7 +319,7 @@ def test_follow_ups_go_to_the_model_as_a_conversation_and_that_means_the_last_ci
     third = writer.calls[2]
     assert [role for role, _ in third] == ["system", "human", "ai", "human", "ai", "human"]
     assert third[2][1] == "A soft blanket. [S2]" and third[1][1] == "What is the cat resting on?"
-    end = agent.ask("What is the motorcycle's color?")  # no reply scripted: the model says nothing
+    end = agent.ask("What is the motorcycle's brand?")  # no reply scripted: the model says nothing
     assert not end.found
     agent.reset()
     assert agent.history == []
@@ -753,3 +754,82 @@ def test_a_yes_no_answer_takes_its_yes_or_no_from_the_scene_sentence_that_states
     )
     assert _settled("Was he ill-disposed?", "No, he was not.", [scene]) == "No, he was not."
     assert _settled("Was he a plain man?", "Yes, he was plain.", [scene]).startswith("Yes, ")
+
+
+def test_contractions_are_written_out_and_a_possessive_is_no_word_of_its_own():
+    from videoagent.qa import forms, grounding
+
+    assert forms.plain("What's on the table? Isn't it hot? I can't tell, won't it?") == (
+        "What is on the table? Is not it hot? I can not tell, will not it?"
+    )
+    assert forms.read(forms.plain("What's this video about?")).kind == "summary"
+    assert grounding.question_subjects(forms.plain("What's the man's name?")) == {"man"}
+    assert grounding.question_subjects("What is in the driver’s seat?") == {"driver", "seat"}
+
+
+def test_a_yes_no_question_put_in_the_negative_asks_what_the_plain_one_asks():
+    from videoagent.qa import forms, grounding
+
+    hot = "A cup of hot coffee sits on a red saucer."
+    assert grounding.polarity(forms.plain("Isn't the coffee hot?"), hot) == "Yes"
+    assert grounding.polarity(forms.plain("The coffee is hot, isn't it?"), hot) == "Yes"
+    assert grounding.expects(forms.plain("The coffee is hot, isn't it?")) == "yes_no"
+    assert grounding.polarity("Is the coffee not hot?", hot) == "No"  # the "not" is what it asks
+
+
+def test_what_is_said_is_quoted_from_the_transcript_and_a_silent_video_says_nothing_is():
+    from videoagent.qa import exact, forms
+
+    for q in ("What is being read?", "What does the narrator say?", "What are they saying?"):
+        assert forms.read(q).kind == "said", q
+    for q in ("What does he say about the rocket?", "What sound is heard?", "What is said first?"):
+        assert forms.read(q).kind != "said", q
+
+    class View:
+        def __init__(self, audio):
+            self.audio = audio
+
+        def video_info(self, video_id):
+            return {"has_audio": self.audio, "duration_s": 8.0}
+
+        def has_asr(self, video_id):
+            return True
+
+    scenes = [Scene("S1", 0.0, 4.0, ""), Scene("S2", 4.0, 8.0, "Hi, my name is Jesper.")]
+    said = exact.answer(View(True), "v", "What is said?", forms.read("What is said?"), scenes, [])
+    assert said.answer == 'Said: 0:04-0:08 "Hi, my name is Jesper."' and said.citations == [Citation("v", 4.0, 8.0)]
+    silent = [Scene("S1", 0.0, 8.0, "")]
+    nothing = exact.answer(View(False), "v", "What is said?", forms.read("What is said?"), silent, [])
+    assert nothing.answer.startswith("Nothing: this video has no sound track")
+
+
+def test_a_speaker_who_says_their_name_answers_who_they_are():
+    from videoagent.qa import grounding
+
+    said = "Hi my name is Jesper and I pronounce it Jesper."
+    assert grounding.introduced("What is the man's name?", said) == "Jesper"
+    assert grounding.introduced("Who is speaking?", said) == "Jesper"
+    assert grounding.introduced("What is the cat's name?", said) is None  # someone else's name
+    assert grounding.introduced("What is the name of the street?", said) is None
+    assert grounding.introduced("Who is speaking?", "He was not an ill-disposed young man.") is None
+
+
+def test_a_scene_count_asked_with_what_is_in_each_lists_what_each_scene_holds():
+    from videoagent.qa import exact, forms
+
+    scenes = [Scene("S1", 0.0, 3.1, "3, 2, 1."), Scene("S2", 3.1, 8.1, "Lift off.")]
+    q = "How many scenes are there, and what is in each?"
+    told = exact.answer(None, "v", q, forms.read(q), scenes, [])
+    assert told.answer == 'The video has 2 scenes: 0:00-0:03.1 "3, 2, 1."; 0:03.1-0:08.1 "Lift off.".'
+    bare = exact.answer(None, "v", "How many scenes are there?", forms.read("How many scenes are there?"), scenes, [])
+    assert bare.answer == "The video has 2 scenes: 0:00-0:03.1; 0:03.1-0:08.1."
+
+
+def test_who_speaks_is_told_only_by_the_speaker_naming_themselves(index, models, profile):
+    from videoagent.qa import grounding
+
+    assert grounding.asks_speaker("Who is the speaker?") and grounding.asks_speaker("Who is reading?")
+    assert not grounding.asks_speaker("Who poses in front of the flag?")
+    agent, writer = writer_agent(index, models, profile, ["The speaker is an astronaut. [S1]"])
+    answer = agent.ask("Who is the narrator?")  # the narration is about an astronaut, not by one
+    assert not answer.found and writer.calls == []

@@ -21,6 +21,7 @@ from typing import Any
 from ..config import Profile
 from ..errors import ConfigError
 from ..index.view import IndexView
+from . import forms
 from .answerer import AnsweringPlanner
 from .planner import Answer, Citation, GroundedPlanner
 
@@ -56,6 +57,7 @@ class Agent:
         """The answer; `on_text` receives the answering model's draft as it writes it (other planners: the
         answer, once)."""
         started = time.perf_counter()
+        question = forms.plain(question)  # "what's", "isn't": every part below reads one wording
         if isinstance(self.planner, AnsweringPlanner):
             past = [(t.question, t.answer) for t in self.history]
             answer = self.planner.ask(self.video_id, question, past, on_text=on_text)

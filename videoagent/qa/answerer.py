@@ -55,6 +55,7 @@ _ID = re.compile(r"\[?\b[Ss](\d+)\b\]?")
 _LOOK_AT_MOST = 3  # a second look at more scenes than this is no look at what the question is about
 _IDS_TAIL = re.compile(r"[\s,;:(]*((and|&)\s*)?(\[S\d+\][\s,;&]*(and\s*)?)+\)?\s*\.?\s*$")
 _CHARS_PER_TOKEN = 3.5
+_NO_TITLE = "No title was written for this video at ingest (`videoagent ingest --describe` writes one); what it shows:"
 # "what is said at the end of the countdown?": what ends a thing may be the next scene's first words
 # ("3, 2, 1." | "Lift off."), so the scene the question names and the scene that answers are cited together.
 _AT_THE_END_OF = re.compile(
@@ -103,13 +104,15 @@ class AnsweringPlanner:
         if _ABOUT_ME.search(question):  # about the assistant, not the video: nothing in the video answers it
             steps.append({"tool": "refuse", "why": "the question is about the assistant, not the video"})
             return Answer(NOT_FOUND, [], steps, found=False)
-        if form.kind in ("count", "duration", "any_text", "any_speech", "order"):  # the index answers these exactly
+        if form.kind in exact.KINDS:  # the index answers these exactly
             that = (
                 self._anchor(video_id, "", scenes, history, steps) if form.kind == "order" and not form.anchor else None
             )
             return exact.answer(self.view, video_id, question, form, scenes, steps, self.similarity, that)
-        if form.kind == "summary" and (stored := self._stored_summary(video_id, question, scenes, steps)):
+        if form.kind == "summary" and (stored := self._stored_summary(video_id, question, scenes, form, steps)):
             return stored
+        if form.kind == "lookup" and (told := self._introduced(video_id, question, scenes, steps)):
+            return told
         focus: list[Scene] | None = None
         if form.kind in ("time", "ordinal", "relative"):
             focus, why = self._focus(video_id, form, scenes, question, history, steps)
@@ -121,6 +124,19 @@ class AnsweringPlanner:
         if not answer.found and form.kind == "lookup":
             answer = self._second_look(video_id, question, shown, scenes, form, history, steps) or answer
         return answer
+
+    def _introduced(self, video_id, question, scenes, steps) -> Answer | None:
+        """ "What is the man's name?" over "Hi, my name is Jesper": the name the speaker gives, quoted from the
+        scene that says it (the 1.5B refuses it: no line says "man"). Who speaks is not told by anything else:
+        "who is the speaker?" over a reading about "an ill-disposed young man" is refused."""
+        for scene in scenes:
+            if name := grounding.introduced(question, scene.said):
+                steps.append({"tool": "introduced", "scene": scene.sid, "name": name})
+                return self._final(video_id, question, f'{name}: the speaker says "{scene.said}"', [scene], steps)
+        if grounding.asks_speaker(question):
+            steps.append({"tool": "refuse", "why": "who speaks is told only by the speaker naming themselves"})
+            return Answer(NOT_FOUND, [], steps, found=False)
+        return None
 
     def _second_look(self, video_id, question, shown, scenes, form, history, steps) -> Answer | None:
         """The 1.5B refuses some look-ups whose scene is plain to see ("what is under the cup?" beside "a cup
@@ -187,11 +203,15 @@ class AnsweringPlanner:
         steps.append({"tool": "held_choice", "choice": pick, "scenes": [s.sid for s in held]})
         return self._final(video_id, question, _chosen(pick, held[0]), held, steps)
 
-    def _stored_summary(self, video_id, question, scenes, steps) -> Answer | None:
+    def _stored_summary(self, video_id, question, scenes, form, steps) -> Answer | None:
         """The summary and chapters the describe stage wrote at ingest, when the question asks for chapters or
-        the video's scene list does not fit the context (a summary written now would see only part of it).
-        Cited by chapter; named as model-written."""
+        the video's scene list does not fit the context (a summary written now would see only part of it);
+        its title, when a title is asked for. Cited by chapter; named as model-written."""
         about = self.view.about(video_id)
+        whole = [Citation(video_id, scenes[0].start_s, scenes[-1].end_s)] if scenes else []
+        if form.title and about.get("title"):
+            steps.append({"tool": "stored_title", "written_by": about.get("described_by")})
+            return Answer(f'"{about["title"]}" (the title written at ingest).', whole, steps)
         chapters = about.get("chapters") or []
         wants_chapters = bool(_CHAPTERS.search(question))
         fits = self._fits(scenes)
@@ -204,7 +224,6 @@ class AnsweringPlanner:
         steps.append({"tool": "stored_summary", "chapters": len(chapters), "written_by": about.get("described_by"),
                       "whole_video": not fits})  # fmt: skip
         spans = [Citation(video_id, c["start_s"], c["end_s"]) for c in chapters]
-        whole = [Citation(video_id, scenes[0].start_s, scenes[-1].end_s)] if scenes else []
         return Answer(" ".join(p for p in parts if p).strip(), spans or whole, steps)
 
     # ---- evidence --------------------------------------------------------------------------------
@@ -353,7 +372,9 @@ class AnsweringPlanner:
     def _checked(self, video_id, question, reply, scenes, focus, form, steps) -> Answer:
         answer = self._check(video_id, question, reply, scenes, focus, form, steps)
         if form.kind == "summary" and not answer.found:
-            return self._listing(video_id, question, scenes, steps)
+            answer = self._listing(video_id, question, scenes, steps)
+        if form.title and answer.found:  # the 1.5B's titles are abstract ("Space Exploration"): no check holds them
+            answer.answer = f"{_NO_TITLE} {answer.answer}"
         return answer
 
     def _listing(self, video_id, question, scenes, steps) -> Answer:

@@ -18,6 +18,7 @@ from . import forms, grounding
 from .planner import NOT_FOUND, Answer, Citation
 from .scenes import Scene, clock, quote
 
+KINDS = ("count", "duration", "any_text", "any_speech", "said", "order")  # the forms answered here
 Similarity = Callable[[str, list[str]], list[float]]
 # A thing an order question names, found by meaning alone (no scene has its words): a stricter bar than a
 # relative question's anchor (0.35), since the answer is stated by the code and nothing checks it after.
@@ -30,30 +31,40 @@ def answer(
 ) -> Answer:  # fmt: skip
     """The exact answer to a count, duration, any-text, any-speech or order question. `that`: the scene the
     conversation last cited, what an order question's "that" is ("is that before the coffee?")."""
+    if form.kind == "count" and form.counts == "scenes":
+        return count_scenes(video_id, scenes, steps, described=bool(_EACH.search(question)))
     if form.kind == "count":
-        return count_scenes(video_id, scenes, steps) if form.counts == "scenes" else count_people(view, video_id, steps)
+        return count_people(view, video_id, steps)
     if form.kind == "duration":
         return duration(view, video_id, scenes, steps)
     if form.kind == "any_text":
         return any_text(view, video_id, scenes, steps)
-    if form.kind == "any_speech":
-        return any_speech(view, video_id, scenes, steps, sound=bool(_SOUND.search(question)))
+    if form.kind in ("any_speech", "said"):
+        return any_speech(view, video_id, scenes, steps, sound=bool(_SOUND.search(question)), what=form.kind == "said")
     return order(video_id, form, scenes, steps, similarity, that)
 
 
-def count_scenes(video_id: str, scenes: Sequence[Scene], steps: list[dict]) -> Answer:
+# "how many scenes are there, and what is in each?": the count with what each scene says or shows
+_EACH = re.compile(r"\b(?:each|every\s+one|list\s+them|describe\s+them|what\s+(?:they|those)\s+(?:are|show))\b", re.I)
+
+
+def count_scenes(video_id: str, scenes: Sequence[Scene], steps: list[dict], described: bool = False) -> Answer:
     """Scenes are shots (the spans between cuts); a shot longer than the scenes stage's `max_scene_s` is
     indexed as several segments, which are not scenes of their own. Indexes made before the shots were
-    kept (or cut into fixed windows) count their segments."""
+    kept (or cut into fixed windows) count their segments. `described`: each scene is listed with its first
+    segment's lines (what is said, written, seen)."""
     spans = [(s.start_s, s.end_s) for s in scenes]
+    first = list(scenes)
     if all(s.shot is not None for s in scenes):
         merged: dict[int, tuple[float, float]] = {}
         for s in scenes:
             merged[s.shot] = (merged[s.shot][0], s.end_s) if s.shot in merged else (s.start_s, s.end_s)
         spans = list(merged.values())
+        first = [next(s for s in scenes if s.shot == shot) for shot in merged]
     n = len(spans)
-    steps.append({"tool": "count_scenes", "count": n, "segments": len(scenes)})
-    listing = "; ".join(f"{clock(a)}-{clock(b)}" for a, b in spans[:12])
+    steps.append({"tool": "count_scenes", "count": n, "segments": len(scenes), "described": described})
+    told = [f" {quote(s, lead='')}".rstrip(".") if described else "" for s in first]
+    listing = "; ".join(f"{clock(a)}-{clock(b)}{t}" for (a, b), t in zip(spans[:12], told, strict=False))
     more = f"; and {n - 12} more" if n > 12 else ""
     split = f" (indexed as {len(scenes)} segments: long shots are split)" if n < len(scenes) else ""
     return Answer(
@@ -110,29 +121,33 @@ def any_text(view: IndexView, video_id: str, scenes: Sequence[Scene], steps: lis
 
 
 def any_speech(
-    view: IndexView, video_id: str, scenes: Sequence[Scene], steps: list[dict], sound: bool = False
-) -> Answer:
+    view: IndexView, video_id: str, scenes: Sequence[Scene], steps: list[dict], sound: bool = False,
+    what: bool = False,
+) -> Answer:  # fmt: skip
     """Whether anything is said, from the transcript of every scene; a video without a sound track says
     so, and one whose speech was not transcribed is "not known". `sound`: the question asks for any sound
-    ("does the video have sound?"), which a sound track without speech still has."""
+    ("does the video have sound?"), which a sound track without speech still has. `what`: the question asks
+    what is said ("what is being read?"): each scene's words are quoted at more length."""
     said = [s for s in scenes if s.said]
     info = view.video_info(video_id)
     steps.append({"tool": "get_transcript", "scenes": [s.sid for s in said], "has_audio": info.get("has_audio")})
+    yes, no = ("Said", "Nothing") if what else ("Yes", "No")
     if said:
-        listing = "; ".join(f'{clock(s.start_s)}-{clock(s.end_s)} "{_short(s.said)}"' for s in said[:6])
+        words = 40 if what else 12
+        listing = "; ".join(f'{clock(s.start_s)}-{clock(s.end_s)} "{_short(s.said, words)}"' for s in said[:6])
         more = f"; and {len(said) - 6} more scenes" if len(said) > 6 else ""
-        text = f"Yes: {listing}{more}"
+        text = f"{yes}: {listing}{more}"
         return Answer(
             text if text.endswith(('."', '?"', '!"')) else text + ".", [s.cite(video_id) for s in said], steps
         )
     whole = [Citation(video_id, 0.0, scenes[-1].end_s if scenes else info.get("duration_s") or 0.0)]
     if info.get("has_audio") is False:
-        return Answer("No: this video has no sound track, so nothing is said in it.", whole, steps)
-    if sound and info.get("has_audio"):
+        return Answer(f"{no}: this video has no sound track, so nothing is said in it.", whole, steps)
+    if sound and info.get("has_audio") and not what:
         return Answer("Yes: the video has a sound track, but no speech was heard in it.", whole, steps)
     if not view.has_asr(video_id):
         return Answer("Speech was not transcribed for this video (its ASR stage did not run).", [], steps, found=False)
-    return Answer("No: no speech was heard anywhere in this video.", whole, steps)
+    return Answer(f"{no}: no speech was heard anywhere in this video.", whole, steps)
 
 
 _SOUND = re.compile(r"\b(?:sound|sounds|audio|audible)\b", re.I)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Kind = Literal[
-    "lookup", "time", "ordinal", "relative", "order", "count", "duration", "any_text", "any_speech", "summary"
+    "lookup", "time", "ordinal", "relative", "order", "count", "duration", "any_text", "any_speech", "said", "summary"
 ]
 
 _ORDINALS = {
@@ -115,6 +115,27 @@ _SPEECH_WORDS = {
 _SPEECH_FILLER = {"anyone", "anybody", "someone", "somebody", "can", "you", "one", "words", "word", "aloud"}
 
 
+# What is said, asked of the whole video: "what is being read?", "what does the narrator say?", "what are
+# they saying?". A "what" question made only of words for speech and filler, with a word for words spoken
+# ("what sound is heard?" asks for sounds, and "what does he say about the rocket?" is a look-up).
+_SAID_WORDS = {
+    "said", "say", "says", "saying", "spoken", "speak", "speaks", "speaking", "talk", "talks", "talking", "read",
+    "reads", "reading", "recite", "recites", "recited", "narration", "narrated", "narrates", "narrate", "transcript",
+    "dialogue", "voiceover", "tell", "tells", "telling", "told",
+}  # fmt: skip
+_SAID_FILLER = {
+    "what", "exactly", "being", "be", "he", "she", "they", "we", "you", "it", "someone", "somebody", "anyone",
+    "man", "woman", "person", "people", "speaker", "narrator", "reader", "voice", "us", "aloud", "out", "loud",
+    "words", "word", "the", "whole", "everything", "all", "heard", "hear",
+}  # fmt: skip
+
+
+def _asks_what_said(q: str) -> bool:
+    words = set(re.findall(r"[a-z]+", q.lower()))
+    known = _SAID_WORDS | _SAID_FILLER | _TEXT_FILLER
+    return bool(re.match(r"^\W*(?:and\s+)?what\b", q, re.I)) and words <= known and bool(_SAID_WORDS & words)
+
+
 def _asks_any_text(q: str) -> bool:
     words = set(re.findall(r"[a-z]+", q.lower()))
     return bool(_YES_NO_START.match(q)) and words <= _TEXT_WORDS | _TEXT_FILLER and bool(_TEXT_WORDS & words)
@@ -167,9 +188,42 @@ _SUMMARY = re.compile(
 )
 
 
+_CONTRACTIONS = [
+    (re.compile(r"\b(can)['’]t\b", re.I), r"\1 not"),
+    (re.compile(r"\b(w)on['’]t\b", re.I), r"\1ill not"),
+    (re.compile(r"(?<=[a-z])n['’]t\b", re.I), " not"),
+    (re.compile(r"\b(what|where|who|how|when|why|which|there|here|it|that|this|he|she)['’]s\b", re.I), r"\1 is"),
+    (re.compile(r"(?<=[a-z])['’]re\b", re.I), " are"),
+    (re.compile(r"(?<=[a-z])['’]ve\b", re.I), " have"),
+    (re.compile(r"(?<=[a-z])['’]ll\b", re.I), " will"),
+    (re.compile(r"\b(i)['’]m\b", re.I), r"\1 am"),
+    (re.compile(r"(?<=[a-z])['’]d\b", re.I), " would"),
+]
+
+
+def plain(text: str) -> str:
+    """The text with its contractions written out ("what's" -> "what is", "isn't" -> "is not"), so that
+    one wording of a form, a yes/no opening or a negation reads every way a person types it. A possessive
+    stays ("the man's name"); a curly apostrophe reads as a straight one."""
+    for pattern, written in _CONTRACTIONS:
+        text = pattern.sub(written, text)
+    return text.replace("’", "'")
+
+
+# A title asked for ("give this video a title", "suggest a title for the clip"): a summary in a few words.
+# "What does the title say?" asks for text on screen, and stays a look-up.
+_TITLE = re.compile(
+    r"\b(?:give|suggest|write|propose|make\s+up|come\s+up\s+with|think\s+of)\b.*\btitle\b"
+    r"|\b(?:a|good|short)\s+title\s+(?:for|to)\s+(?:this|the)\s+(?:video|clip|film|footage|recording)\b"
+    r"|\bwhat\s+(?:would|could)\s+(?:you|I|we)\s+(?:call|title|name)\s+(?:this|the|it)\b",
+    re.I,
+)
+
+
 @dataclass(frozen=True)
 class Form:
     kind: Kind
+    title: bool = False  # summary: a title is asked for
     at_s: float | None = None  # time: the moment asked about
     index: int | None = None  # ordinal: 0-based place, negative from the end
     middle: bool = False  # ordinal: the middle scene (the middle two of an even number)
@@ -184,6 +238,8 @@ class Form:
 def read(question: str) -> Form:
     """The question's form; `lookup` when it has none of the others."""
     q = question.strip()
+    if _TITLE.search(q):
+        return Form("summary", title=True)
     if _SUMMARY.search(q):
         return Form("summary")
     if _DURATION.search(q):
@@ -215,6 +271,8 @@ def read(question: str) -> Form:
         return Form("relative", direction=_direction(m.group(1)), anchor=_anchor(m.group(2)))
     if (m := _BARE_NEXT.search(q)) and (m.group(1).lower() != "then" or _THEN_NEXT.search(q)):
         return Form("relative", direction=_direction(m.group(1)), anchor="")
+    if _asks_what_said(q):
+        return Form("said")
     return Form("lookup")
 
 

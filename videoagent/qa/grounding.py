@@ -33,7 +33,7 @@ from importlib import resources
 from lemminflect import getAllLemmas
 
 from ..tagging.keywords import lemma
-from . import lexicon
+from . import forms, lexicon
 
 
 def stop_words() -> frozenset[str]:
@@ -60,6 +60,7 @@ _SUPPLETIVE = {"people": "person"}
 _IMPLIES = {"face": "person"}  # the face detector's label: a human face is a person's, seen close up
 _STOP = (stop_words() - _CONTENT) | _GENERIC
 _WORD = re.compile(r"[A-Za-z0-9]+")
+_POSSESSIVE = re.compile(r"(?<=[A-Za-z])'s\b")
 _COMPOUND_TAIL = re.compile(r"(?<=[A-Za-z0-9]-)([A-Za-z]+)\b")
 _YES_NO = re.compile(r"^\s*(is|are|was|were|does|do|did|can|could|has|have|had|will|would)\b", re.I)
 _CHOICE = re.compile(
@@ -116,7 +117,7 @@ def expects(question: str) -> str:
     """The answer type the question asks for: choice | yes_no | when | name | number | open."""
     if _CHOICE.search(question):
         return "choice"
-    if _YES_NO.match(question):
+    if _YES_NO.match(question) or _TAG.search(question):
         return "yes_no"
     if _WHEN.match(question):
         return "when"
@@ -301,6 +302,41 @@ def question_subjects(question: str) -> set[str]:
     return words
 
 
+# A speaker who says who they are: "Hi, my name is Jesper", "I'm Anna and this is my kitchen".
+_INTRODUCES = re.compile(
+    r"\b(?:my\s+name\s+is|my\s+name's|I\s+am|I'm|I\s+am\s+called|call\s+me)\s+([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)"
+)
+_SPEAKER_WORDS = set(
+    "man woman person speaker narrator presenter host guy girl boy lady gentleman reader vlogger someone "
+    "interviewer interviewee child kid people".split()
+)
+_WHO_SPEAKS = re.compile(r"^\W*(?:and\s+)?who\b", re.I)
+
+
+_SPEAKING = set("speak talk narrate read reading say speaker narrator narration reader presenter host voice".split())
+
+
+def asks_speaker(question: str) -> bool:
+    """Whether the question asks who speaks ("who is the speaker?", "who is reading?", "what is the narrator's
+    name?"): only the speaker's own words answer that ("my name is ..."); the people a speech is about
+    ("he was not an ill-disposed young man") are not who reads it."""
+    return bool(_WHO_SPEAKS.match(question) or expects(question) == "name") and bool(lemmas(question) & _SPEAKING)
+
+
+def introduced(question: str, said: str) -> str | None:
+    """The name a speaker gives themselves in `said`, when the question asks who the speaker (the man, the
+    narrator, he) is or what their name is ("what is the man's name?" over "Hi, my name is Jesper"); None
+    when the question is about someone else or nobody says their name."""
+    if not (_WHO_SPEAKS.match(question) or expects(question) == "name"):
+        return None
+    if not question_subjects(question) <= _SPEAKER_WORDS:
+        return None
+    found = _INTRODUCES.search(forms.plain(said).replace("I am called", "I am"))
+    if not found or found.group(1).lower() in stop_words():
+        return None
+    return found.group(1)
+
+
 def names_all(words: set[str], evidence: str) -> bool:
     """Whether the evidence names every one of `words` (itself, something of its kind, or its sense)."""
     held, found = lemmas(evidence), content_words(evidence)
@@ -375,7 +411,16 @@ def negated(text: str) -> bool:
 def polarity(question: str, evidence: str) -> str:
     """The answer to a yes/no question whose things the evidence mentions: "No" when exactly one of
     the two is negated ("Was he ill-disposed?" / "He was not an ill-disposed young man")."""
+    question = _NEGATIVE_OPENING.sub(r"\1", _NEGATIVE_TAG.sub("?", question))
     return "No" if bool(_NEGATION.search(question)) != bool(_NEGATION.search(evidence)) else "Yes"
+
+
+# "Isn't the coffee hot?" and "the coffee is hot, isn't it?" ask what "is the coffee hot?" asks: the "not"
+# of the opening (or of the tag) is how the question is put, not part of what it asks about.
+_AUX = r"(?:is|are|was|were|does|do|did|can|could|has|have|had|will|would)"
+_NEGATIVE_OPENING = re.compile(rf"^(\W*(?:and\s+)?{_AUX})\s+not\b", re.I)
+_TAG = re.compile(rf",\s*{_AUX}(?:\s+not)?\s+(?:it|he|she|they|there|that|this)\s*\?\s*$", re.I)
+_NEGATIVE_TAG = re.compile(rf",\s*{_AUX}\s+not\s+(?:it|he|she|they|there|that|this)\s*\?\s*$", re.I)
 
 
 def stated(question: str, evidence: str) -> tuple[str, str] | None:
@@ -477,12 +522,18 @@ def _mentioned(word: str, held: set[str], evidence_words: set[str]) -> bool:
     return any(kind(word, w) and not lex.mostly_verb(w) or lex.same_sense(word, w) for w in evidence_words)
 
 
+def _words(text: str) -> list[str]:
+    """The words of `text`, its contractions written out and a possessive's "'s" dropped ("the man's name":
+    man, name; not an "s" no scene mentions)."""
+    return _WORD.findall(_POSSESSIVE.sub("", forms.plain(text)))
+
+
 def lemmas(text: str) -> set[str]:
-    return {_lemma(w.lower()) for w in _WORD.findall(text)}
+    return {_lemma(w.lower()) for w in _words(text)}
 
 
 def content_words(text: str) -> set[str]:
-    return {_lemma(w.lower()) for w in _WORD.findall(text) if w.lower() not in _STOP}
+    return {_lemma(w.lower()) for w in _words(text) if w.lower() not in _STOP}
 
 
 def _lemma(word: str) -> str:
