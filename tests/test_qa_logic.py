@@ -833,3 +833,33 @@ def test_who_speaks_is_told_only_by_the_speaker_naming_themselves(index, models,
     agent, writer = writer_agent(index, models, profile, ["The speaker is an astronaut. [S1]"])
     answer = agent.ask("Who is the narrator?")  # the narration is about an astronaut, not by one
     assert not answer.found and writer.calls == []
+
+
+def test_a_thing_said_to_be_one_colour_is_none_of_the_others():
+    from videoagent.qa import grounding
+
+    said = "A red motorcycle is parked in the garage."
+    assert grounding.stated("Is the motorcycle blue?", said) == ("No", said)
+    assert grounding.stated("Is the motorcycle red?", said) == ("Yes", said)
+    assert not grounding.opposed("grey", {"gray", "motorcycle"})  # one colour, two spellings
+    assert grounding.stated("Is the cat black?", "A tabby cat rests on a soft blanket.") is None  # no colour said
+
+
+def test_how_long_the_speech_lasts_is_timed_from_the_scenes_that_have_it():
+    from videoagent.qa import exact, forms
+
+    scenes = [Scene("S1", 0.0, 4.0, ""), Scene("S2", 4.0, 9.5, "Hello there."), Scene("S3", 9.5, 12.0, "Bye.")]
+    q = "How long is the reading?"
+    assert forms.read(q).speech and not forms.read("How long is the video?").speech
+    timed = exact.answer(None, "v", q, forms.read(q), scenes, [])
+    assert timed.answer == "The speech runs 0:04-0:12 (8 seconds)." and len(timed.citations) == 2
+    silent = exact.answer(None, "v", q, forms.read(q), scenes[:1], [])
+    assert silent.answer.startswith("Nothing is said") and silent.citations == [Citation("v", 0.0, 4.0)]
+
+
+def test_in_a_few_words_says_how_long_the_answer_is_not_that_it_asks_for_text():
+    from videoagent.qa import grounding
+
+    assert not grounding.asks_for_text("Describe this video in a few words.")
+    assert not grounding.asks_for_text("In your own words, what happens?")
+    assert grounding.asks_for_text("What words are shown on screen?")

@@ -35,6 +35,8 @@ def answer(
         return count_scenes(video_id, scenes, steps, described=bool(_EACH.search(question)))
     if form.kind == "count":
         return count_people(view, video_id, steps)
+    if form.kind == "duration" and form.speech:
+        return speech_duration(video_id, scenes, steps)
     if form.kind == "duration":
         return duration(view, video_id, scenes, steps)
     if form.kind == "any_text":
@@ -103,6 +105,23 @@ def duration(view: IndexView, video_id: str, scenes: Sequence[Scene], steps: lis
         return Answer("The length of this video is not known.", [], steps, found=False)
     seconds = f"{round(length, 1):g} second{'s' if round(length, 1) != 1 else ''}"
     return Answer(f"The video is {clock(length)} long ({seconds}).", [Citation(video_id, 0.0, length)], steps)
+
+
+def speech_duration(video_id: str, scenes: Sequence[Scene], steps: list[dict]) -> Answer:
+    """How long the speech lasts: from the first scene with speech to the end of the last (scene spans: the
+    transcript's own times are coarser than a scene's)."""
+    said = [s for s in scenes if s.said]
+    steps.append({"tool": "get_transcript", "scenes": [s.sid for s in said]})
+    if not said:
+        whole = [Citation(video_id, scenes[0].start_s, scenes[-1].end_s)] if scenes else []
+        return Answer("Nothing is said in this video, so there is no speech to time.", whole, steps, found=bool(scenes))
+    start, end = said[0].start_s, said[-1].end_s
+    seconds = round(end - start, 1)
+    return Answer(
+        f"The speech runs {clock(start)}-{clock(end)} ({seconds:g} second{'s' if seconds != 1 else ''}).",
+        [s.cite(video_id) for s in said],
+        steps,
+    )
 
 
 def any_text(view: IndexView, video_id: str, scenes: Sequence[Scene], steps: list[dict]) -> Answer:

@@ -80,6 +80,14 @@ _DURATION = re.compile(
     r")(?:\s+in\s+total)?\s*\??\s*$",
     re.I,
 )
+# How long the speech lasts: "how long is the reading?", "how long does the narrator talk?"
+_SPOKEN = r"(?:reading|speech|talk|narration|recitation|monologue|speaking|talking|dialogue|voiceover|lecture)"
+_SPEECH_DURATION = re.compile(
+    rf"^\W*(?:and\s+)?how\s+long\s+(?:is|was|does|did)\s+(?:the|this|that)\s+{_SPOKEN}(?:\s+(?:last|take|go\s+on))?\s*\??\s*$"
+    r"|^\W*(?:and\s+)?how\s+long\s+(?:does|did)\s+(?:he|she|they|the\s+(?:speaker|narrator|reader|man|woman))\s+"
+    r"(?:speak|talk|read|narrate)(?:\s+for)?\s*\??\s*$",
+    re.I,
+)
 # Whether the video shows any text at all: answered from the OCR of every scene, not from a sample.
 _ANY_TEXT = re.compile(
     r"^\W*(?:is|are|was|were)\s+there\s+(?:any\s+)?(?:text|writing|words|captions?|subtitles|titles?|lettering)"
@@ -179,7 +187,8 @@ _NOT_A_THING = re.compile(
 )
 _ARTICLE = re.compile(r"^(?:the|a|an|any|some)\s+", re.I)
 _SUMMARY = re.compile(
-    r"\b(summar\w*|overview|recap|gist|synopsis|outline|chapters|table of contents)\b"
+    r"\b(summar\w*|overview|recap|gist|synopsis|outline|chapters|table of contents|tl;?dr|in a nutshell)\b"
+    rf"|\bsum\s+(?:up\s+{_VIDEO}|{_VIDEO}\s+up|it\s+up|up)\b"
     r"|\bwhat\s+(?:is|'s)\s+(?:this|the)\s+(?:whole\s+)?(?:video|clip|film)\s+about\b"
     r"|\bdescribe\s+(?:this|the)\s+(?:whole\s+|entire\s+)?(?:video|clip|film)\b"
     r"|\bwhat\s+happens\s+in\s+(?:this|the)\s+(?:whole\s+|entire\s+)?(?:video|clip|film)\s*\??\s*$"
@@ -224,6 +233,7 @@ _TITLE = re.compile(
 class Form:
     kind: Kind
     title: bool = False  # summary: a title is asked for
+    speech: bool = False  # duration: how long the speech lasts, not the video
     at_s: float | None = None  # time: the moment asked about
     index: int | None = None  # ordinal: 0-based place, negative from the end
     middle: bool = False  # ordinal: the middle scene (the middle two of an even number)
@@ -242,6 +252,8 @@ def read(question: str) -> Form:
         return Form("summary", title=True)
     if _SUMMARY.search(q):
         return Form("summary")
+    if _SPEECH_DURATION.search(q):
+        return Form("duration", speech=True)
     if _DURATION.search(q):
         return Form("duration")
     if _asks_any_speech(q):  # before the text: "are any words spoken?"

@@ -393,8 +393,16 @@ def _numbers_as_words(words: set[str]) -> set[str]:
 
 
 def asks_for_text(question: str) -> bool:
-    """Whether the question asks about on-screen text (a sign, a banner, words on the screen)."""
-    return bool(_ON_SCREEN.search(question))
+    """Whether the question asks about on-screen text (a sign, a banner, words on the screen); "in a few
+    words" says how long the answer should be, not what it is about."""
+    return bool(_ON_SCREEN.search(_ANSWER_LENGTH.sub("", question)))
+
+
+_ANSWER_LENGTH = re.compile(
+    r"\b(?:in|with|using)\s+(?:just\s+|only\s+)?(?:a\s+few|a\s+couple\s+of|as\s+few|few|one|two|three|four|five|"
+    r"ten|\d+|your\s+own|other|simple|plain)\s+(?:\w+\s+)?words?\b",
+    re.I,
+)
 
 
 def mentions(question: str, evidence: str) -> bool:
@@ -444,8 +452,21 @@ def stated(question: str, evidence: str) -> tuple[str, str] | None:
     return next(iter(said.items())) if len(said) == 1 else None
 
 
+# The basic colour terms: a thing said to be one of them is none of the others ("is the motorcycle blue?"
+# over "a red motorcycle" is a No). WordNet gives colours no antonyms.
+_COLOURS = {
+    "red", "blue", "green", "yellow", "orange", "purple", "pink", "brown", "black", "white", "grey", "gray",
+    "silver", "gold", "golden", "beige", "violet",
+}  # fmt: skip
+_SAME_COLOUR = {"gray": "grey", "golden": "gold"}
+
+
 def opposed(word: str, held: set[str]) -> bool:
-    """Whether the evidence holds the opposite of the adjective `word` (cold: "hot coffee"; new: "old coins")."""
+    """Whether the evidence holds the opposite of the adjective `word` (cold: "hot coffee"; new: "old coins"),
+    or, for a colour, another colour (blue: "a red motorcycle")."""
+    if word in _COLOURS:
+        same = _SAME_COLOUR.get(word, word)
+        return any(_SAME_COLOUR.get(w, w) != same for w in held & _COLOURS)
     lex = lexicon.load()
     return lex is not None and lex.is_adjective(word) and bool(lex.antonyms(word) & held)
 
