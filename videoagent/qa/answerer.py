@@ -471,19 +471,16 @@ class AnsweringPlanner:
         the cited scene backs the answer but for not naming it ("the countdown ends with Lift off")."""
         if not _AT_THE_END_OF.search(question):
             return []
-        subjects = grounding.question_subjects(question)
+        subjects, answer = " ".join(grounding.question_subjects(question)), SCORE.sub("", sentence)
         for s in cited:
             i = scenes.index(s)
             if i == 0 or not verdicts[s.sid].reason.startswith("the scene does not mention"):
                 continue
-            named = scenes[i - 1]
-            if not grounding.mentions(" ".join(subjects), named.text()):
+            named = scenes[i - 1].text()
+            if not grounding.mentions(subjects, named):
                 continue
-            answer = SCORE.sub("", sentence)
-            near = named.text()
-            support = grounding.backs(question, answer, s.text(), nearby=near, about=True, related=self.similarity)
-            if support.grounded:
-                return [named, s]
+            if grounding.backs(question, answer, s.text(), nearby=named, about=True, related=self.similarity).grounded:
+                return [scenes[i - 1], s]
         return []
 
     def _about(self, question: str, scenes: list[Scene], form: forms.Form) -> set[str]:

@@ -303,16 +303,13 @@ def question_subjects(question: str) -> set[str]:
 
 
 # A speaker who says who they are: "Hi, my name is Jesper", "I'm Anna and this is my kitchen".
-_INTRODUCES = re.compile(
-    r"\b(?:my\s+name\s+is|my\s+name's|I\s+am|I'm|I\s+am\s+called|call\s+me)\s+([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)"
+_INTRODUCES = re.compile(  # read over `forms.plain` text: "I'm" is "I am" there
+    r"\b(?:my\s+name\s+is|my\s+name's|I\s+am|I\s+am\s+called|call\s+me)\s+([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)"
 )
 _SPEAKER_WORDS = set(
     "man woman person speaker narrator presenter host guy girl boy lady gentleman reader vlogger someone "
     "interviewer interviewee child kid people".split()
 )
-_WHO_SPEAKS = re.compile(r"^\W*(?:and\s+)?who\b", re.I)
-
-
 _SPEAKING = set("speak talk narrate read reading say speaker narrator narration reader presenter host voice".split())
 
 
@@ -320,18 +317,21 @@ def asks_speaker(question: str) -> bool:
     """Whether the question asks who speaks ("who is the speaker?", "who is reading?", "what is the narrator's
     name?"): only the speaker's own words answer that ("my name is ..."); the people a speech is about
     ("he was not an ill-disposed young man") are not who reads it."""
-    return bool(_WHO_SPEAKS.match(question) or expects(question) == "name") and bool(lemmas(question) & _SPEAKING)
+    return _asks_who(question) and bool(lemmas(question) & _SPEAKING)
+
+
+def _asks_who(question: str) -> bool:
+    """A "who" question, or one asking for a name ("what is the man's name?")."""
+    return bool(_WHO.match(question)) or expects(question) == "name"
 
 
 def introduced(question: str, said: str) -> str | None:
     """The name a speaker gives themselves in `said`, when the question asks who the speaker (the man, the
     narrator, he) is or what their name is ("what is the man's name?" over "Hi, my name is Jesper"); None
     when the question is about someone else or nobody says their name."""
-    if not (_WHO_SPEAKS.match(question) or expects(question) == "name"):
+    if not _asks_who(question) or not question_subjects(question) <= _SPEAKER_WORDS:
         return None
-    if not question_subjects(question) <= _SPEAKER_WORDS:
-        return None
-    found = _INTRODUCES.search(forms.plain(said).replace("I am called", "I am"))
+    found = _INTRODUCES.search(forms.plain(said))
     if not found or found.group(1).lower() in stop_words():
         return None
     return found.group(1)
@@ -419,7 +419,10 @@ def negated(text: str) -> bool:
 def polarity(question: str, evidence: str) -> str:
     """The answer to a yes/no question whose things the evidence mentions: "No" when exactly one of
     the two is negated ("Was he ill-disposed?" / "He was not an ill-disposed young man")."""
-    question = _NEGATIVE_OPENING.sub(r"\1", _NEGATIVE_TAG.sub("?", question))
+    tag = _TAG.search(question)
+    if tag and tag["not"]:
+        question = question[: tag.start()] + "?"
+    question = _NEGATIVE_OPENING.sub(r"\1", question)
     return "No" if bool(_NEGATION.search(question)) != bool(_NEGATION.search(evidence)) else "Yes"
 
 
@@ -427,8 +430,7 @@ def polarity(question: str, evidence: str) -> str:
 # of the opening (or of the tag) is how the question is put, not part of what it asks about.
 _AUX = r"(?:is|are|was|were|does|do|did|can|could|has|have|had|will|would)"
 _NEGATIVE_OPENING = re.compile(rf"^(\W*(?:and\s+)?{_AUX})\s+not\b", re.I)
-_TAG = re.compile(rf",\s*{_AUX}(?:\s+not)?\s+(?:it|he|she|they|there|that|this)\s*\?\s*$", re.I)
-_NEGATIVE_TAG = re.compile(rf",\s*{_AUX}\s+not\s+(?:it|he|she|they|there|that|this)\s*\?\s*$", re.I)
+_TAG = re.compile(rf",\s*{_AUX}(?P<not>\s+not)?\s+(?:it|he|she|they|there|that|this)\s*\?\s*$", re.I)
 
 
 def stated(question: str, evidence: str) -> tuple[str, str] | None:
