@@ -47,6 +47,22 @@ def test_words_over_music_are_gated_out_and_speech_keeps_every_word(media):
     assert transcribe(gated, speech) == transcribe(open_, speech)  # real speech loses nothing
 
 
+def test_a_stretch_whisper_scores_as_a_failed_decode_is_dropped(media):
+    """The VAD hears a blip of speech in the diver's bubbles, and the "I'm" Whisper wrote over it made the
+    silent shot a scene with speech (its pictures' settings were then not shown to QA). Whisper scores that
+    decode below its own failed-decode threshold: the default drops it; real speech keeps every word."""
+    from videoagent.models.asr import confident
+
+    default, vad_only = load_transcriber(AsrConfig()), load_transcriber(AsrConfig(min_logprob=None))
+    # What the VAD alone lets through over the score depends on the process's thread settings (a near-noise
+    # decode: "I'm" in one, nothing in another), so only the default's result is asserted on it.
+    assert transcribe(default, decode_audio(media.path("diver"))) == []
+    assert not confident(-1.3, AsrConfig()) and confident(-0.64, AsrConfig()) and confident(-9, vad_only.cfg)
+    for name in ("speech", "linus", "launch"):
+        audio = decode_audio(media.path(name))
+        assert transcribe(default, audio) == transcribe(vad_only, audio) != [], name
+
+
 WORDS_OF = """
 import json, sys
 from videoagent.config import AsrConfig, use_offline_env

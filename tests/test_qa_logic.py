@@ -516,6 +516,25 @@ def test_a_silent_scene_says_the_setting_its_labels_imply():
     assert seen_text(None, rows, told=True) == "grey whale 48%"  # speech carries a told scene
 
 
+def test_a_setting_implies_the_settings_it_is_part_of_and_outdoors_opposes_indoors():
+    from videoagent.ingest.labels import implied_settings, setting_rules
+    from videoagent.qa import grounding
+    from videoagent.qa.scenes import seen_text
+
+    rows = [{"label": "person", "score": 0.72, "count": 8}, {"label": "car", "score": 0.6, "count": 2}]
+    assert seen_text(None, rows) == "person x8 72%, car x2 60%; setting: crowd 65%, street 42%, outdoors 34%"
+    assert [r["label"] for r in implied_settings([{"label": "street sign", "score": 0.5}])] == [
+        "city", "street", "outdoors"
+    ]  # fmt: skip
+    assert [name for name, _, _ in setting_rules()["street sign"]].count("outdoors") == 1  # one path counted
+    assert "street" not in setting_rules()  # a setting is no label
+    held = grounding.lemmas(seen_text(None, rows))
+    assert grounding.opposed("indoors", held) and grounding.opposed("inside", held)
+    assert not grounding.opposed("outdoors", held)
+    scene = Scene("S1", 0.0, 26.5, "", (), seen_text(None, rows))
+    assert grounding.backs("Was this filmed indoors?", "No, it was filmed outdoors.", scene.text()).grounded
+
+
 def test_a_label_score_is_not_a_number_the_video_gives():
     from videoagent.qa import grounding
     from videoagent.qa.scenes import Scene

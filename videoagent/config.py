@@ -92,6 +92,9 @@ class AsrConfig(_Section):
     beam_size: int = 1
     compute_type: str = "int8"
     speech_gate: bool = True  # keep only words where Silero VAD hears speech (no "Music" heard in a score)
+    # A stretch Whisper decoded at a mean token log-probability below this is dropped: Whisper's own
+    # `logprob_threshold` for a failed decode (the diver's score: -1.3; real speech on the fixtures: -0.2..-0.64).
+    min_logprob: float | None = -1.0
 
 
 class OcrConfig(_Section):

@@ -185,10 +185,22 @@ def setting_rules() -> dict[str, list[tuple[str, float, int]]]:
     the shipped data/settings.yaml ("street sign" -> city 0.7; "person" x6 -> crowd): read by tagging (as
     tags) and QA (as what a scene is seen to be)."""
     spec = yaml.safe_load(resources.files("videoagent").joinpath("data", "settings.yaml").read_text())
-    rules: dict[str, list[tuple[str, float, int]]] = {}
+    direct: dict[str, list[tuple[str, float, int]]] = {}
     for tag, row in spec.items():
         for label in row["from"]:
-            rules.setdefault(label, []).append((tag, float(row["weight"]), int(row.get("min_count", 1))))
+            direct.setdefault(label, []).append((tag, float(row["weight"]), int(row.get("min_count", 1))))
+    # A setting named in another's `from` ("street" -> outdoors) passes it on: a label implying the first
+    # implies the second at the product of the weights (one step: settings.yaml names no longer chains).
+    rules = {}
+    for label, implied in direct.items():
+        if label in spec:
+            continue
+        best: dict[str, tuple[str, float, int]] = {}
+        chained = [(far, weight * w, least) for tag, weight, least in implied for far, w, _ in direct.get(tag, ())]
+        for rule in implied + chained:  # "street sign" -> city -> outdoors and -> street -> outdoors: once
+            if rule[0] not in best or rule[1] > best[rule[0]][1]:
+                best[rule[0]] = rule
+        rules[label] = list(best.values())
     return rules
 
 

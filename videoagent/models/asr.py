@@ -14,7 +14,12 @@ output, so that window is encoded once.
 Whisper writes words over music and noise too: the diver clip's score came out as "Music" or as "I'm going
 to get some water", depending on the language it guessed. So the words are gated by Silero VAD (the copy
 faster-whisper ships): a word is kept when it overlaps a stretch the VAD calls speech, padded by
-GATE_PAD_S. Whisper still transcribes the whole audio: cutting the audio to the VAD's stretches first
+GATE_PAD_S. The VAD still heard a blip of speech in the diver's bubbles, and the "I'm" Whisper wrote there
+made the whole silent shot a scene with speech; Whisper itself scored that decode -1.3 (mean token
+log-probability, real speech on the fixtures -0.2 to -0.64), below its own failed-decode threshold of -1.0,
+so a stretch scored below `min_logprob` is dropped too.
+
+Whisper still transcribes the whole audio: cutting the audio to the VAD's stretches first
 (faster-whisper's `vad_filter`) changed what it heard in real speech ("Jesper ... I pronounce it Jesper"
 became "Jasper ... yes, Paul" on the linus clip)."""
 
@@ -70,7 +75,12 @@ class FasterWhisper:
             word_timestamps=True,
             condition_on_previous_text=False,
         )
-        words = [Word(float(w.start), float(w.end), w.word.strip()) for s in segments for w in (s.words or [])]
+        words = [
+            Word(float(w.start), float(w.end), w.word.strip())
+            for s in segments
+            if confident(s.avg_logprob, self.cfg)
+            for w in (s.words or [])
+        ]
         self.language = detected or (info.language, round(float(info.language_probability), 3))
         return words
 
@@ -129,8 +139,14 @@ class OpenAIWhisper:
         return [
             Word(float(w["start"]), float(w["end"]), w["word"].strip())
             for s in result["segments"]
+            if confident(s.get("avg_logprob", 0.0), self.cfg)
             for w in s.get("words", [])
         ]
+
+
+def confident(avg_logprob: float, cfg: AsrConfig) -> bool:
+    """Whether a decoded stretch is kept: its mean token log-probability is at least `cfg.min_logprob`."""
+    return cfg.min_logprob is None or float(avg_logprob) >= cfg.min_logprob
 
 
 def transcribe(model: Transcriber, audio: np.ndarray) -> list[Word]:

@@ -464,13 +464,13 @@ _SAME_COLOUR = {"gray": "grey", "golden": "gold"}
 
 
 def opposed(word: str, held: set[str]) -> bool:
-    """Whether the evidence holds the opposite of the adjective `word` (cold: "hot coffee"; new: "old coins"),
-    or, for a colour, another colour (blue: "a red motorcycle")."""
+    """Whether the evidence holds the opposite of the adjective or adverb `word` (cold: "hot coffee"; new:
+    "old coins"; indoors: "setting: outdoors"), or, for a colour, another colour (blue: "a red motorcycle")."""
     if word in _COLOURS:
         same = _SAME_COLOUR.get(word, word)
         return any(_SAME_COLOUR.get(w, w) != same for w in held & _COLOURS)
     lex = lexicon.load()
-    return lex is not None and lex.is_adjective(word) and bool(lex.antonyms(word) & held)
+    return lex is not None and (lex.is_adjective(word) or lex.is_adverb(word)) and bool(lex.antonyms(word) & held)
 
 
 def asked_kind(question: str) -> str | None:

@@ -165,6 +165,9 @@ class Lexicon:
     def is_adjective(self, word: str) -> bool:
         return bool(self._wn.synsets(word, "a") or self._wn.synsets(word, "s"))
 
+    def is_adverb(self, word: str) -> bool:
+        return bool(self._wn.synsets(word, "r"))
+
     @functools.lru_cache(maxsize=65536)  # noqa: B019
     def mostly_verb(self, word: str) -> bool:
         """Whether people use `word` more as a verb than as a noun (SemCor counts): "stands" in "the rocket
@@ -179,10 +182,13 @@ class Lexicon:
 
     @functools.lru_cache(maxsize=4096)  # noqa: B019
     def antonyms(self, word: str) -> frozenset[str]:
-        """The adjectives WordNet gives as the opposites of `word`'s common senses (cold -> hot, new -> old);
-        a satellite ("icy") takes its head's (cold's)."""
+        """The adjectives and adverbs WordNet gives as the opposites of `word`'s common senses (cold -> hot,
+        new -> old); a satellite ("icy") takes its head's (cold's); an adverb sense, every opposite of its
+        lemmas ("indoors", the sense of "inside" and "indoors" -> outdoors, outside)."""
         out = set()
         for sense in self._common_senses(word):
+            if sense.pos() == "r":
+                out |= {a.name().lower() for lem in sense.lemmas() for a in lem.antonyms()}
             if sense.pos() not in "as":
                 continue
             for head in [sense] if sense.pos() == "a" else sense.similar_tos():
