@@ -351,6 +351,49 @@ def test_a_summary_the_model_refuses_is_listed_scene_by_scene(index, models, pro
     assert any(s["tool"] == "list_scenes" for s in answer.steps)
 
 
+def test_what_a_summary_invents_is_cut_and_nothing_is_added(index, models, profile):
+    """The 1.5B's summaries of a silent video's labels were full of props and actions ("two children eating
+    ice cream on a bench"); over the narrated one it framed "a space mission". What no scene holds is cut."""
+    reply = "This video shows a space station, a cat resting on a blanket, and a motorcycle driving fast. [S2] [S5]"
+    agent, _ = writer_agent(index, models, profile, [reply])
+    answer = agent.ask("Summarize this video.")
+    assert answer.answer.startswith("This video shows a cat resting on a blanket, and a motorcycle. [")
+    assert spans(answer) == [(VIDEO, 4.0, 8.0), (VIDEO, 16.0, 20.0)]
+    (check,) = [s for s in answer.steps if s["tool"] == "check_summary"]
+    assert check["cut"][0]["not_in_the_video"] == ["space", "station", "drive"]
+    agent, _ = writer_agent(index, models, profile, ["A space mission. The scenes are [S1], [S2]."])
+    listed = agent.ask("Summarize this video.")  # nothing left: the code lists the scenes
+    assert listed.answer.startswith("Scene by scene: ") and len(listed.citations) == 5
+
+
+def test_unbacked_pieces_are_cut_at_their_first_unbacked_word():
+    from videoagent.qa import grounding
+
+    seen = ["dog 90%, Samoyed 66%", "car x2 65%; setting: street 46%", "person x8 72%; setting: crowd 65%"]
+    invented = "This video shows a dog running across a park, two children eating ice cream, and a car on a street."
+    assert grounding.without_unbacked(invented, seen) == "This video shows a dog, and a car on a street."
+    framed = "It shows a series of scenes about a space mission, including a dog and a crowd of people walking."
+    assert grounding.without_unbacked(framed, seen) == "It shows a dog and a crowd of people."
+    assert grounding.without_unbacked("A space mission unfolds.", seen) == ""
+    assert grounding.unbacked_things("A Samoyed, an animal, beside cars in a street.", seen) == []  # kinds count
+    assert not grounding.says_something("The scenes are.") and not grounding.says_something("two")
+
+
+def test_the_scenes_asked_for_one_by_one_are_listed_by_the_code():
+    from videoagent.qa import forms
+
+    for q in ("List the scenes.", "Go through the shots one by one.", "Give me a scene-by-scene breakdown."):
+        assert forms.read(q) == forms.Form("count", counts="scenes", each=True), q
+    assert not forms.read("How many scenes are there?").each and forms.read("Summarize the video.").kind == "summary"
+
+
+def test_where_a_yes_no_question_looks_is_not_what_the_scene_must_hold():
+    from videoagent.qa import grounding
+
+    assert grounding.backs("Is there a dog in the first scene?", "Yes, there is a dog.", "dog Samoyed").grounded
+    assert not grounding.backs("Is there a cat in the first scene?", "Yes, there is a cat.", "dog Samoyed").grounded
+
+
 # ---- the tool-calling planner --------------------------------------------------------------------
 def test_tool_calling_planner_retries_malformed_calls(index):
     script = iter(

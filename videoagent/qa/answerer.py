@@ -322,7 +322,8 @@ class AnsweringPlanner:
         elif form.kind == "summary":
             ask = (
                 f"{question}\n(Summarize the whole video: say in time order what each scene shows or says, in two "
-                "or three sentences, and end with the ids of the scenes.)"
+                "or three sentences, naming only what the scenes name (no theme of your own), and end with the ids "
+                "of the scenes.)"
             )
         elif focus:
             ask = f"{question}\n{_focus_hint(focus)}"
@@ -403,14 +404,18 @@ class AnsweringPlanner:
         if not sentence:
             return Answer(NOT_FOUND, [], steps, found=False)
         if focus:
-            backed = [s for s in focus if _shares(sentence, s, question)]
+            if grounding.expects(question) == "yes_no":  # "are there people in the last scene?" "Yes, there are"
+                backed = [s for s in focus if grounding.backs(question, SCORE.sub("", sentence), s.text()).grounded]
+            else:
+                backed = [s for s in focus if _shares(sentence, s, question)]
             if not backed:  # the model wrote about something else: tell the scene from its evidence
                 steps.append({"tool": "check_citations", "kept": [], "dropped": [s.sid for s in cited], "quoted": True})
                 sentence = quote(focus[0])
                 backed = focus[:1]
             return self._final(video_id, question, sentence, backed, steps)
         if form.kind == "summary":
-            backed = [s for s in scenes if self._in_summary(sentence, s)]
+            sentence = self._without_inventions(sentence, scenes, steps)
+            backed = [s for s in scenes if sentence and self._in_summary(sentence, s)]
             backed = [s for s in backed if s in cited] or backed
             steps.append({"tool": "check_citations", "kept": [s.sid for s in backed]})
             return (
@@ -495,6 +500,28 @@ class AnsweringPlanner:
         sims = self.similarity(question, [s.text() or "-" for s in scenes])
         best = max(sims)
         return {s.sid for s, v in zip(scenes, sims, strict=True) if v >= best - 0.05}
+
+    def _without_inventions(self, summary: str, scenes: list[Scene], steps: list) -> str:
+        """The summary less what names a thing no scene holds (over a silent video's labels the model writes
+        props, "a person throwing a ball"; over the narrated one, a theme, "a space mission"): the phrase or
+        listed thing is cut, or the sentence when nothing else in it stands; "" when none is left."""
+        evidence = [s.text() for s in scenes]
+        kept, cut = [], []
+        for sentence in re.split(r"(?<=[.!?])\s+", summary):
+            if not grounding.says_something(sentence):  # "The scenes are [S1], [S2]." less its ids
+                continue
+            plain = SCORE.sub("", sentence)
+            invented = grounding.unbacked_things(plain, evidence)
+            if not invented:
+                kept.append(sentence)
+                continue
+            left = grounding.without_unbacked(plain, evidence)
+            cut.append({"sentence": sentence, "not_in_the_video": invented, "kept": left})
+            if left:
+                kept.append(left)
+        if cut:
+            steps.append({"tool": "check_summary", "cut": cut})
+        return " ".join(kept).strip()
 
     def _in_summary(self, sentence: str, scene: Scene) -> bool:
         """Whether a summary speaks of this scene: it names something the scene holds, or (a summary

@@ -32,7 +32,7 @@ def answer(
     """The exact answer to a count, duration, any-text, any-speech or order question. `that`: the scene the
     conversation last cited, what an order question's "that" is ("is that before the coffee?")."""
     if form.kind == "count" and form.counts == "scenes":
-        return count_scenes(video_id, scenes, steps, described=bool(_EACH.search(question)))
+        return count_scenes(video_id, scenes, steps, described=form.each)
     if form.kind == "count":
         return count_people(view, video_id, steps)
     if form.kind == "duration" and form.speech:
@@ -44,10 +44,6 @@ def answer(
     if form.kind in ("any_speech", "said"):
         return any_speech(view, video_id, scenes, steps, sound=bool(_SOUND.search(question)), what=form.kind == "said")
     return order(video_id, form, scenes, steps, similarity, that)
-
-
-# "how many scenes are there, and what is in each?": the count with what each scene says or shows
-_EACH = re.compile(r"\b(?:each|every\s+one|list\s+them|describe\s+them|what\s+(?:they|those)\s+(?:are|show))\b", re.I)
 
 
 def count_scenes(video_id: str, scenes: Sequence[Scene], steps: list[dict], described: bool = False) -> Answer:

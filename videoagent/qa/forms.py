@@ -191,10 +191,19 @@ _SUMMARY = re.compile(
     rf"|\bsum\s+(?:up\s+{_VIDEO}|{_VIDEO}\s+up|it\s+up|up)\b"
     r"|\bwhat\s+(?:is|'s)\s+(?:this|the)\s+(?:whole\s+)?(?:video|clip|film)\s+about\b"
     r"|\bdescribe\s+(?:this|the)\s+(?:whole\s+|entire\s+)?(?:video|clip|film)\b"
-    r"|\bwhat\s+happens\s+in\s+(?:this|the)\s+(?:whole\s+|entire\s+)?(?:video|clip|film)\s*\??\s*$"
-    r"|\blist\s+(?:the|all)\s+(?:the\s+)?scenes\b",
+    r"|\bwhat\s+happens\s+in\s+(?:this|the)\s+(?:whole\s+|entire\s+)?(?:video|clip|film)\s*\??\s*$",
     re.I,
 )
+# The scenes asked for one by one ("list the scenes", "go through the shots", "a scene-by-scene breakdown"):
+# the code lists each with its lines; a model asked for it summarised (and, over labels alone, invented).
+_SCENE_LIST = re.compile(
+    r"\b(?:list|enumerate|go\s+through|walk\s+me\s+through|break\s+down)\s+(?:(?:the|all|each|every|its)\s+)*"
+    r"(?:of\s+the\s+)?(?:scenes|shots|cuts)\b"
+    r"|\bscene[\s-]+(?:by[\s-]+scene|list|breakdown)\b|\bwhat\s+are\s+the\s+(?:scenes|shots)\b",
+    re.I,
+)
+# "how many scenes are there, and what is in each?": the count with what each scene says or shows
+_EACH = re.compile(r"\b(?:each|every\s+one|list\s+them|describe\s+them|what\s+(?:they|those)\s+(?:are|show))\b", re.I)
 
 
 _CONTRACTIONS = [
@@ -240,6 +249,7 @@ class Form:
     direction: Literal["after", "before"] | None = None  # relative
     anchor: str = ""  # relative, order: what the scene is after/before ("" = what the conversation last cited)
     counts: Literal["scenes", "people"] | None = None  # count
+    each: bool = False  # count of scenes: each listed with what it says, shows or has written
     other: str = ""  # order: the second thing ("the rocket" of "does the cat appear before the rocket?")
     first: bool | None = None  # order: a which-question asks which comes first (True) or last (False)
     adjacent: bool = False  # order: "right before", "just after": the two scenes must be neighbours
@@ -250,6 +260,8 @@ def read(question: str) -> Form:
     q = question.strip()
     if _TITLE.search(q):
         return Form("summary", title=True)
+    if _SCENE_LIST.search(q):
+        return Form("count", counts="scenes", each=True)
     if _SUMMARY.search(q):
         return Form("summary")
     if _SPEECH_DURATION.search(q):
@@ -265,7 +277,7 @@ def read(question: str) -> Form:
     if m := _COUNT.search(q):
         word = m.group(1).lower()
         if word in _SCENE_WORDS:
-            return Form("count", counts="scenes")
+            return Form("count", counts="scenes", each=bool(_EACH.search(q)))
         if word in _PEOPLE_WORDS:
             return Form("count", counts="people")
     if m := _CLOCK.search(q):

@@ -201,7 +201,7 @@ def backs(
     words = _implied(content_words(evidence))
     kind = expects(question)
     if kind == "yes_no":
-        things = content_words(question) - _ABOUT_THE_VIDEO
+        things = content_words(question) - _ABOUT_THE_VIDEO - _PLACES
         if evidence_is_text_on_screen and asks_for_text(question):  # "is any text shown?": the scene's text is
             things -= ON_SCREEN_WORDS
         missing = sorted(w for w in things if not _mentioned(w, held, words) and not opposed(w, held))
@@ -543,6 +543,96 @@ def _mentioned(word: str, held: set[str], evidence_words: set[str]) -> bool:
     kind = lex.names_a if lex.names_a("person", word) else lex.is_kind
     # a word people use mostly as a verb is read as one: "the rocket stands on the pad" holds no table
     return any(kind(word, w) and not lex.mostly_verb(w) or lex.same_sense(word, w) for w in evidence_words)
+
+
+# Where in the video a question looks ("is there a dog in the first scene?"): the code finds that scene; what
+# it must hold is the rest.
+_PLACES = set("first second third fourth fifth final opening closing middle next previous preceding following".split())
+# Nouns a summary uses for the video itself and its parts, which no scene's lines need to hold.
+_OF_THE_VIDEO = set(
+    "video clip film footage recording scene shot part segment sequence series moment time beginning start end "
+    "second minute frame image picture view screen text caption speech narration narrator speaker voice word "
+    "sound audio label setting thing way number".split()
+)
+
+
+_PIECES = re.compile(r"(,\s*(?:and\s+|then\s+|including\s+)?|\s+and\s+|\s+then\s+|;\s*)")
+_VERB_OBJECT = re.compile(
+    r"^(.*\b(?:shows?|showing|features?|featuring|depicts?|has|contains?|includes?))\s+\S.*$", re.I
+)
+_DANGLING = re.compile(
+    r"\s*\b(?:a|an|the|of|about|with|in|on|at|to|from|for|and|or|is|are|being|his|her|its|their|my|our|your|"
+    r"this|that|these|those|some|two|three|four|five|several|many)$",
+    re.I,
+)
+
+
+def without_unbacked(sentence: str, evidence: list[str]) -> str:
+    """The sentence less what names something no evidence holds, cut at the first such word of each listed
+    piece ("a car driving on a street" -> "a car"; "a series of scenes about a space mission, including an
+    astronaut" -> "a series of scenes, including an astronaut"), a piece dropped when nothing before that
+    word says anything ("shows a space station, a cat" -> "shows a cat"). Only what is there is cut; nothing
+    is added. "" when nothing is left that says something."""
+    parts = _PIECES.split(sentence.strip().rstrip("."))
+    pieces, seps = parts[0::2], ["", *parts[1::2]]
+    kept: list[tuple[str, str]] = []
+    for i, (sep, piece) in enumerate(zip(seps, pieces, strict=True)):
+        cut = _before_unbacked(piece, evidence)
+        if cut is not None and i > 0 and not says_something(cut):  # "a dog, two, a car": a stray number
+            continue
+        if cut is None and i == 0 and (verb := _VERB_OBJECT.match(piece)):  # "This video shows" + the next piece
+            kept.append(("", verb.group(1)))
+            seps[1:2] = [" "] if len(seps) > 1 else []
+            continue
+        if cut is None:
+            if i == 0:
+                return ""
+            continue
+        kept.append((sep if kept else "", cut))
+    text = "".join(sep + piece for sep, piece in kept).strip(" ,;")
+    if not text or unbacked_things(text, evidence) or not says_something(text):
+        return ""
+    return text + "."
+
+
+def _before_unbacked(piece: str, evidence: list[str]) -> str | None:
+    """The piece up to its first word naming something no evidence holds (the whole piece when it has
+    none); None when what comes before that word says nothing."""
+    bad = set(unbacked_things(piece, evidence))
+    if not bad:
+        return piece
+    for m in _WORD.finditer(piece):
+        word = m.group().lower()
+        if _lemma(word) in bad or getAllLemmas(word).get("VERB", ("",))[0] in bad:
+            head = piece[: m.start()].rstrip(" ,;")
+            while head != (shorter := _DANGLING.sub("", head)):  # "a man speaking about his" -> "a man speaking"
+                head = shorter
+            return head if says_something(head) and not unbacked_things(head, evidence) else None
+    return None
+
+
+def says_something(sentence: str) -> bool:
+    """Whether a sentence names anything beyond the video and its parts and numbers ("The scenes are." and
+    "two" do not)."""
+    return any(not _is_number(w) for w in content_words(sentence) - _OF_THE_VIDEO - _ABOUT_THE_VIDEO)
+
+
+def unbacked_things(text: str, evidence: list[str]) -> list[str]:
+    """The things (nouns) and actions (inflected verbs) `text` names that none of the `evidence` texts hold,
+    nor anything of their kind or sense: a summary of a silent video's labels that says "a person throwing a
+    ball" invents the throwing and the ball."""
+    lex = lexicon.load()
+    if lex is None:
+        return []
+    held = _implied(set().union(*(lemmas(e) for e in evidence))) if evidence else set()
+    words = _implied(set().union(*(content_words(e) for e in evidence))) if evidence else set()
+    nouns = [
+        w
+        for w in sorted(content_words(text) - _OF_THE_VIDEO - _ABOUT_THE_VIDEO)
+        if lex.is_noun(w) and not lex.mostly_verb(w) and not lex.is_adjective(w) and not _is_number(w)
+    ]
+    actions = [v for v in asked_actions(text) if v not in nouns]  # "a whale swimming": is swimming said?
+    return [w for w in [*nouns, *actions] if not _mentioned(w, held, words)]
 
 
 def _words(text: str) -> list[str]:
