@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Grounded-QA evaluation on the fixtures: answer accuracy and citation hit rate, per profile's LLM.
 
-    python tools/eval_qa.py [--profiles default fast tiny] [--set dev|heldout|heldout7..heldout17|all]
+    python tools/eval_qa.py [--profiles default fast tiny] [--set dev|heldout|heldout7..heldout18|all]
                             [--index DIR] [--json]
 
 Questions, expected answer keywords and expected spans are in tests/data/qa.yaml (dev: the set prompts,
-cutoffs and rules were tuned on) and tests/data/qa_heldout.yaml, qa_heldout7.yaml to qa_heldout17.yaml (held
+cutoffs and rules were tuned on) and tests/data/qa_heldout.yaml, qa_heldout7.yaml to qa_heldout18.yaml (held
 out: report them, never tune on them). A question is answered right when the answer contains one of its
 keywords as whole words (answerable; a summary needs `min` of them) or says the video holds no evidence
 (absent); a citation hits when a cited span overlaps the expected scene (questions without a span, counts and summaries,
@@ -51,7 +51,8 @@ QA_SETS = {
     "heldout14": ROOT / "tests" / "data" / "qa_heldout14.yaml",  # round 14: run once (session 27): seen
     "heldout15": ROOT / "tests" / "data" / "qa_heldout15.yaml",  # round 15: run once (session 27): seen
     "heldout16": ROOT / "tests" / "data" / "qa_heldout16.yaml",  # round 16: written in session 27, run in 28
-    "heldout17": ROOT / "tests" / "data" / "qa_heldout17.yaml",  # round 17: written in session 28, not run yet
+    "heldout17": ROOT / "tests" / "data" / "qa_heldout17.yaml",  # round 17: written in session 28, run in 29
+    "heldout18": ROOT / "tests" / "data" / "qa_heldout18.yaml",  # round 18: written in session 29, not run yet
 }
 FIXTURES = Path(os.environ.get("VIDEOAGENT_FIXTURES") or ROOT / ".fixtures")
 
