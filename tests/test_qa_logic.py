@@ -394,6 +394,16 @@ def test_where_a_yes_no_question_looks_is_not_what_the_scene_must_hold():
     assert not grounding.backs("Is there a cat in the first scene?", "Yes, there is a cat.", "dog Samoyed").grounded
 
 
+def test_going_on_is_a_summary_hear_asks_what_is_said_and_come_first_is_where_it_looks():
+    from videoagent.qa import forms, grounding
+
+    assert forms.read(forms.plain("What's going on in this video?")).kind == "summary"
+    assert forms.read("What do you hear in the clip?").kind == "said" == forms.read("What can you hear?").kind
+    assert forms.read("What did you hear about the rocket?").kind == "lookup"  # about a thing: a look-up
+    assert grounding.question_subjects("Does the countdown come first?") == {"countdown"}
+    assert grounding.stated("Does the countdown come first?", "3, 2, 1. countdown") == ("Yes", "countdown")
+
+
 # ---- the tool-calling planner --------------------------------------------------------------------
 def test_tool_calling_planner_retries_malformed_calls(index):
     script = iter(

@@ -129,12 +129,12 @@ _SPEECH_FILLER = {"anyone", "anybody", "someone", "somebody", "can", "you", "one
 _SAID_WORDS = {
     "said", "say", "says", "saying", "spoken", "speak", "speaks", "speaking", "talk", "talks", "talking", "read",
     "reads", "reading", "recite", "recites", "recited", "narration", "narrated", "narrates", "narrate", "transcript",
-    "dialogue", "voiceover", "tell", "tells", "telling", "told",
+    "dialogue", "voiceover", "tell", "tells", "telling", "told", "hear", "hears", "heard",
 }  # fmt: skip
 _SAID_FILLER = {
     "what", "exactly", "being", "be", "he", "she", "they", "we", "you", "it", "someone", "somebody", "anyone",
     "man", "woman", "person", "people", "speaker", "narrator", "reader", "voice", "us", "aloud", "out", "loud",
-    "words", "word", "the", "whole", "everything", "all", "heard", "hear",
+    "words", "word", "the", "whole", "everything", "all", "in", "on", "this", "clip", "video", "film", "can",
 }  # fmt: skip
 
 
@@ -191,7 +191,8 @@ _SUMMARY = re.compile(
     rf"|\bsum\s+(?:up\s+{_VIDEO}|{_VIDEO}\s+up|it\s+up|up)\b"
     r"|\bwhat\s+(?:is|'s)\s+(?:this|the)\s+(?:whole\s+)?(?:video|clip|film)\s+about\b"
     r"|\bdescribe\s+(?:this|the)\s+(?:whole\s+|entire\s+)?(?:video|clip|film)\b"
-    r"|\bwhat\s+happens\s+in\s+(?:this|the)\s+(?:whole\s+|entire\s+)?(?:video|clip|film)\s*\??\s*$",
+    r"|\bwhat\s+happens\s+in\s+(?:this|the)\s+(?:whole\s+|entire\s+)?(?:video|clip|film)\s*\??\s*$"
+    r"|\bwhat\s+is\s+(?:going\s+on|happening)\s+in\s+(?:this|the)\s+(?:whole\s+|entire\s+)?(?:video|clip|film)\s*\??\s*$",
     re.I,
 )
 # The scenes asked for one by one ("list the scenes", "go through the shots", "a scene-by-scene breakdown"):

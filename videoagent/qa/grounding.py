@@ -95,7 +95,7 @@ _ASKED_KIND = (
 _ABOUT_THE_VIDEO = set(
     "be have do happen say tell show see appear look mention describe write print display read hear speak call "
     "name mean go get seem become feature depict present contain include find give occur film shoot record "
-    "capture start begin end finish".split()
+    "capture start begin end finish come".split()
 )
 _DOES_NOUN_VERB = re.compile(
     r"\b(?:do|does|did)\s+(?:(?:the|a|an|this|that|his|her|their|its)\s+)?[a-z]+\s+([a-z]+)\b", re.I
@@ -297,6 +297,7 @@ def question_subjects(question: str) -> set[str]:
     the video itself, the kind it asks for and an either-or question's choices ("what is the cat eating in
     this clip?" -> cat; "which colour is the saucer?" -> saucer; "is the saucer red or blue?" -> saucer)."""
     words = content_words(question) - set(asked_actions(question)) - _ABOUT_THE_VIDEO - {asked_kind(question)}
+    words -= _PLACES  # "does the countdown come first?": the first scene is where it looks
     if found := _CHOICE.search(question):
         words -= content_words(found.group(1)) | content_words(found.group(2))
     return words
