@@ -846,6 +846,7 @@ def test_a_yes_no_question_put_in_the_negative_asks_what_the_plain_one_asks():
     assert grounding.polarity(forms.plain("Isn't the coffee hot?"), hot) == "Yes"
     assert grounding.polarity(forms.plain("The coffee is hot, isn't it?"), hot) == "Yes"
     assert grounding.expects(forms.plain("The coffee is hot, isn't it?")) == "yes_no"
+    assert forms.plain("It's hot, isn't it?") == "It is hot, is it not?"  # what the model is asked: English
     assert grounding.polarity("Is the coffee not hot?", hot) == "No"  # the "not" is what it asks
 
 

@@ -208,6 +208,15 @@ _EACH = re.compile(r"\b(?:each|every\s+one|list\s+them|describe\s+them|what\s+(?
 
 
 _CONTRACTIONS = [
+    # a tag question reads "is it not?", not "is not it?" (the model is asked the written-out question)
+    (
+        re.compile(
+            r"\b(is|are|was|were|does|do|did|has|have|had|could|would|should)n['’]t\s+"
+            r"(it|he|she|they|there|that|this|you|we)\s*\?",
+            re.I,
+        ),
+        r"\1 \2 not?",
+    ),  # fmt: skip
     (re.compile(r"\b(can)['’]t\b", re.I), r"\1 not"),
     (re.compile(r"\b(w)on['’]t\b", re.I), r"\1ill not"),
     (re.compile(r"(?<=[a-z])n['’]t\b", re.I), " not"),

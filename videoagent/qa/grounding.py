@@ -421,7 +421,7 @@ def polarity(question: str, evidence: str) -> str:
     """The answer to a yes/no question whose things the evidence mentions: "No" when exactly one of
     the two is negated ("Was he ill-disposed?" / "He was not an ill-disposed young man")."""
     tag = _TAG.search(question)
-    if tag and tag["not"]:
+    if tag and (tag["not"] or tag["not_after"]):
         question = question[: tag.start()] + "?"
     question = _NEGATIVE_OPENING.sub(r"\1", question)
     return "No" if bool(_NEGATION.search(question)) != bool(_NEGATION.search(evidence)) else "Yes"
@@ -431,7 +431,11 @@ def polarity(question: str, evidence: str) -> str:
 # of the opening (or of the tag) is how the question is put, not part of what it asks about.
 _AUX = r"(?:is|are|was|were|does|do|did|can|could|has|have|had|will|would)"
 _NEGATIVE_OPENING = re.compile(rf"^(\W*(?:and\s+)?{_AUX})\s+not\b", re.I)
-_TAG = re.compile(rf",\s*{_AUX}(?P<not>\s+not)?\s+(?:it|he|she|they|there|that|this)\s*\?\s*$", re.I)
+_TAG = re.compile(
+    rf",\s*{_AUX}(?:(?P<not>\s+not)?\s+(?:it|he|she|they|there|that|this)|\s+(?:it|he|she|they|there|that|this)"
+    r"(?P<not_after>\s+not))\s*\?\s*$",  # "isn't it?" is written out "is it not?"; "is not it?" too
+    re.I,
+)
 
 
 def stated(question: str, evidence: str) -> tuple[str, str] | None:
