@@ -404,6 +404,19 @@ def test_going_on_is_a_summary_hear_asks_what_is_said_and_come_first_is_where_it
     assert grounding.stated("Does the countdown come first?", "3, 2, 1. countdown") == ("Yes", "countdown")
 
 
+def test_a_yes_no_about_an_action_is_stated_only_by_a_sentence_that_says_it():
+    from videoagent.qa import forms, grounding
+
+    cat = "A tabby cat rests on a soft blanket. CAT CAFE OPEN animal, mammal, cat"
+    assert grounding.stated("Is the cat sleeping?", cat) is None  # to WordNet a rest is a kind of sleep
+    assert grounding.stated("Is the cat lying on a blanket?", cat)[0] == "Yes"  # "rests" shares a sense
+    worn = "clothing garment necktie car face"
+    assert grounding.backs("What is the person wearing?", "A necktie.", worn).grounded
+    camera = "A photographer stands in a field with his camera."
+    assert not grounding.backs("What is the photographer wearing?", "A camera.", camera).grounded
+    assert forms.read("Which scenes have text on screen?").kind == "any_text"
+
+
 # ---- the tool-calling planner --------------------------------------------------------------------
 def test_tool_calling_planner_retries_malformed_calls(index):
     script = iter(

@@ -96,7 +96,10 @@ _ANY_TEXT = re.compile(
     r"|^\W*(?:does|do|did)\s+(?:any\s+)?(?:text|writing|words|captions?|titles?)\s+(?:appear|show|come\s+up)"
     rf"(?:\s+(?:on|in)\s+(?:the\s+)?screen)?(?:\s+(?:in|during)\s+{_VIDEO})?\s*\??\s*$"
     rf"|^\W*(?:does|did)\s+{_VIDEO}\s+(?:show|have|contain|display)\s+any\s+(?:text|writing|words|captions?|titles?)"
-    r"(?:\s+on\s+(?:the\s+)?screen)?\s*\??\s*$",
+    r"(?:\s+on\s+(?:the\s+)?screen)?\s*\??\s*$"
+    r"|^\W*(?:and\s+)?(?:which|what)\s+(?:scenes?|shots?|parts?|moments?)\s+(?:have|has|show|shows|contain|contains|"
+    r"display|displays)\s+(?:any\s+)?(?:on-?screen\s+)?(?:text|writing|words|captions?|titles?|lettering)"
+    r"(?:\s+(?:on|in)\s+(?:the\s+)?(?:screen|picture|frame|image))?\s*\??\s*$",
     re.I,
 )
 # The same question in any order of its words ("is anything written on screen?", "is there any on-screen

@@ -204,7 +204,13 @@ def backs(
         things = content_words(question) - _ABOUT_THE_VIDEO - _PLACES
         if evidence_is_text_on_screen and asks_for_text(question):  # "is any text shown?": the scene's text is
             things -= ON_SCREEN_WORDS
-        missing = sorted(w for w in things if not _mentioned(w, held, words) and not opposed(w, held))
+        actions = set(asked_actions(question))  # said in its own sense: "rests" is no "sleeping"
+        missing = sorted(
+            w
+            for w in things
+            if not (_says_action(w, held, words) if w in actions else _mentioned(w, held, words))
+            and not opposed(w, held)
+        )
         return Support(not missing, f"not in the evidence: {', '.join(missing)}" if missing else "all mentioned")
     if kind == "choice":
         picked = choice(question, evidence)
@@ -274,6 +280,8 @@ def _unsaid_action(question: str, held: set[str], words: set[str], evidence: str
     for verb in asked_actions(question):
         if verb in _placed(question):
             continue
+        if verb == "wear" and any(lex.is_kind("clothing", w) for w in words):
+            continue  # what a person wears is clothing: a "necktie" or "garment" label says it is worn
         if not (verb in _POSSESSION and _WITH.search(evidence)) and not _mentioned(verb, held, words):
             return verb
     return None
@@ -447,11 +455,14 @@ def stated(question: str, evidence: str) -> tuple[str, str] | None:
     about = question_subjects(question)
     if not about:
         return None
+    actions = [v for v in asked_actions(question) if v not in _placed(question)]
     said = {}
     for sentence in re.split(r"(?<=[.!?;])\s+", evidence):
         held, rest = lemmas(sentence), about - lemmas(sentence)
         if _CONDITION.search(sentence) or rest == about:
             continue
+        if not all(_says_action(v, held, content_words(sentence)) for v in actions):
+            continue  # "is the cat sleeping?": a sentence about the cat that says nothing of sleep states nothing
         if not rest:
             said[polarity(question, sentence)] = sentence
         elif all(opposed(w, held) for w in rest) and not negated(sentence):  # "is the coffee cold?": "hot coffee"
@@ -638,6 +649,13 @@ def unbacked_things(text: str, evidence: list[str]) -> list[str]:
     ]
     actions = [v for v in asked_actions(text) if v not in nouns]  # "a whale swimming": is swimming said?
     return [w for w in [*nouns, *actions] if not _mentioned(w, held, words)]
+
+
+def _says_action(verb: str, held: set[str], words: set[str]) -> bool:
+    """Whether a text says the action itself or one of its senses ("rests" for "lying"); unlike
+    `_mentioned`, no noun kinds (to WordNet a rest is a kind of sleep, "rests" does not say "sleeps")."""
+    lex = lexicon.load()
+    return verb in held or (lex is not None and any(lex.same_sense(verb, w) for w in words))
 
 
 def _words(text: str) -> list[str]:
