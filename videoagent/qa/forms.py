@@ -137,7 +137,7 @@ _SAID_WORDS = {
 _SAID_FILLER = {
     "what", "exactly", "being", "be", "he", "she", "they", "we", "you", "it", "someone", "somebody", "anyone",
     "man", "woman", "person", "people", "speaker", "narrator", "reader", "voice", "us", "aloud", "out", "loud",
-    "words", "word", "the", "whole", "everything", "all", "in", "on", "this", "clip", "video", "film", "can",
+    "words", "word", "the", "whole", "everything", "all", "can",
 }  # fmt: skip
 
 

@@ -25,6 +25,7 @@ checks that need it are skipped (`videoagent models` shows the lexicon missing).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -598,7 +599,8 @@ def without_unbacked(sentence: str, evidence: list[str]) -> str:
             continue
         if cut is None and i == 0 and (verb := _VERB_OBJECT.match(piece)):  # "This video shows" + the next piece
             kept.append(("", verb.group(1)))
-            seps[1:2] = [" "] if len(seps) > 1 else []
+            if len(seps) > 1:
+                seps[1] = " "  # the next piece is the verb's object: no comma between them
             continue
         if cut is None:
             if i == 0:
@@ -640,8 +642,7 @@ def unbacked_things(text: str, evidence: list[str]) -> list[str]:
     lex = lexicon.load()
     if lex is None:
         return []
-    held = _implied(set().union(*(lemmas(e) for e in evidence))) if evidence else set()
-    words = _implied(set().union(*(content_words(e) for e in evidence))) if evidence else set()
+    held, words = _held_by(tuple(evidence))
     nouns = [
         w
         for w in sorted(content_words(text) - _OF_THE_VIDEO - _ABOUT_THE_VIDEO)
@@ -649,6 +650,15 @@ def unbacked_things(text: str, evidence: list[str]) -> list[str]:
     ]
     actions = [v for v in asked_actions(text) if v not in nouns]  # "a whale swimming": is swimming said?
     return [w for w in [*nouns, *actions] if not _mentioned(w, held, words)]
+
+
+@functools.lru_cache(maxsize=8)
+def _held_by(evidence: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    """The lemmas and content words of all the evidence texts, with what labels imply (frozen: they are
+    shared): read once per summary, not once for each sentence, piece and cut `without_unbacked` checks."""
+    held = _implied(set().union(*(lemmas(e) for e in evidence))) if evidence else set()
+    words = _implied(set().union(*(content_words(e) for e in evidence))) if evidence else set()
+    return frozenset(held), frozenset(words)
 
 
 def _says_action(verb: str, held: set[str], words: set[str]) -> bool:
