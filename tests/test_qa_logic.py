@@ -617,7 +617,7 @@ def test_a_reply_that_is_only_the_id_of_a_labelled_scene_is_told_from_it(index, 
     scenes = agent.planner.scenes(VIDEO)
     labelled = Scene(*[getattr(scenes[3], k) for k in ("sid", "start_s", "end_s", "said", "on_screen")], "dark 56%")
     monkeypatch.setitem(agent.planner._scenes, VIDEO, [*scenes[:3], labelled, scenes[4]])
-    shown = agent.ask("Which scene shows the rocket?")  # the quote carries the label's score: no invented number
+    shown = agent.ask("Where is the rocket shown?")  # the quote carries the label's score: no invented number
     assert shown.found and spans(shown) == [(VIDEO, 12.0, 16.0)] and "dark 56%" in shown.answer
 
 
@@ -949,3 +949,69 @@ def test_in_a_few_words_says_how_long_the_answer_is_not_that_it_asks_for_text():
     assert not grounding.asks_for_text("Describe this video in a few words.")
     assert not grounding.asks_for_text("In your own words, what happens?")
     assert grounding.asks_for_text("What words are shown on screen?")
+
+
+def test_things_of_a_kind_and_the_scenes_that_show_one_are_listed_by_the_code():
+    from videoagent.qa import exact, forms
+    from videoagent.qa.scenes import Label
+
+    for q, form in [
+        ("What animals are there?", forms.Form("shown", thing="animals")),
+        ("Which kinds of vehicles can be seen in the video?", forms.Form("shown", thing="vehicles")),
+        ("Which scenes show a vehicle?", forms.Form("shown", thing="a vehicle")),
+        ("In which shots does the dog appear?", forms.Form("shown", thing="the dog")),
+        ("Which scenes have a person in them?", forms.Form("shown", thing="a person")),
+        ("How many shots show an animal?", forms.Form("count", counts="scenes", thing="an animal")),
+        ("In how many scenes is the rocket shown?", forms.Form("count", counts="scenes", thing="the rocket")),
+        ("How many cars are there?", forms.Form("count", counts="things", thing="cars")),
+    ]:
+        assert forms.read(q) == form, q
+    for q in ("What things are shown?", "How many times is the countdown said?", "Which shots have text on screen?"):
+        assert forms.read(q).kind != "shown" and not forms.read(q).thing, q
+    assert forms.read("How many people are there?") == forms.Form("count", counts="people")
+
+    dog = (Label("animal", 0.95, general=True), Label("dog", 0.9), Label("Samoyed", 0.66))
+    scenes = [
+        Scene("S1", 0.0, 4.0, "", seen="animal 95%, dog 90%, Samoyed 66%", labels=dog),
+        Scene("S2", 4.0, 8.0, "", seen="car x2 65%", labels=(Label("car", 0.65, count=2),)),
+        Scene("S3", 8.0, 12.0, "A tabby cat rests on a soft blanket."),
+        Scene("S4", 12.0, 16.0, "", seen="face 73%", labels=(Label("face", 0.73),)),
+    ]
+    q = "What animals are there?"
+    got = exact.answer(None, "v", q, forms.read(q), scenes, [])
+    assert got.answer == (
+        "2 of the 4 scenes show or name animals: 0:00-0:04 (seen: dog 90%, Samoyed 66%); "
+        '0:08-0:12 (said: "A tabby cat rests on a soft blanket.").'
+    )
+    assert [c.start_s for c in got.citations] == [0.0, 8.0]
+    q = "How many scenes show a vehicle?"
+    got = exact.answer(None, "v", q, forms.read(q), scenes, [])
+    assert got.answer == "1 of the 4 scenes shows a vehicle: 0:04-0:08 (seen: car x2 65%)."
+    q = "Which scenes show a person?"  # a face is a person's; a Samoyed (in WordNet, first a Siberian) is not
+    got = exact.answer(None, "v", q, forms.read(q), scenes, [])
+    assert got.answer.startswith("1 of the 4 scenes shows a person: 0:12")
+    q = "Which scenes show a horse?"
+    assert not exact.answer(None, "v", q, forms.read(q), scenes, []).found
+
+
+def test_a_long_shot_split_into_segments_is_one_scene_that_shows_a_thing():
+    from videoagent.qa import exact
+    from videoagent.qa.scenes import Label
+
+    scenes = [
+        Scene(f"S{i}", a, a + 20, "", seen="person", labels=(Label("person", score, count=n),), shot=0)
+        for i, (a, score, n) in enumerate([(0, 0.7, 8), (20, 0.73, 9), (40, 0.72, 8)], start=1)
+    ]
+    got = exact.shown("v", "people", scenes, [])
+    assert got.answer == "1 of the 1 scene shows people: 0:00-1:00 (seen: person x9 73%)."
+    assert [(c.start_s, c.end_s) for c in got.citations] == [(0, 60)]
+
+
+def test_a_label_is_of_a_kind_by_the_classifiers_tree_first_and_wordnet_second():
+    from videoagent.qa import grounding
+
+    assert grounding.of_kind("dog", "Samoyed") and grounding.of_kind("animal", "Samoyed")
+    assert not grounding.of_kind("person", "Samoyed")  # WordNet's first sense: a people of Siberia
+    assert grounding.of_kind("person", "face") and grounding.of_kind("vehicle", "car")
+    assert grounding.of_kind("creature", "grey whale")  # not a kind in the tree: WordNet's
+    assert not grounding.of_kind("vehicle", "dog")

@@ -16,9 +16,9 @@ from collections.abc import Callable, Sequence
 from ..index.view import IndexView
 from . import forms, grounding
 from .planner import NOT_FOUND, Answer, Citation
-from .scenes import Scene, clock, quote
+from .scenes import Label, Scene, clock, quote
 
-KINDS = ("count", "duration", "any_text", "any_speech", "said", "order")  # the forms answered here
+KINDS = ("count", "duration", "any_text", "any_speech", "said", "order", "shown")  # the forms answered here
 Similarity = Callable[[str, list[str]], list[float]]
 # A thing an order question names, found by meaning alone (no scene has its words): a stricter bar than a
 # relative question's anchor (0.35), since the answer is stated by the code and nothing checks it after.
@@ -31,8 +31,12 @@ def answer(
 ) -> Answer:  # fmt: skip
     """The exact answer to a count, duration, any-text, any-speech or order question. `that`: the scene the
     conversation last cited, what an order question's "that" is ("is that before the coffee?")."""
+    if form.kind == "shown" or form.kind == "count" and form.counts == "scenes" and form.thing:
+        return shown(video_id, form.thing, scenes, steps, counted=form.kind == "count")
     if form.kind == "count" and form.counts == "scenes":
         return count_scenes(video_id, scenes, steps, described=form.each)
+    if form.kind == "count" and form.counts == "things":
+        return count_things(view, video_id, form.thing, scenes, steps)
     if form.kind == "count":
         return count_people(view, video_id, steps)
     if form.kind == "duration" and form.speech:
@@ -71,6 +75,79 @@ def count_scenes(video_id: str, scenes: Sequence[Scene], steps: list[dict], desc
         steps,
         found=n > 0,
     )
+
+
+def shown(video_id: str, thing: str, scenes: Sequence[Scene], steps: list[dict], counted: bool = False) -> Answer:
+    """The scenes that show or name `thing` ("animals", "a vehicle", "the rocket"), each with what shows it:
+    its labels of that kind, the general ones left out beside a specific one ("dog 90%, Samoyed 66%" for
+    "animals"), and the lines that name it. A long shot's segments are one scene. `counted`: the question
+    asks how many scenes (the answer is the same: how many, and which)."""
+    words = grounding.content_words(thing)
+    found: dict[object, tuple[list[Scene], dict[str, Label], list[str]]] = {}
+    for s in scenes:
+        labels, lines = _showing(words, s)
+        if not labels and not lines:
+            continue
+        shot, seen, said = found.setdefault(s.shot if s.shot is not None else s.sid, ([], {}, []))
+        shot.append(s)
+        for lab in labels:  # a shot's segments: each label once, at its best
+            seen[lab.name] = max(seen.get(lab.name, lab), lab, key=lambda x: (x.count, x.score))
+        said += [line for line in lines if line not in said]
+    shots = len({s.shot if s.shot is not None else s.sid for s in scenes})
+    steps.append({"tool": "find_scenes", "thing": thing, "scenes": len(found), "of": shots, "counted": counted})
+    if not found or not words:
+        return Answer(NOT_FOUND, [], steps, found=False)
+    listing = "; ".join(
+        f"{clock(part[0].start_s)}-{clock(part[-1].end_s)} ({', '.join([*said, *_seen(list(seen.values()), words)])})"
+        for part, seen, said in list(found.values())[:12]
+    )
+    more = f"; and {len(found) - 12} more" if len(found) > 12 else ""
+    any_seen, any_said = any(seen for _, seen, _ in found.values()), any(said for *_, said in found.values())
+    verbs = ["show"] * any_seen + ["name"] * any_said
+    k = len(found)
+    verb = " or ".join(v if k != 1 else v + "s" for v in verbs)
+    lead = f"{k} of the {shots} scene{'s' if shots != 1 else ''} {verb} {thing}"
+    cites = [Citation(video_id, part[0].start_s, part[-1].end_s) for part, *_ in found.values()]
+    return Answer(f"{lead}: {listing}{more}.", cites, steps)
+
+
+def _showing(words: set[str], scene: Scene) -> tuple[list[Label], list[str]]:
+    """A scene's labels that are a one-word `words` kind, and its lines ('said: "..."') when they name all of
+    `words` (the labels with them, for a longer phrase: "a city at night")."""
+    one = next(iter(words)) if len(words) == 1 else None
+    labels = [lab for lab in scene.labels if one and grounding.of_kind(one, lab.name)]
+    told = " ".join([scene.said, *scene.on_screen])
+    if not (told and grounding.names_all(words, told)) and not (not one and grounding.names_all(words, scene.text())):
+        return labels, []
+    lines = [f'said: "{_short(scene.said)}"'] if scene.said and grounding.names_all(words, scene.said) else []
+    lines += [f'on screen: "{t}"' for t in scene.on_screen if grounding.names_all(words, t)]
+    return labels, lines or [f"seen: {scene.seen}"]
+
+
+def _seen(labels: list[Label], asked: set[str]) -> list[str]:
+    """Labels as a listing shows them: the general ones, and the kind asked about itself, left out beside a
+    more specific one ("dog 90%, Samoyed 66%" for animals, not "animal 95%, mammal 93%, ...")."""
+    specific = [lab for lab in labels if not lab.general and grounding.content_words(lab.name) - asked] or labels
+    return ["seen: " + ", ".join(f"{lab.name}{f' x{lab.count}' if lab.count > 1 else ''} {lab.score:.0%}"
+                                 for lab in specific)] if labels else []  # fmt: skip
+
+
+def count_things(view: IndexView, video_id: str, thing: str, scenes: Sequence[Scene], steps: list[dict]) -> Answer:
+    """How many `thing`s ("cars"): the tracker's count when it follows them, else the scenes that show them
+    (the classifier names what a picture shows, not how many)."""
+    category = next(iter(grounding.content_words(thing)), "")
+    found = view.list_tracklets(video_id, category) if category else {"available": False}
+    steps.append({"tool": "list_tracklets", "args": {"category": category}, "count": found.get("count")})
+    if found.get("count"):
+        rows, n = found["tracklets"], found["count"]
+        text = (f"{n} {category} tracklet{'s' if n != 1 else ''} (each {category} the tracker followed; one that "
+                "leaves and comes back can count twice).")  # fmt: skip
+        return Answer(text, [Citation(video_id, r["start_s"], r["end_s"]) for r in rows[:20]], steps)
+    listed = shown(video_id, thing, scenes, steps)
+    if not listed.found:
+        return listed
+    text = f"They are not counted (no tracker follows them in this video): {listed.answer}"
+    return Answer(text, listed.citations, steps)
 
 
 def count_people(view: IndexView, video_id: str, steps: list[dict]) -> Answer:

@@ -17,7 +17,18 @@ from dataclasses import dataclass
 from typing import Literal
 
 Kind = Literal[
-    "lookup", "time", "ordinal", "relative", "order", "count", "duration", "any_text", "any_speech", "said", "summary"
+    "lookup",
+    "time",
+    "ordinal",
+    "relative",
+    "order",
+    "count",
+    "duration",
+    "any_text",
+    "any_speech",
+    "said",
+    "summary",
+    "shown",
 ]
 
 _ORDINALS = {
@@ -210,6 +221,59 @@ _SCENE_LIST = re.compile(
 _EACH = re.compile(r"\b(?:each|every\s+one|list\s+them|describe\s+them|what\s+(?:they|those)\s+(?:are|show))\b", re.I)
 
 
+# Things of a kind, and the scenes that show one: "what animals are there?", "which scenes show a vehicle?",
+# "in which shots is the dog seen?", "how many scenes show an animal?", "how many cars are there?". The code
+# finds them in every scene's labels and lines (a kind the classifier's labels or WordNet put them under);
+# the 1.5B, asked over a silent video, wrote "There are 9 animals" and refused "which scenes show a vehicle?".
+_PARTS = r"(?:scenes?|shots?|parts?|segments?|clips?|moments?|sections?)"
+_HAS = (
+    r"(?:show|shows|have|has|contain|contains|feature|features|include|includes|depict|depicts|mention|mentions|"
+    r"with)"
+)
+_ON_SHOW = (
+    r"(?:shown|seen|visible|featured|present|mentioned|there|appear|appears|show\s+up|shows\s+up|be\s+seen|"
+    r"in\s+(?:view|frame|shot|the\s+picture))"
+)
+_VIDEO_TAIL = rf"(?:\s+(?:in|of|throughout)\s+{_VIDEO})?(?:\s+(?:on|in)\s+(?:the\s+)?screen)?"
+_SCENES_WITH = re.compile(
+    rf"^\W*(?:and\s+)?(?:(?P<count>how\s+many)|which|what)\s+(?:of\s+the\s+)?{_PARTS}\s+(?:(?:is|are)\s+there\s+)?"
+    rf"{_HAS}\s+(?P<thing>.+?){_VIDEO_TAIL}\s*\??\s*$"
+    rf"|^\W*(?:and\s+)?in\s+(?:(?P<count2>how\s+many)|which|what)\s+(?:of\s+the\s+)?{_PARTS}\s+(?:is|are|was|were|do|does|"
+    rf"did|can)\s+(?:there\s+)?(?P<thing2>.+?)(?:\s+{_ON_SHOW})?{_VIDEO_TAIL}\s*\??\s*$",
+    re.I,
+)
+_KIND_LIST = re.compile(
+    r"^\W*(?:and\s+)?(?:(?P<count>how\s+many)(?:\s+different)?|(?:what|which)(?:\s+(?:kinds?|types?|sorts?)\s+of)?)"
+    r"\s+(?P<thing>[a-z]+(?:\s+[a-z]+)?)\s+(?:"
+    r"(?:are|were)\s+(?:there|(?:being\s+)?(?:shown|seen|visible|featured|present|in\s+it))"
+    r"|(?:can|could)\s+(?:be\s+(?:seen|spotted)|(?:you|i|we|one)\s+(?:see|spot))"
+    r"|(?:appear|appears|show\s+up|do\s+(?:you|i|we)\s+see|does\s+(?:it|the\s+video|the\s+clip)\s+show)"
+    r"|(?:are|were)\s+(?:in|on)\s+(?:the|this)\s+(?:video|clip|film|footage|screen)"
+    rf")(?:\s+(?:there|again|at\s+all)){{0,2}}{_VIDEO_TAIL}\s*\??\s*$",
+    re.I,
+)
+_IN_THEM = re.compile(r"\s+(?:in|on)\s+(?:it|them|there)\s*$", re.I)  # "which scenes have a person in them?"
+# What "what Xs are there?" cannot ask: the video's parts, its text and sound, and things in general
+_NOT_A_KIND = _SCENE_WORDS | {
+    "things", "objects", "items", "stuff", "times", "words", "sounds", "noises", "colors", "colours", "languages",
+    "seconds", "minutes", "frames", "texts", "signs", "captions", "titles", "kinds", "types", "sorts", "details",
+}  # fmt: skip
+
+
+def _shown(q: str) -> Form | None:
+    """A question about the things of a kind, or the scenes that show one; None when it is neither."""
+    if m := _SCENES_WITH.search(q):
+        thing = _thing(_IN_THEM.sub("", m.group("thing") or m.group("thing2")), article=True)
+        counted = bool(m.group("count") or m.group("count2"))
+        if thing and not _TEXT_WORDS & set(thing.lower().split()):  # text on screen: the any-text form's
+            return Form("count", counts="scenes", thing=thing) if counted else Form("shown", thing=thing)
+    if (m := _KIND_LIST.search(q)) and m.group("thing").lower().split()[-1] not in _NOT_A_KIND:
+        thing = _thing(m.group("thing"), article=True)
+        if thing and thing.lower().split()[-1] not in _PEOPLE_WORDS | {"s"} and thing.lower().endswith("s"):
+            return Form("count", counts="things", thing=thing) if m.group("count") else Form("shown", thing=thing)
+    return None
+
+
 _CONTRACTIONS = [
     # a tag question reads "is it not?", not "is not it?" (the model is asked the written-out question)
     (
@@ -261,7 +325,8 @@ class Form:
     middle: bool = False  # ordinal: the middle scene (the middle two of an even number)
     direction: Literal["after", "before"] | None = None  # relative
     anchor: str = ""  # relative, order: what the scene is after/before ("" = what the conversation last cited)
-    counts: Literal["scenes", "people"] | None = None  # count
+    counts: Literal["scenes", "people", "things"] | None = None  # count
+    thing: str = ""  # shown, count: the kind asked about ("animals"); a count of scenes counts those showing it
     each: bool = False  # count of scenes: each listed with what it says, shows or has written
     other: str = ""  # order: the second thing ("the rocket" of "does the cat appear before the rocket?")
     first: bool | None = None  # order: a which-question asks which comes first (True) or last (False)
@@ -287,6 +352,8 @@ def read(question: str) -> Form:
         return Form("any_text")
     if order := _order(q):
         return order
+    if shown := _shown(q):
+        return shown
     if m := _COUNT.search(q):
         word = m.group(1).lower()
         if word in _SCENE_WORDS:
@@ -328,12 +395,13 @@ def _order(q: str) -> Form | None:
     return None
 
 
-def _thing(phrase: str) -> str:
-    """A thing an order question names, without its article; "" when it is a pronoun or names no thing."""
+def _thing(phrase: str, article: bool = False) -> str:
+    """A thing an order question names, without its article (with it, when `article`); "" when it is a
+    pronoun or names no thing."""
     phrase = re.sub(r"\b(?:in|of)\s+(?:the|this)\s+(?:video|clip)\b.*$", "", phrase, flags=re.I).strip(" ,.?!:;")
     if not phrase or _NOT_A_THING.match(phrase) or len(phrase.split()) > 6:
         return ""
-    return _ARTICLE.sub("", phrase).strip()
+    return phrase if article else _ARTICLE.sub("", phrase).strip()
 
 
 def _direction(word: str) -> Literal["after", "before"]:

@@ -33,6 +33,7 @@ from importlib import resources
 
 from lemminflect import getAllLemmas
 
+from ..models.encoders.imagenet import kinds_above
 from ..tagging.keywords import lemma
 from . import forms, lexicon
 
@@ -363,6 +364,26 @@ def _heads(text: str, lex: lexicon.Lexicon) -> set[str]:
         if after.lower() not in _STOP and lex.is_adjective(w.lower())
     }
     return {_lemma(w.lower()) for w in tokens if w.lower() not in _STOP and w.lower() not in modifiers}
+
+
+def of_kind(word: str, label: str) -> bool:
+    """Whether a scene's label is a `word` (a lemma): itself, what it implies (a face: a person), under it in
+    the classifier's tree of kinds when that tree has both ("Samoyed": a dog, an animal; not a person, as
+    WordNet's first sense of the word has it), else a kind of it in WordNet (a car: a vehicle; a grey whale:
+    a creature)."""
+    name = label.lower()
+    if _lemma(name) == word or _IMPLIES.get(name) == word:
+        return True
+    above = kinds_above()
+    if label in above and word in _tree_kinds():
+        return word in above[label]
+    lex = lexicon.load()
+    return bool(lex and lex.is_kind(word, name.replace(" ", "_")))
+
+
+@functools.cache
+def _tree_kinds() -> frozenset[str]:
+    return frozenset(k for kinds in kinds_above().values() for k in kinds)
 
 
 def _implied(words: set[str]) -> set[str]:

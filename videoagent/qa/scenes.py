@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-from ..ingest.labels import BRIEF_MIN, implied_settings, labels_brief
+from ..ingest.labels import BRIEF_MIN, BRIEF_MOST, implied_settings, labels_brief
 from .planner import Citation
 
 if TYPE_CHECKING:
@@ -22,6 +22,21 @@ SCORE = re.compile(r"\s\d+%")  # a label's score in a scene line: "dog 90%"
 # mislead (dev: "crane 28%" for a rocket and "football helmet 20%" beside a face were stated as answers to
 # absent questions); a silent scene keeps them, since its pixels are all there is ("bird 25%").
 TOLD_LABEL_MIN = 0.3
+
+
+class Label(NamedTuple):
+    """A label a scene line shows: the classifier's class or kind, or the detector's category."""
+
+    name: str
+    score: float
+    count: int = 1  # the most boxes the detector found in one frame (1 for the classifier's labels)
+    general: bool = False  # a more specific label of the scene stands for it ("animal" beside "dog")
+
+
+def shown_labels(labels: list[dict], told: bool = False) -> tuple[Label, ...]:
+    """The labels a scene line shows (`seen_text`), as data."""
+    rows = [r for r in labels if r["score"] >= (TOLD_LABEL_MIN if told else BRIEF_MIN)][:BRIEF_MOST]
+    return tuple(Label(r["label"], float(r["score"]), int(r.get("count", 1)), bool(r.get("general"))) for r in rows)
 
 
 def seen_text(caption: str | None, labels: list[dict], told: bool = False) -> str:
@@ -48,6 +63,7 @@ class Scene:
     on_screen: tuple[str, ...] = ()
     seen: str = ""  # what the pictures show: a caption, the classifier's and detector's labels
     shot: int | None = None  # the shot it is part of (a long shot is several segments); None: not known
+    labels: tuple[Label, ...] = ()  # the labels `seen` shows, as data
 
     def line(self) -> str:
         parts = [f"[{self.sid}] {clock(self.start_s)}-{clock(self.end_s)}"]
@@ -89,18 +105,12 @@ def counts_down(said: str) -> bool:
 
 def scene_list(segments: Sequence[SegmentRecord]) -> list[Scene]:
     """A video's segments as the model reads them: S1, S2, ... with what is said, written and seen."""
-    return [
-        Scene(
-            f"S{i}",
-            s.start_s,
-            s.end_s,
-            s.transcript.strip(),
-            tuple(s.ocr),
-            seen_text(s.caption, s.seen, told=bool(s.transcript.strip() or s.ocr)),
-            s.shot,
-        )
-        for i, s in enumerate(segments, start=1)
-    ]
+    scenes = []
+    for i, s in enumerate(segments, start=1):
+        told = bool(s.transcript.strip() or s.ocr)
+        seen, labels = seen_text(s.caption, s.seen, told=told), shown_labels(s.seen, told)
+        scenes.append(Scene(f"S{i}", s.start_s, s.end_s, s.transcript.strip(), tuple(s.ocr), seen, s.shot, labels))
+    return scenes
 
 
 def clock(seconds: float) -> str:
