@@ -109,7 +109,7 @@ def test_an_index_made_before_descriptions_gains_the_columns(tmp_path):
     db.close()
     store = Store(tmp_path)
     assert store.segments("old")[0].description == "" and store.segments("old")[0].seen == []
-    assert store.about("old") == {"title": "", "summary": "", "chapters": [], "described_by": None}
+    assert store.about("old") == {"title": "", "summary": "", "chapters": [], "described_by": None, "language": None}
 
 
 # ---- the real model -------------------------------------------------------------------------------

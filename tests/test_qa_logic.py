@@ -1015,3 +1015,50 @@ def test_a_label_is_of_a_kind_by_the_classifiers_tree_first_and_wordnet_second()
     assert grounding.of_kind("person", "face") and grounding.of_kind("vehicle", "car")
     assert grounding.of_kind("creature", "grey whale")  # not a kind in the tree: WordNet's
     assert not grounding.of_kind("vehicle", "dog")
+
+
+def test_where_a_person_stands_asks_the_place_and_a_clothing_label_says_what_is_worn():
+    from videoagent.qa import grounding
+
+    said = "An astronaut poses in front of the American flag."
+    assert grounding.backs("Where is the astronaut standing?", "In front of the American flag.", said).grounded
+    assert not grounding.backs("What is the astronaut eating?", "The flag.", said).grounded  # no such action
+    worn = "clothing garment necktie face car"
+    assert grounding.backs("Is he wearing a tie?", "Yes, he is wearing a tie.", worn).grounded
+    assert not grounding.backs("Is he wearing a hat?", "Yes, he is wearing a hat.", worn).grounded
+
+
+def test_a_name_is_told_only_when_a_name_is_asked_and_the_scene_timestamps_are_the_scene_list():
+    from videoagent.qa import forms, grounding
+
+    said = "Hi my name is Jesper and I pronounce it Jesper."
+    assert grounding.introduced("What is his name?", said) == "Jesper"
+    assert grounding.introduced("What language is spoken?", said) is None
+    for q in ("Give me the timestamps of each scene.", "What are the start times of all the shots?"):
+        assert forms.read(q) == forms.Form("count", counts="scenes", each=True), q
+    assert forms.read("How many vehicles are mentioned?") == forms.Form("count", counts="things", thing="vehicles")
+
+
+def test_the_language_of_the_speech_is_the_one_the_asr_model_heard():
+    from videoagent.qa import exact, forms
+
+    for q, named in [("What language is spoken?", ""), ("Which language is this in?", ""),
+                     ("Is he speaking English?", "English"), ("Is the video in French?", "French")]:  # fmt: skip
+        assert forms.read(q) == forms.Form("language", other=named), q
+    for q in ("What language is on the sign?", "Is this in Paris?", "Is it in the garage?"):
+        assert forms.read(q).kind != "language", q
+
+    class View:
+        def __init__(self, heard):
+            self.heard = heard
+
+        def about(self, video_id):
+            return {"language": self.heard}
+
+    heard = {"code": "en", "name": "English", "p": 0.998, "by": "bundled:whisper-base"}
+    scenes = [Scene("S1", 0.0, 4.0, "Hello there."), Scene("S2", 4.0, 8.0, "")]
+    told = exact.language(View(heard), "v", "", scenes, [])
+    assert told.answer.startswith("The speech is in English") and [c.start_s for c in told.citations] == [0.0]
+    assert exact.language(View(heard), "v", "French", scenes, []).answer.startswith("No: the speech is in English")
+    assert exact.language(View(heard), "v", "english", scenes, []).answer.startswith("Yes")
+    assert not exact.language(View(None), "v", "", scenes, []).found  # an index made before it was kept

@@ -24,6 +24,7 @@ def test_lists_and_shows_videos_by_id_prefix(client, ingested):
     doc = client.get(f"/videos/{vid[:6]}").json()
     assert doc["video_id"] == vid and len(doc["segments"]) == 5
     assert doc["segments"][1]["ocr"] == ["CAT CAFE OPEN"] and doc["stages"]["asr"]["status"] == "done"
+    assert doc["language"]["code"] == "en" and doc["language"]["name"] == "English"  # as the ASR model heard it
     missing = client.get("/videos/ffffffffff")
     assert missing.status_code == 404 and "no such video" in missing.json()["detail"]
 

@@ -298,6 +298,10 @@ def show(
             out.print(f"[bold]{doc['title']}[/bold]  {doc['summary']}  [dim](written by {doc['described_by']})[/dim]")
         for c in doc["chapters"]:
             out.print(f"  {c['start_s']:7.2f}-{c['end_s']:7.2f}  {c['title']}")
+        if heard := doc["language"]:
+            out.print(
+                f"speech in {heard['name']} [dim]({heard['code']}, p={heard['p']:.2f}, heard by {heard['by']})[/dim]"
+            )
         segments = doc["segments"]
         optional = {k: any(s[k] for s in segments) for k in ("caption", "description", "seen")}
         heads = ["start", "end", "transcript", "on-screen text", *(k for k, on in optional.items() if on)]

@@ -314,7 +314,9 @@ class Store:
 
     def about(self, video_id: str) -> dict[str, Any]:
         """The video's title, summary and chapters, as the describe stage's model wrote them (empty when it
-        did not run): {"title", "summary", "chapters": [{"start_s", "end_s", "first", "title"}], "described_by"}."""
+        did not run): {"title", "summary", "chapters": [{"start_s", "end_s", "first", "title"}], "described_by"};
+        and the language its speech is in, as the ASR model heard it ({"code", "name", "p", "by"}; None when no
+        speech was heard, or the video was indexed before the language was kept)."""
         row = self.db.execute("SELECT about FROM videos WHERE video_id=?", (video_id,)).fetchone()
         about = json.loads(row["about"]) if row and row["about"] else {}
         return {
@@ -322,6 +324,7 @@ class Store:
             "summary": about.get("summary", ""),
             "chapters": about.get("chapters", []),
             "described_by": about.get("model"),
+            "language": about.get("language"),
         }
 
     def describe(self, video_id: str) -> dict[str, Any]:

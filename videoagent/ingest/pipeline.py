@@ -199,11 +199,14 @@ def assemble(ctx: Context, stages: dict[str, str]) -> VideoRows:
         vectors += visual_rows(ctx, records, emb, labels["model"], labels_pooler)
 
     tracks, embeddings, model, _ = ctx["tracks"]
-    words = ctx["asr"]
-    tracks = [{**rec, "speech": asr.words_in(words, rec["start_s"], rec["end_s"])} for rec in tracks]
+    heard = ctx["asr"]
+    tracks = [{**rec, "speech": asr.words_in(heard.words, rec["start_s"], rec["end_s"])} for rec in tracks]
     vectors += tracklet_rows(vid, tracks, embeddings, model)
-    about = {k: story[k] for k in ("title", "summary", "chapters", "model")} if story else None
-    return VideoRows(vid, records, vectors, ctx["scenes"]["how"], stages, tracks, about)
+    about = {k: story[k] for k in ("title", "summary", "chapters", "model")} if story else {}
+    if heard.language:  # what the speech is in, as the ASR model heard it
+        code, sure = heard.language
+        about["language"] = {"code": code, "name": asr.language_name(code), "p": sure, "by": ctx.profile.asr.model}
+    return VideoRows(vid, records, vectors, ctx["scenes"]["how"], stages, tracks, about or None)
 
 
 def visual_rows(ctx: Context, records: list[SegmentRecord], emb: np.ndarray, model: str, pooler) -> list[VectorRows]:

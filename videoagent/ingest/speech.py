@@ -20,21 +20,22 @@ class Speech(Stage):
 
     def run(self, ctx: Context) -> Output:
         if not ctx.info.has_audio:
-            return Output([], Outcome("skipped", "no audio track"), ({"words": []}, None))
+            return Output(asr.Transcript([]), Outcome("skipped", "no audio track"), ({"words": []}, None))
         model = ctx.models.transcriber()
         if isinstance(model, MissingWeights):
-            return Output([], Outcome("skipped", str(model)))
+            return Output(asr.Transcript([]), Outcome("skipped", str(model)))
         try:
             words = asr.transcribe(model, decode_audio(ctx.info.path))
         except MediaError as exc:  # a broken audio track loses the speech, not the video
-            return Output([], Outcome("failed", exc.reason))
+            return Output(asr.Transcript([]), Outcome("failed", exc.reason))
         language = getattr(model, "language", None) if words else None
         data = {"model": model.name, "words": [asdict(w) for w in words], "language": language}
         heard = f" ({language[0]}, p={language[1]:.2f})" if language else ""
-        return Output(words, Outcome("done", f"{len(words)} words{heard}"), (data, None))
+        return Output(asr.Transcript(words, language), Outcome("done", f"{len(words)} words{heard}"), (data, None))
 
     def restore(self, data, arrays, ctx):
-        return [asr.Word(**w) for w in data["words"]]
+        language = data.get("language")
+        return asr.Transcript([asr.Word(**w) for w in data["words"]], tuple(language) if language else None)
 
     def off(self):
-        return []
+        return asr.Transcript([])

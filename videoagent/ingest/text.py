@@ -16,7 +16,7 @@ CHANNELS = ("transcript", "ocr", "caption", "description", "labels")
 def segment_texts(ctx: Context) -> list[dict[str, object]]:
     """Per segment: its transcript (words whose midpoint falls in it), on-screen text, caption and what
     is seen in it (`seen`: the image classifier's labels and the detector's objects)."""
-    words, lines, captions = ctx["asr"], ctx["ocr"], ctx["captions"]
+    words, lines, captions = ctx["asr"].words, ctx["ocr"], ctx["captions"]
     segments = ctx["scenes"]["segments"]
     seen = [merged(a, b) for a, b in zip(segment_labels(ctx), segment_objects(ctx["tracks"][3], segments), strict=True)]
     out, k = [], 0

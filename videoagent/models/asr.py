@@ -44,6 +44,23 @@ class Word:
     text: str
 
 
+@dataclass(frozen=True)
+class Transcript:
+    """What the asr stage hands on: the timed words, and the language they are in (its code and how sure
+    the model was; None when nothing was heard)."""
+
+    words: list[Word]
+    language: tuple[str, float] | None = None
+
+
+def language_name(code: str) -> str:
+    """Whisper's own name for a language code ("en" -> "English"); the code when Whisper has none. (The
+    table is openai-whisper's: importing it imports torch, which ingest has loaded already.)"""
+    from whisper.tokenizer import LANGUAGES
+
+    return LANGUAGES.get(code, code).title()
+
+
 class Transcriber(Protocol):
     name: str
     language: tuple[str, float] | None  # what the last call detected (or was told), with its probability

@@ -18,7 +18,7 @@ from . import forms, grounding
 from .planner import NOT_FOUND, Answer, Citation
 from .scenes import Label, Scene, clock, quote
 
-KINDS = ("count", "duration", "any_text", "any_speech", "said", "order", "shown")  # the forms answered here
+KINDS = ("count", "duration", "any_text", "any_speech", "said", "order", "shown", "language")  # the forms answered here
 Similarity = Callable[[str, list[str]], list[float]]
 # A thing an order question names, found by meaning alone (no scene has its words): a stricter bar than a
 # relative question's anchor (0.35), since the answer is stated by the code and nothing checks it after.
@@ -45,6 +45,8 @@ def answer(
         return duration(view, video_id, scenes, steps)
     if form.kind == "any_text":
         return any_text(view, video_id, scenes, steps)
+    if form.kind == "language":
+        return language(view, video_id, form.other, scenes, steps)
     if form.kind in ("any_speech", "said"):
         return any_speech(view, video_id, scenes, steps, sound=bool(_SOUND.search(question)), what=form.kind == "said")
     return order(video_id, form, scenes, steps, similarity, that)
@@ -146,7 +148,7 @@ def count_things(view: IndexView, video_id: str, thing: str, scenes: Sequence[Sc
     listed = shown(video_id, thing, scenes, steps)
     if not listed.found:
         return listed
-    text = f"They are not counted (no tracker follows them in this video): {listed.answer}"
+    text = f"No tracker follows {thing} in this video, so they are not counted; {listed.answer}"
     return Answer(text, listed.citations, steps)
 
 
@@ -240,6 +242,27 @@ def any_speech(
     if not view.has_asr(video_id):
         return Answer("Speech was not transcribed for this video (its ASR stage did not run).", [], steps, found=False)
     return Answer(f"{no}: no speech was heard anywhere in this video.", whole, steps)
+
+
+def language(view: IndexView, video_id: str, named: str, scenes: Sequence[Scene], steps: list[dict]) -> Answer:
+    """The language of the speech, as the ASR model heard it at ingest; `named`: the one a yes/no asks
+    about ("is he speaking English?"). No speech: none is spoken; not kept (an index made before it was):
+    not known."""
+    heard = view.about(video_id).get("language")
+    said = [s for s in scenes if s.said]
+    steps.append({"tool": "speech_language", "language": heard})
+    if not said:
+        return any_speech(view, video_id, scenes, steps)  # nothing said: that is the answer
+    if not heard:
+        return Answer("The language of the speech was not kept for this video.", [], steps, found=False)
+    how = f"{heard['name']} (the ASR model, {heard['by']}, heard it as {heard['code']}, p={heard['p']:.2f})"
+    if not named:
+        text = f"The speech is in {how}."
+    elif named.lower() == heard["name"].lower():
+        text = f"Yes: the speech is in {how}."
+    else:
+        text = f"No: the speech is in {how}, not {named}."
+    return Answer(text, [s.cite(video_id) for s in said], steps)
 
 
 _SOUND = re.compile(r"\b(?:sound|sounds|audio|audible)\b", re.I)

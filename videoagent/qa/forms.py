@@ -29,6 +29,7 @@ Kind = Literal[
     "said",
     "summary",
     "shown",
+    "language",
 ]
 
 _ORDINALS = {
@@ -214,7 +215,10 @@ _SUMMARY = re.compile(
 _SCENE_LIST = re.compile(
     r"\b(?:list|enumerate|go\s+through|walk\s+me\s+through|break\s+down)\s+(?:(?:the|all|each|every|its)\s+)*"
     r"(?:of\s+the\s+)?(?:scenes|shots|cuts)\b"
-    r"|\bscene[\s-]+(?:by[\s-]+scene|list|breakdown)\b|\bwhat\s+are\s+the\s+(?:scenes|shots)\b",
+    r"|\bscene[\s-]+(?:by[\s-]+scene|list|breakdown)\b|\bwhat\s+are\s+the\s+(?:scenes|shots)\b"
+    r"|\b(?:timestamps?|times|start\s+times|time\s+codes?|timecodes?)\s+(?:of|for)\s+(?:each|every|all\s+(?:of\s+)?the|"
+    r"the)\s+(?:scenes?|shots?|cuts?)\b"
+    r"|\bwhen\s+does\s+each\s+(?:scene|shot)\s+(?:start|begin)\b",
     re.I,
 )
 # "how many scenes are there, and what is in each?": the count with what each scene says or shows
@@ -249,6 +253,7 @@ _KIND_LIST = re.compile(
     r"|(?:can|could)\s+(?:be\s+(?:seen|spotted)|(?:you|i|we|one)\s+(?:see|spot))"
     r"|(?:appear|appears|show\s+up|do\s+(?:you|i|we)\s+see|does\s+(?:it|the\s+video|the\s+clip)\s+show)"
     r"|(?:are|were)\s+(?:in|on)\s+(?:the|this)\s+(?:video|clip|film|footage|screen)"
+    r"|(?:are|were)\s+(?:mentioned|named|talked\s+about|spoken\s+of|referred\s+to)"
     rf")(?:\s+(?:there|again|at\s+all)){{0,2}}{_VIDEO_TAIL}\s*\??\s*$",
     re.I,
 )
@@ -272,6 +277,28 @@ def _shown(q: str) -> Form | None:
         if thing and thing.lower().split()[-1] not in _PEOPLE_WORDS | {"s"} and thing.lower().endswith("s"):
             return Form("count", counts="things", thing=thing) if m.group("count") else Form("shown", thing=thing)
     return None
+
+
+# The language of the speech: "what language is spoken?", "which language is this in?", "is he speaking
+# English?" (`other`: the language a yes/no names). Whisper detects it at ingest; the scene list does not say.
+_LANGUAGE = re.compile(
+    r"^\W*(?:and\s+)?(?:in\s+)?(?:what|which)\s+(?:language|tongue)\b"
+    r"|\b(?:what|which)\s+(?:language|tongue)\s+(?:is|was|are|were|do|does|did)\b"
+    r"|\bwhat\s+is\s+the\s+language\s+(?:of|in)\b|\bthe\s+(?:spoken\s+)?language\s+(?:spoken|used)\s*\??\s*$",
+    re.I,
+)
+_IN_LANGUAGE = re.compile(
+    r"^\W*(?i:(?:and\s+)?(?:is|are|was|were|does|do|did)\s+(?:this|it|the\s+\w+|he|she|they|someone|anyone)"
+    r"(?:\s+\w+)?\s+(?:speak|speaking|speaks|talking\s+in|spoken\s+in|said\s+in|narrated\s+in|(?P<in>in)))\s+"
+    r"(?P<language>[A-Z][a-z]+)\s*\??\s*$"
+)
+# "Is this in X?" is about a language only when X names one (not "is this in Paris?"): the common ones
+_LANGUAGES = set(
+    "English French German Spanish Italian Portuguese Russian Chinese Mandarin Cantonese Japanese Korean Arabic "
+    "Hindi Dutch Swedish Norwegian Danish Finnish Polish Turkish Greek Hebrew Czech Ukrainian Vietnamese Thai "
+    "Indonesian Persian Urdu Bengali Latin".split()
+)
+_ABOUT_TEXT = re.compile(r"\b(?:sign|banner|screen|written|text|caption|title|poster|label|writing)s?\b", re.I)
 
 
 _CONTRACTIONS = [
@@ -328,7 +355,8 @@ class Form:
     counts: Literal["scenes", "people", "things"] | None = None  # count
     thing: str = ""  # shown, count: the kind asked about ("animals"); a count of scenes counts those showing it
     each: bool = False  # count of scenes: each listed with what it says, shows or has written
-    other: str = ""  # order: the second thing ("the rocket" of "does the cat appear before the rocket?")
+    other: str = ""  # order: the second thing ("the rocket" of "does the cat appear before the rocket?");
+    # language: the language a yes/no names ("is he speaking English?")
     first: bool | None = None  # order: a which-question asks which comes first (True) or last (False)
     adjacent: bool = False  # order: "right before", "just after": the two scenes must be neighbours
 
@@ -350,6 +378,10 @@ def read(question: str) -> Form:
         return Form("any_speech")
     if _ANY_TEXT.search(q) or _asks_any_text(q):
         return Form("any_text")
+    if _LANGUAGE.search(q) and not _ABOUT_TEXT.search(q):
+        return Form("language")
+    if (m := _IN_LANGUAGE.search(q)) and (not m.group("in") or m.group("language") in _LANGUAGES):
+        return Form("language", other=m.group("language"))
     if order := _order(q):
         return order
     if shown := _shown(q):

@@ -210,7 +210,7 @@ def backs(
         missing = sorted(
             w
             for w in things
-            if not (_says_action(w, held, words) if w in actions else _mentioned(w, held, words))
+            if not (_says_action(w, held, words) or _worn(w, words) if w in actions else _mentioned(w, held, words))
             and not opposed(w, held)
         )
         return Support(not missing, f"not in the evidence: {', '.join(missing)}" if missing else "all mentioned")
@@ -279,20 +279,33 @@ def _unsaid_action(question: str, held: set[str], words: set[str], evidence: str
         lex.names_a("person", w) or lex.names_a("animal", w) for w in question_subjects(question)
     ):
         return None
+    placed = _placed(question)
     for verb in asked_actions(question):
-        if verb in _placed(question):
+        if verb in placed or _worn(verb, words):
             continue
-        if verb == "wear" and any(lex.is_kind("clothing", w) for w in words):
-            continue  # what a person wears is clothing: a "necktie" or "garment" label says it is worn
         if not (verb in _POSSESSION and _WITH.search(evidence)) and not _mentioned(verb, held, words):
             return verb
     return None
 
 
+def _worn(verb: str, words: set[str]) -> bool:
+    """What a person wears is clothing: a "necktie" or "garment" label says it is worn."""
+    lex = lexicon.load()
+    return verb == "wear" and lex is not None and any(lex.is_kind("clothing", w) for w in words)
+
+
 def _placed(question: str) -> set[str]:
-    """The verb before a stranded preposition: "what is the astronaut standing in front of?" asks what is
-    there, not about the posture (the scene may say he poses)."""
-    return {getAllLemmas(m.group(1).lower()).get("VERB", ("",))[0] for m in _PLACED.finditer(question)}
+    """The verbs a question asks where of, not about: the one before a stranded preposition ("what is the
+    astronaut standing in front of?" asks what is there, not about the posture: the scene may say he poses),
+    and a posture in a "where" question ("where is the astronaut standing?")."""
+    verbs = {getAllLemmas(m.group(1).lower()).get("VERB", ("",))[0] for m in _PLACED.finditer(question)}
+    if _WHERE.match(question):
+        verbs |= _POSTURES
+    return verbs
+
+
+_WHERE = re.compile(r"^\W*(?:and\s+)?where\b", re.I)
+_POSTURES = set("stand sit lie rest pose wait stay park hang lean perch kneel crouch".split())
 
 
 _PLACED = re.compile(
@@ -333,7 +346,7 @@ def asks_speaker(question: str) -> bool:
 
 def _asks_who(question: str) -> bool:
     """A "who" question, or one asking for a name ("what is the man's name?")."""
-    return bool(_WHO.match(question)) or expects(question) == "name"
+    return bool(_WHO.match(question)) or expects(question) == "name" and bool(_NAME_ASKED.search(question))
 
 
 def introduced(question: str, said: str) -> str | None:
@@ -415,6 +428,7 @@ ON_SCREEN_WORDS = set(
     "say".split()
 )
 _WHO = re.compile(r"^\s*(?:and\s+)?who\b", re.I)
+_NAME_ASKED = re.compile(r"\b(?:name|names|named|called|call)\b", re.I)  # not "what language is spoken?"
 _DIGITS = dict(enumerate("zero one two three four five six seven eight nine ten eleven twelve".split()))
 
 

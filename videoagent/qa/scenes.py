@@ -137,6 +137,6 @@ def quote(scene: Scene, lead: str | None = None) -> str:
         if p
     ]
     if not parts:
-        return "Nothing is said or written in that scene."
+        return "Nothing is said or written in that scene, and nothing in it was recognised."
     text = lead + ", ".join(parts)
     return text if text.endswith(('."', '!"', '?"')) else text + "."
