@@ -1062,3 +1062,51 @@ def test_the_language_of_the_speech_is_the_one_the_asr_model_heard():
     assert exact.language(View(heard), "v", "French", scenes, []).answer.startswith("No: the speech is in English")
     assert exact.language(View(heard), "v", "english", scenes, []).answer.startswith("Yes")
     assert not exact.language(View(None), "v", "", scenes, []).found  # an index made before it was kept
+
+
+def test_the_scenes_that_are_somewhere_are_found_by_their_settings():
+    from videoagent.qa import exact, forms
+
+    assert forms.read("Which shot is underwater?") == forms.Form("shown", thing="underwater", state=True)
+    assert forms.read("How many scenes are at night?") == forms.Form(
+        "count", counts="scenes", thing="at night", state=True
+    )
+    for q in ("Which scene is first?", "Which shot is the longest?", "Which scene is it?"):
+        assert forms.read(q).kind != "shown", q
+    from videoagent.qa.scenes import Label
+
+    whale, underwater = (Label("grey whale", 0.48),), (Label("underwater", 0.39),)
+    scenes = [
+        Scene("S1", 0.0, 4.0, "", seen="dog 90%", labels=(Label("dog", 0.9),)),
+        Scene("S2", 4.0, 8.0, "", seen="grey whale 48%; setting: underwater 39%", labels=whale, settings=underwater),
+    ]
+    got = exact.shown("v", "underwater", scenes, [], state=True)
+    assert got.answer == "1 of the 2 scenes is underwater: 0:04-0:08 (setting: underwater 39%)."
+
+
+def test_between_two_things_are_the_scenes_strictly_between_them(index, models, profile):
+    from videoagent.qa import forms
+
+    assert forms.read("What happens between the cat and the rocket?") == forms.Form(
+        "relative", direction="between", anchor="cat", other="rocket"
+    )
+    assert forms.read("What is between the cup and the saucer?").direction != "between"  # where, not when
+    agent, writer = writer_agent(index, models, profile, ["A cup of hot coffee sits on a red saucer. [S3]"])
+    answer = agent.ask("What happens between the cat and the rocket?")
+    assert spans(answer) == [(VIDEO, 8.0, 12.0)] and "coffee" in answer.answer
+    agent, writer = writer_agent(index, models, profile, [])
+    answer = agent.ask("What comes between the coffee and the rocket?")
+    assert answer.found and "no scene between them" in answer.answer and writer.calls == []
+    assert spans(answer) == [(VIDEO, 8.0, 12.0), (VIDEO, 12.0, 16.0)]
+
+
+def test_an_answer_about_a_known_scene_loses_what_the_scene_does_not_hold(index, models, profile):
+    agent, _ = writer_agent(index, models, profile, ["A brown cat runs across the park. [S2]"])
+    answer = agent.ask("What is in the second scene?")  # the cat rests; no park, no running, no colour
+    assert spans(answer) == [(VIDEO, 4.0, 8.0)]
+    assert "park" not in answer.answer and "brown" not in answer.answer and "blanket" in answer.answer
+
+
+def test_a_reply_that_says_there_is_no_evidence_is_a_refusal(index, models, profile):
+    agent, _ = writer_agent(index, models, profile, ["No, there is no evidence about that. [S5]"] * 3)
+    assert agent.ask("Is there a bike in the garage?").answer.startswith("Yes: A red motorcycle")

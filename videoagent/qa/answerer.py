@@ -76,7 +76,7 @@ _WHICH_SCENE = frozenset(
     "show shows shown see seen happen happens come comes right just immediately directly next then before after "
     "first second third fourth "
     "fifth sixth seventh eighth ninth tenth last final start beginning middle end say said hear heard appear "
-    "appears scene clip part moment time go going on".split()
+    "appears scene clip part moment time go going on follow precede occur".split()
 )
 
 
@@ -116,6 +116,8 @@ class AnsweringPlanner:
         focus: list[Scene] | None = None
         if form.kind in ("time", "ordinal", "relative"):
             focus, why = self._focus(video_id, form, scenes, question, history, steps)
+            if isinstance(why, Answer):  # the code knows the answer ("no scene between them")
+                return why
             if focus == []:
                 return Answer(why, [], steps, found=False)
         shown = self._evidence(video_id, question, scenes, focus, form, steps)
@@ -262,7 +264,7 @@ class AnsweringPlanner:
         steps.append({"tool": "scene_list", "scenes": len(shown), "whole_video": False})
         return shown
 
-    def _focus(self, video_id, form, scenes, question, history, steps) -> tuple[list[Scene] | None, str]:
+    def _focus(self, video_id, form, scenes, question, history, steps) -> tuple[list[Scene] | None, str | Answer]:
         """The scene a moment / place / neighbour question is about; [] with the reason when there is none;
         None when the question gives nothing to hop from (a bare "what next?" opening a conversation, or
         "after the countdown" when no scene matches "countdown" by its words or its meaning)."""
@@ -288,6 +290,8 @@ class AnsweringPlanner:
                 steps.append({"tool": "scene_by_place", "index": index, "scene": scenes[index].sid})
                 return [scenes[index]], ""
             return [], f"The video has only {len(scenes)} scene{'s' if len(scenes) != 1 else ''}."
+        if form.direction == "between":
+            return self._between(video_id, form, scenes, history, steps)
         anchor = self._anchor(video_id, form.anchor, scenes, history, steps)
         if anchor is None:  # nothing to hop from: the model reads the question against the whole list
             return None, ""
@@ -297,6 +301,23 @@ class AnsweringPlanner:
             return [], f"Nothing: {clock(anchor.start_s)}-{clock(anchor.end_s)} is the {where} scene of the video."
         steps.append({"tool": "neighbour", "direction": form.direction, "of": anchor.sid, "scene": scenes[i].sid})
         return [scenes[i]], ""
+
+    def _between(self, video_id, form, scenes, history, steps) -> tuple[list[Scene] | None, str | Answer]:
+        """The scenes strictly between the two a "between" question names; [] and the answer when they are
+        neighbours (or one scene: nothing is between); None when either is not found."""
+        ends = [self._anchor(video_id, phrase, scenes, history, steps) for phrase in (form.anchor, form.other)]
+        if any(end is None for end in ends):
+            return None, ""
+        i, j = sorted(scenes.index(end) for end in ends if end is not None)
+        steps.append({"tool": "between", "scenes": [s.sid for s in scenes[i + 1 : j]]})
+        if j - i < 2:
+            a, b = scenes[i], scenes[j]
+            spans = f"{clock(a.start_s)}-{clock(a.end_s)}" + (
+                f" and {clock(b.start_s)}-{clock(b.end_s)}" if j > i else ""
+            )
+            text = f"Nothing: {form.anchor} and {form.other} are at {spans}, with no scene between them."
+            return [], Answer(text, [a.cite(video_id), *([b.cite(video_id)] if j > i else [])], steps)
+        return scenes[i + 1 : j][:6], ""
 
     def _anchor(self, video_id, phrase, scenes, history, steps) -> Scene | None:
         """The scene a relative question hangs on: the one the conversation last cited ("after that"),
@@ -390,10 +411,10 @@ class AnsweringPlanner:
         return self._final(video_id, question, f"Scene by scene: {lines}{more}.", told, steps)
 
     def _check(self, video_id, question, reply, scenes, focus, form, steps) -> Answer:
-        if not reply or NOT_FOUND.lower().rstrip(".") in reply.lower() or "not in video" in reply.lower():
+        if not reply or _REFUSED.search(reply):
             if focus and _asks_what_is_there(question, form):  # the scene is known: it holds the answer
                 steps.append({"tool": "check_citations", "kept": [], "quoted": True, "why": "the model refused"})
-                return self._final(video_id, question, quote(focus[0]), focus[:1], steps)
+                return self._final(video_id, question, _quoted(focus), focus, steps)
             return Answer(NOT_FOUND, [], steps, found=False)
         by_id = {s.sid: s for s in scenes}
         cited = [by_id[f"S{n}"] for n in dict.fromkeys(_ID.findall(reply)) if f"S{n}" in by_id]
@@ -406,15 +427,18 @@ class AnsweringPlanner:
         if focus:
             if grounding.expects(question) == "yes_no":  # "are there people in the last scene?" "Yes, there are"
                 backed = [s for s in focus if grounding.backs(question, SCORE.sub("", sentence), s.text()).grounded]
-            else:
+            else:  # what it adds must be in the scene: "a brown dog runs across the park" over "dog 90%"
                 backed = [s for s in focus if _shares(sentence, s, question)]
-            if not backed:  # the model wrote about something else: tell the scene from its evidence
+                sentence = self._without_inventions(sentence, [s.text() for s in focus] + [question], steps)
+            if (not backed or not sentence) and not _asks_what_is_there(question, form):  # "is the dog brown?"
+                steps.append({"tool": "check_citations", "kept": [], "dropped": [s.sid for s in cited]})
+                return Answer(NOT_FOUND, [], steps, found=False)
+            if not backed or not sentence:  # the model wrote about something else: tell the scene from its evidence
                 steps.append({"tool": "check_citations", "kept": [], "dropped": [s.sid for s in cited], "quoted": True})
-                sentence = quote(focus[0])
-                backed = focus[:1]
+                sentence, backed = _quoted(focus), focus
             return self._final(video_id, question, sentence, backed, steps)
         if form.kind == "summary":
-            sentence = self._without_inventions(sentence, scenes, steps)
+            sentence = self._without_inventions(sentence, [s.text() for s in scenes], steps)
             backed = [s for s in scenes if sentence and self._in_summary(sentence, s)]
             backed = [s for s in backed if s in cited] or backed
             steps.append({"tool": "check_citations", "kept": [s.sid for s in backed]})
@@ -501,11 +525,11 @@ class AnsweringPlanner:
         best = max(sims)
         return {s.sid for s, v in zip(scenes, sims, strict=True) if v >= best - 0.05}
 
-    def _without_inventions(self, summary: str, scenes: list[Scene], steps: list) -> str:
-        """The summary less what names a thing no scene holds (over a silent video's labels the model writes
-        props, "a person throwing a ball"; over the narrated one, a theme, "a space mission"): the phrase or
-        listed thing is cut, or the sentence when nothing else in it stands; "" when none is left."""
-        evidence = [s.text() for s in scenes]
+    def _without_inventions(self, summary: str, evidence: list[str], steps: list) -> str:
+        """The summary (or an answer about a known scene) less what names a thing none of the `evidence`
+        texts holds (over a silent video's labels the model writes props, "a person throwing a ball"; over
+        the narrated one, a theme, "a space mission"): the phrase or listed thing is cut, or the sentence when
+        nothing else in it stands; "" when none is left."""
         kept, cut = [], []
         for sentence in re.split(r"(?<=[.!?])\s+", summary):
             if not grounding.says_something(sentence):  # "The scenes are [S1], [S2]." less its ids
@@ -565,6 +589,14 @@ def _asked(question: str, answer: Answer) -> str:
     )
 
 
+def _quoted(scenes: list[Scene]) -> str:
+    """The scenes a question is about, told from their own lines: one scene as its quote, several each
+    with its span ("0:03.8-0:05.6 car x2 65%; 0:05.6-0:07.6 person 61%")."""
+    if len(scenes) == 1:
+        return quote(scenes[0])
+    return "; ".join(f"{clock(s.start_s)}-{clock(s.end_s)} {quote(s, lead='')}".rstrip(".") for s in scenes) + "."
+
+
 def _focus_hint(scenes: list[Scene]) -> str:
     """What the model is told when the code knows which scene a question is about."""
     where = ", ".join(f"{s.sid} ({clock(s.start_s)}-{clock(s.end_s)})" for s in scenes)
@@ -577,8 +609,12 @@ def _asks_what_is_there(question: str, form: forms.Form) -> bool:
     """Whether a moment / place / neighbour question asks for whatever its scene holds ("what is shown at
     0:17?", "what comes right after the coffee?") rather than for one thing in it ("is there a dog in the
     last scene?", which the model may rightly refuse)."""
-    words = grounding.content_words(question) - grounding.content_words(form.anchor or "") - _WHICH_SCENE
+    words = grounding.content_words(question) - grounding.content_words(f"{form.anchor} {form.other}") - _WHICH_SCENE
     return not {w for w in words if not w.isdigit()}
+
+
+# A reply that refuses, in the words the prompt gives it or its own ("No, there is no evidence about that.")
+_REFUSED = re.compile(rf"{re.escape(NOT_FOUND.rstrip('.'))}|\bnot\s+in\s+(?:the\s+)?video\b|\bno\s+evidence\b", re.I)
 
 
 def _shares(sentence: str, scene: Scene, question: str) -> bool:

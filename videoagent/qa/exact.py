@@ -32,7 +32,7 @@ def answer(
     """The exact answer to a count, duration, any-text, any-speech or order question. `that`: the scene the
     conversation last cited, what an order question's "that" is ("is that before the coffee?")."""
     if form.kind == "shown" or form.kind == "count" and form.counts == "scenes" and form.thing:
-        return shown(video_id, form.thing, scenes, steps, counted=form.kind == "count")
+        return shown(video_id, form.thing, scenes, steps, counted=form.kind == "count", state=form.state)
     if form.kind == "count" and form.counts == "scenes":
         return count_scenes(video_id, scenes, steps, described=form.each)
     if form.kind == "count" and form.counts == "things":
@@ -79,59 +79,70 @@ def count_scenes(video_id: str, scenes: Sequence[Scene], steps: list[dict], desc
     )
 
 
-def shown(video_id: str, thing: str, scenes: Sequence[Scene], steps: list[dict], counted: bool = False) -> Answer:
+def shown(
+    video_id: str, thing: str, scenes: Sequence[Scene], steps: list[dict], counted: bool = False, state: bool = False
+) -> Answer:
     """The scenes that show or name `thing` ("animals", "a vehicle", "the rocket"), each with what shows it:
     its labels of that kind, the general ones left out beside a specific one ("dog 90%, Samoyed 66%" for
-    "animals"), and the lines that name it. A long shot's segments are one scene. `counted`: the question
-    asks how many scenes (the answer is the same: how many, and which)."""
+    "animals"), its settings of it, and the lines that name it. A long shot's segments are one scene.
+    `counted`: the question asks how many scenes (the answer is the same: how many, and which). `state`: the
+    scenes are `thing` ("underwater"), as their settings say."""
     words = grounding.content_words(thing)
-    found: dict[object, tuple[list[Scene], dict[str, Label], list[str]]] = {}
+    found: dict[object, tuple[list[Scene], dict[str, Label], dict[str, Label], list[str]]] = {}
     for s in scenes:
-        labels, lines = _showing(words, s)
-        if not labels and not lines:
+        labels, settings, lines = _showing(words, s) if words else ([], [], [])
+        if not labels and not settings and not lines:
             continue
-        shot, seen, said = found.setdefault(s.shot if s.shot is not None else s.sid, ([], {}, []))
+        shot, seen, set_in, said = found.setdefault(s.shot if s.shot is not None else s.sid, ([], {}, {}, []))
         shot.append(s)
-        for lab in labels:  # a shot's segments: each label once, at its best
-            seen[lab.name] = max(seen.get(lab.name, lab), lab, key=lambda x: (x.count, x.score))
+        for got, rows in ((seen, labels), (set_in, settings)):  # a shot's segments: each label once, at its best
+            for lab in rows:
+                got[lab.name] = max(got.get(lab.name, lab), lab, key=lambda x: (x.count, x.score))
         said += [line for line in lines if line not in said]
     shots = len({s.shot if s.shot is not None else s.sid for s in scenes})
     steps.append({"tool": "find_scenes", "thing": thing, "scenes": len(found), "of": shots, "counted": counted})
-    if not found or not words:
+    if not found:
         return Answer(NOT_FOUND, [], steps, found=False)
+
+    def told(said: list[str], seen: dict[str, Label], set_in: dict[str, Label]) -> str:
+        specific = [lab for lab in seen.values() if not lab.general] or list(seen.values())
+        parts = [*said, _listed("seen", specific), _listed("setting", list(set_in.values()))]
+        return ", ".join(p for p in parts if p)
+
     listing = "; ".join(
-        f"{clock(part[0].start_s)}-{clock(part[-1].end_s)} ({', '.join([*said, *_seen(list(seen.values()), words)])})"
-        for part, seen, said in list(found.values())[:12]
+        f"{clock(part[0].start_s)}-{clock(part[-1].end_s)} ({told(said, seen, set_in)})"
+        for part, seen, set_in, said in list(found.values())[:12]
     )
     more = f"; and {len(found) - 12} more" if len(found) > 12 else ""
-    any_seen, any_said = any(seen for _, seen, _ in found.values()), any(said for *_, said in found.values())
-    verbs = ["show"] * any_seen + ["name"] * any_said
+    any_seen = any(seen or set_in for _, seen, set_in, _ in found.values())
+    verbs = ["show"] * any_seen + ["name"] * any(said for *_, said in found.values())
     k = len(found)
-    verb = " or ".join(v if k != 1 else v + "s" for v in verbs)
+    verb = ("is" if k == 1 else "are") if state else " or ".join(v if k != 1 else v + "s" for v in verbs)
     lead = f"{k} of the {shots} scene{'s' if shots != 1 else ''} {verb} {thing}"
     cites = [Citation(video_id, part[0].start_s, part[-1].end_s) for part, *_ in found.values()]
     return Answer(f"{lead}: {listing}{more}.", cites, steps)
 
 
-def _showing(words: set[str], scene: Scene) -> tuple[list[Label], list[str]]:
-    """A scene's labels that are a one-word `words` kind, and its lines ('said: "..."') when they name all of
-    `words` (the labels with them, for a longer phrase: "a city at night")."""
-    one = next(iter(words)) if len(words) == 1 else None
-    labels = [lab for lab in scene.labels if one and grounding.of_kind(one, lab.name)]
+def _listed(what: str, labels: list[Label]) -> str:
+    """ "seen: dog 90%, car x2 65%" ("" for none)."""
+    shown = ", ".join(f"{lab.name}{f' x{lab.count}' if lab.count > 1 else ''} {lab.score:.0%}" for lab in labels)
+    return f"{what}: {shown}" if labels else ""
+
+
+def _showing(words: set[str], scene: Scene) -> tuple[list[Label], list[Label], list[str]]:
+    """How a scene shows or names every one of `words` ("animal"; "city", "night"): its labels and settings
+    of those kinds, and its lines ('said: "..."') that name them; nothing when some word is neither."""
     told = " ".join([scene.said, *scene.on_screen])
-    if not (told and grounding.names_all(words, told)) and not (not one and grounding.names_all(words, scene.text())):
-        return labels, []
-    lines = [f'said: "{_short(scene.said)}"'] if scene.said and grounding.names_all(words, scene.said) else []
-    lines += [f'on screen: "{t}"' for t in scene.on_screen if grounding.names_all(words, t)]
-    return labels, lines or [f"seen: {scene.seen}"]
+    seen = [lab for lab in (*scene.labels, *scene.settings) if any(grounding.of_kind(w, lab.name) for w in words)]
+    if not all(any(grounding.of_kind(w, lab.name) for lab in seen) or grounding.names_all({w}, told) for w in words):
+        return [], [], []
+    lines = [f'said: "{_short(scene.said)}"'] if scene.said and _names_any(words, scene.said) else []
+    lines += [f'on screen: "{t}"' for t in scene.on_screen if _names_any(words, t)]
+    return [lab for lab in seen if lab in scene.labels], [lab for lab in seen if lab in scene.settings], lines
 
 
-def _seen(labels: list[Label], asked: set[str]) -> list[str]:
-    """Labels as a listing shows them: the general ones, and the kind asked about itself, left out beside a
-    more specific one ("dog 90%, Samoyed 66%" for animals, not "animal 95%, mammal 93%, ...")."""
-    specific = [lab for lab in labels if not lab.general and grounding.content_words(lab.name) - asked] or labels
-    return ["seen: " + ", ".join(f"{lab.name}{f' x{lab.count}' if lab.count > 1 else ''} {lab.score:.0%}"
-                                 for lab in specific)] if labels else []  # fmt: skip
+def _names_any(words: set[str], text: str) -> bool:
+    return any(grounding.names_all({w}, text) for w in words)
 
 
 def count_things(view: IndexView, video_id: str, thing: str, scenes: Sequence[Scene], steps: list[dict]) -> Answer:

@@ -64,6 +64,13 @@ _RELATIVE = re.compile(
     r"\s*(.*?)\s*\??\s*$",
     re.I,
 )
+# What comes between two things: "what happens between the cat and the rocket?" (the scenes strictly between
+# the two found). Only after a verb of time: "what is between the cup and the saucer?" asks where.
+_BETWEEN = re.compile(
+    r"\b(?:happen\w*|come\w*|shown|seen|said|heard|occur\w*|go(?:es)?\s+on|is\s+there|are\s+there)\s+(?:in\s+)?"
+    r"between\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)\s*\??\s*$",
+    re.I,
+)
 _BARE_NEXT = re.compile(r"\b(next|then|afterwards|later|subsequently|earlier|previously)\b", re.I)
 _BEFORE_WORDS = {"before", "preceding", "precedes", "earlier", "previously"}
 # "then" is "next" in "and then?", "what happens then?", "what comes then?"; after a thing asked about
@@ -218,7 +225,8 @@ _SCENE_LIST = re.compile(
     r"|\bscene[\s-]+(?:by[\s-]+scene|list|breakdown)\b|\bwhat\s+are\s+the\s+(?:scenes|shots)\b"
     r"|\b(?:timestamps?|times|start\s+times|time\s+codes?|timecodes?)\s+(?:of|for)\s+(?:each|every|all\s+(?:of\s+)?the|"
     r"the)\s+(?:scenes?|shots?|cuts?)\b"
-    r"|\bwhen\s+does\s+each\s+(?:scene|shot)\s+(?:start|begin)\b",
+    r"|\bwhen\s+does\s+each\s+(?:scene|shot)\s+(?:start|begin)\b"
+    r"|\bhow\s+long\s+is\s+each\s+(?:scene|shot)\b|\b(?:lengths?|durations?)\s+of\s+(?:each|every|all\s+the)\s+(?:scenes?|shots?)\b",
     re.I,
 )
 # "how many scenes are there, and what is in each?": the count with what each scene says or shows
@@ -246,6 +254,18 @@ _SCENES_WITH = re.compile(
     rf"did|can)\s+(?:there\s+)?(?P<thing2>.+?)(?:\s+{_ON_SHOW})?{_VIDEO_TAIL}\s*\??\s*$",
     re.I,
 )
+# The scenes that are somewhere or some way: "which shot is underwater?", "which scenes are at night?"
+_SCENES_ARE = re.compile(
+    rf"^\W*(?:and\s+)?(?:(?P<count>how\s+many)|which|what)\s+(?:of\s+the\s+)?{_PARTS}\s+(?:is|are|was|were)\s+"
+    r"(?:(?:set|filmed|shot|taken|recorded)\s+)?(?P<thing>(?:in|at|on|under|by|near)\s+(?:the\s+|a\s+)?[a-z]+|[a-z]+)"
+    rf"{_VIDEO_TAIL}\s*\??\s*$",
+    re.I,
+)
+# ... but not "which scene is first?", "which shot is the longest?", "which scene is it?"
+_NOT_A_STATE = set(_ORDINALS) | {
+    "it", "that", "this", "longest", "shortest", "best", "there", "about", "next", "video", "clip", "film", "footage",
+    "recording", "movie", "total", "all",
+}  # fmt: skip
 _KIND_LIST = re.compile(
     r"^\W*(?:and\s+)?(?:(?P<count>how\s+many)(?:\s+different)?|(?:what|which)(?:\s+(?:kinds?|types?|sorts?)\s+of)?)"
     r"\s+(?P<thing>[a-z]+(?:\s+[a-z]+)?)\s+(?:"
@@ -272,6 +292,10 @@ def _shown(q: str) -> Form | None:
         counted = bool(m.group("count") or m.group("count2"))
         if thing and not _TEXT_WORDS & set(thing.lower().split()):  # text on screen: the any-text form's
             return Form("count", counts="scenes", thing=thing) if counted else Form("shown", thing=thing)
+    if (m := _SCENES_ARE.search(q)) and not set(m.group("thing").lower().split()) & _NOT_A_STATE:
+        thing = m.group("thing")
+        return Form("count" if m.group("count") else "shown", counts="scenes" if m.group("count") else None,
+                    thing=thing, state=True)  # fmt: skip
     if (m := _KIND_LIST.search(q)) and m.group("thing").lower().split()[-1] not in _NOT_A_KIND:
         thing = _thing(m.group("thing"), article=True)
         if thing and thing.lower().split()[-1] not in _PEOPLE_WORDS | {"s"} and thing.lower().endswith("s"):
@@ -350,12 +374,13 @@ class Form:
     at_s: float | None = None  # time: the moment asked about
     index: int | None = None  # ordinal: 0-based place, negative from the end
     middle: bool = False  # ordinal: the middle scene (the middle two of an even number)
-    direction: Literal["after", "before"] | None = None  # relative
+    direction: Literal["after", "before", "between"] | None = None  # relative
     anchor: str = ""  # relative, order: what the scene is after/before ("" = what the conversation last cited)
     counts: Literal["scenes", "people", "things"] | None = None  # count
     thing: str = ""  # shown, count: the kind asked about ("animals"); a count of scenes counts those showing it
+    state: bool = False  # shown, count: the scenes are `thing` ("which shot is underwater?"), not show it
     each: bool = False  # count of scenes: each listed with what it says, shows or has written
-    other: str = ""  # order: the second thing ("the rocket" of "does the cat appear before the rocket?");
+    other: str = ""  # order, between: the second thing ("the rocket" of "does the cat appear before the rocket?");
     # language: the language a yes/no names ("is he speaking English?")
     first: bool | None = None  # order: a which-question asks which comes first (True) or last (False)
     adjacent: bool = False  # order: "right before", "just after": the two scenes must be neighbours
@@ -403,6 +428,8 @@ def read(question: str) -> Form:
         return Form("ordinal", middle=True)
     if m := _EDGE.search(q):
         return Form("ordinal", index=0 if m.group(1).lower() in ("start", "beginning", "outset") else -1)
+    if (m := _BETWEEN.search(q)) and (a := _thing(m.group("a"))) and (b := _thing(m.group("b"))):
+        return Form("relative", direction="between", anchor=a, other=b)
     if m := _RELATIVE.search(q):
         return Form("relative", direction=_direction(m.group(1)), anchor=_anchor(m.group(2)))
     if (m := _BARE_NEXT.search(q)) and (m.group(1).lower() != "then" or _THEN_NEXT.search(q)):

@@ -97,7 +97,7 @@ _ASKED_KIND = (
 _ABOUT_THE_VIDEO = set(
     "be have do happen say tell show see appear look mention describe write print display read hear speak call "
     "name mean go get seem become feature depict present contain include find give occur film shoot record "
-    "capture start begin end finish come".split()
+    "capture start begin end finish come follow precede continue".split()
 )
 _DOES_NOUN_VERB = re.compile(
     r"\b(?:do|does|did)\s+(?:(?:the|a|an|this|that|his|her|their|its)\s+)?[a-z]+\s+([a-z]+)\b", re.I
@@ -494,10 +494,11 @@ def stated(question: str, evidence: str) -> tuple[str, str] | None:
     actions = [v for v in asked_actions(question) if v not in _placed(question)]
     said = {}
     for sentence in re.split(r"(?<=[.!?;])\s+", evidence):
-        held, rest = lemmas(sentence), about - lemmas(sentence)
+        held, words = lemmas(sentence), content_words(sentence)
+        rest = {w for w in about if not _mentioned(w, held, words)}  # a bike is named by "a motorcycle"
         if _CONDITION.search(sentence) or rest == about:
             continue
-        if not all(_says_action(v, held, content_words(sentence)) for v in actions):
+        if not all(_says_action(v, held, words) for v in actions):
             continue  # "is the cat sleeping?": a sentence about the cat that says nothing of sleep states nothing
         if not rest:
             said[polarity(question, sentence)] = sentence
@@ -671,9 +672,9 @@ def says_something(sentence: str) -> bool:
 
 
 def unbacked_things(text: str, evidence: list[str]) -> list[str]:
-    """The things (nouns) and actions (inflected verbs) `text` names that none of the `evidence` texts hold,
-    nor anything of their kind or sense: a summary of a silent video's labels that says "a person throwing a
-    ball" invents the throwing and the ball."""
+    """The things (nouns), actions (inflected verbs) and colours `text` names that none of the `evidence`
+    texts hold, nor anything of their kind or sense (a colour: itself): a summary of a silent video's labels
+    that says "a person throwing a ball" invents the throwing and the ball."""
     lex = lexicon.load()
     if lex is None:
         return []
@@ -684,7 +685,9 @@ def unbacked_things(text: str, evidence: list[str]) -> list[str]:
         if lex.is_noun(w) and not lex.mostly_verb(w) and not lex.is_adjective(w) and not _is_number(w)
     ]
     actions = [v for v in asked_actions(text) if v not in nouns]  # "a whale swimming": is swimming said?
-    return [w for w in [*nouns, *actions] if not _mentioned(w, held, words)]
+    # a colour is seen or said, never guessed: "a brown dog" over a classifier's "dog 90%"
+    colours = [w for w in sorted(content_words(text)) if lex.is_adjective(w) and lex.is_kind("color", w)]
+    return [w for w in [*nouns, *actions] if not _mentioned(w, held, words)] + [c for c in colours if c not in held]
 
 
 @functools.lru_cache(maxsize=8)

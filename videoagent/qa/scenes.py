@@ -39,6 +39,12 @@ def shown_labels(labels: list[dict], told: bool = False) -> tuple[Label, ...]:
     return tuple(Label(r["label"], float(r["score"]), int(r.get("count", 1)), bool(r.get("general"))) for r in rows)
 
 
+def shown_settings(labels: list[dict], told: bool = False) -> tuple[Label, ...]:
+    """The settings a scene line shows (a silent scene's only), as data."""
+    rows = [] if told else [r for r in implied_settings(labels) if r["score"] >= BRIEF_MIN]
+    return tuple(Label(r["label"], float(r["score"])) for r in rows)
+
+
 def seen_text(caption: str | None, labels: list[dict], told: bool = False) -> str:
     """A segment's caption and its labels as a scene line shows them: "animal 95%, dog 90%, person x4 68%"
     (the general kinds too: they tell a small model that a dog is an animal). A `told` scene (one with speech
@@ -46,9 +52,8 @@ def seen_text(caption: str | None, labels: list[dict], told: bool = False) -> st
     imply ("setting: underwater 39%" from a grey whale: the classifier has no class for the sea itself). Beside
     speech, on dev, settings only stirred the model: two answers went wrong ("street" by a garage's moped)."""
     parts = [(caption or "").strip(), labels_brief(labels, min_score=TOLD_LABEL_MIN if told else BRIEF_MIN)]
-    if not told:
-        implied = [r for r in implied_settings(labels) if r["score"] >= BRIEF_MIN]
-        parts.append("setting: " + ", ".join(f"{r['label']} {r['score']:.0%}" for r in implied) if implied else "")
+    if implied := shown_settings(labels, told):
+        parts.append("setting: " + ", ".join(f"{r.name} {r.score:.0%}" for r in implied))
     return "; ".join(p for p in parts if p)
 
 
@@ -64,6 +69,7 @@ class Scene:
     seen: str = ""  # what the pictures show: a caption, the classifier's and detector's labels
     shot: int | None = None  # the shot it is part of (a long shot is several segments); None: not known
     labels: tuple[Label, ...] = ()  # the labels `seen` shows, as data
+    settings: tuple[Label, ...] = ()  # the settings `seen` shows ("underwater"), as data
 
     def line(self) -> str:
         parts = [f"[{self.sid}] {clock(self.start_s)}-{clock(self.end_s)}"]
@@ -108,8 +114,13 @@ def scene_list(segments: Sequence[SegmentRecord]) -> list[Scene]:
     scenes = []
     for i, s in enumerate(segments, start=1):
         told = bool(s.transcript.strip() or s.ocr)
-        seen, labels = seen_text(s.caption, s.seen, told=told), shown_labels(s.seen, told)
-        scenes.append(Scene(f"S{i}", s.start_s, s.end_s, s.transcript.strip(), tuple(s.ocr), seen, s.shot, labels))
+        seen, labels, settings = (
+            seen_text(s.caption, s.seen, told),
+            shown_labels(s.seen, told),
+            shown_settings(s.seen, told),
+        )
+        said = s.transcript.strip()
+        scenes.append(Scene(f"S{i}", s.start_s, s.end_s, said, tuple(s.ocr), seen, s.shot, labels, settings))
     return scenes
 
 
