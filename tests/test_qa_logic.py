@@ -1110,3 +1110,38 @@ def test_an_answer_about_a_known_scene_loses_what_the_scene_does_not_hold(index,
 def test_a_reply_that_says_there_is_no_evidence_is_a_refusal(index, models, profile):
     agent, _ = writer_agent(index, models, profile, ["No, there is no evidence about that. [S5]"] * 3)
     assert agent.ask("Is there a bike in the garage?").answer.startswith("Yes: A red motorcycle")
+
+
+def test_a_count_in_one_scene_counts_what_is_seen_there():
+    from videoagent.qa import exact, forms
+    from videoagent.qa.scenes import Label
+
+    assert forms.read("How many people are in the last scene?") == forms.Form(
+        "count", counts="people", within="ordinal", index=-1
+    )
+    assert forms.read("How many people are there at 0:30?") == forms.Form(
+        "count", counts="people", within="time", at_s=30.0
+    )
+    assert forms.read("How many cars are in it?") == forms.Form("count", counts="things", thing="cars", within="that")
+    assert forms.read("How many cars are there?") == forms.Form("count", counts="things", thing="cars")
+
+    class View:
+        def list_tracklets(self, video_id, category=None, start_s=None, end_s=None):
+            rows = [
+                {"category": "person", "start_s": 26.8, "end_s": 30.8},
+                {"category": "person", "start_s": 2, "end_s": 4},
+            ]
+            rows = [r for r in rows if r["category"] == category and r["end_s"] >= start_s and r["start_s"] <= end_s]
+            return {"available": True, "count": len(rows), "tracklets": rows}
+
+    street = Scene("S2", 3.8, 5.6, "", seen="car x2 65%", labels=(Label("car", 0.65, count=2),))
+    got = exact._count_in(View(), "v", "car", [street], [])
+    assert got.answer.startswith("2 cars in one frame of 0:03.8-0:05.6") and got.found
+    lawn = Scene("S2", 26.5, 53.0, "", seen="person x8 72%", labels=(Label("person", 0.72, count=8),))
+    got = exact._count_in(View(), "v", "person", [lawn], [], at_s=30.0)
+    assert got.answer.startswith("1 person tracklet at 0:30") and [(c.start_s, c.end_s) for c in got.citations] == [
+        (26.8, 30.8)
+    ]
+    empty = Scene("S4", 7.6, 11.7, "")
+    assert exact._count_in(View(), "v", "person", [empty], []).answer == "No person was detected in 0:07.6-0:11.7."
+    assert not exact._count_in(View(), "v", "giraffe", [empty], []).found  # the detector does not look for them

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from ..index.view import IndexView
@@ -108,7 +108,14 @@ class AnsweringPlanner:
             that = (
                 self._anchor(video_id, "", scenes, history, steps) if form.kind == "order" and not form.anchor else None
             )
-            return exact.answer(self.view, video_id, question, form, scenes, steps, self.similarity, that)
+            scope = None
+            if form.kind == "count" and form.within == "that":  # "how many cars are in it?"
+                scope = self._last_cited(video_id, history)[-1:] or None  # none cited: "it" is the video
+            elif form.kind == "count" and form.within:  # "how many people are in the last scene?"
+                scope, why = self._focus(video_id, replace(form, kind=form.within), scenes, question, history, steps)
+                if not scope:
+                    return why if isinstance(why, Answer) else Answer(why or NOT_FOUND, [], steps, found=False)
+            return exact.answer(self.view, video_id, question, form, scenes, steps, self.similarity, that, scope)
         if form.kind == "summary" and (stored := self._stored_summary(video_id, question, scenes, form, steps)):
             return stored
         if form.kind == "lookup" and (told := self._introduced(video_id, question, scenes, steps)):

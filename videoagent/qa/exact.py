@@ -27,16 +27,20 @@ ORDER_MEANING_MIN = 0.45
 
 def answer(
     view: IndexView, video_id: str, question: str, form: forms.Form, scenes: list[Scene], steps: list[dict],
-    similarity: Similarity | None = None, that: Scene | None = None,
+    similarity: Similarity | None = None, that: Scene | None = None, scope: list[Scene] | None = None,
 ) -> Answer:  # fmt: skip
     """The exact answer to a count, duration, any-text, any-speech or order question. `that`: the scene the
-    conversation last cited, what an order question's "that" is ("is that before the coffee?")."""
+    conversation last cited, what an order question's "that" is ("is that before the coffee?"); `scope`: the
+    scenes a count of people or things looks in ("in the last scene"; None: the whole video)."""
     if form.kind == "shown" or form.kind == "count" and form.counts == "scenes" and form.thing:
         return shown(video_id, form.thing, scenes, steps, counted=form.kind == "count", state=form.state)
     if form.kind == "count" and form.counts == "scenes":
         return count_scenes(video_id, scenes, steps, described=form.each)
     if form.kind == "count" and form.counts == "things":
-        return count_things(view, video_id, form.thing, scenes, steps)
+        return count_things(view, video_id, form.thing, scope or scenes, steps, scoped=scope is not None,
+                            at_s=form.at_s)  # fmt: skip
+    if form.kind == "count" and scope is not None:
+        return _count_in(view, video_id, "person", scope, steps, at_s=form.at_s)
     if form.kind == "count":
         return count_people(view, video_id, steps)
     if form.kind == "duration" and form.speech:
@@ -145,10 +149,16 @@ def _names_any(words: set[str], text: str) -> bool:
     return any(grounding.names_all({w}, text) for w in words)
 
 
-def count_things(view: IndexView, video_id: str, thing: str, scenes: Sequence[Scene], steps: list[dict]) -> Answer:
+def count_things(
+    view: IndexView, video_id: str, thing: str, scenes: Sequence[Scene], steps: list[dict], scoped: bool = False,
+    at_s: float | None = None,
+) -> Answer:  # fmt: skip
     """How many `thing`s ("cars"): the tracker's count when it follows them, else the scenes that show them
-    (the classifier names what a picture shows, not how many)."""
+    (the classifier names what a picture shows, not how many). `scoped`: `scenes` are the one scene (or
+    few) the question asks about, not the video; `at_s`: the moment asked about in them."""
     category = next(iter(grounding.content_words(thing)), "")
+    if scoped:
+        return _count_in(view, video_id, category, scenes, steps, at_s=at_s)
     found = view.list_tracklets(video_id, category) if category else {"available": False}
     steps.append({"tool": "list_tracklets", "args": {"category": category}, "count": found.get("count")})
     if found.get("count"):
@@ -161,6 +171,48 @@ def count_things(view: IndexView, video_id: str, thing: str, scenes: Sequence[Sc
         return listed
     text = f"No tracker follows {thing} in this video, so they are not counted; {listed.answer}"
     return Answer(text, listed.citations, steps)
+
+
+def _count_in(
+    view: IndexView, video_id: str, category: str, scope: Sequence[Scene], steps: list[dict],
+    at_s: float | None = None,
+) -> Answer:  # fmt: skip
+    """How many of a detector category one scene (or a few) holds: the tracklets seen in its span (at the
+    moment `at_s`, when one is asked about), else the most boxes the detector found in one of its frames (the
+    label's count, "car x2"); a person is also a face. Refused when neither the tracker nor the labels know
+    the category there."""
+    start, end = (at_s, at_s) if at_s is not None else (scope[0].start_s, scope[-1].end_s)
+    where = f"{clock(start)}-{clock(end)}" if at_s is None else clock(at_s)
+    whole, span = (
+        [Citation(video_id, scope[0].start_s, scope[-1].end_s)],
+        f"{clock(scope[0].start_s)}-{clock(scope[-1].end_s)}",
+    )
+    found = view.list_tracklets(video_id, category, start, end) if category else {"available": False}
+    rows = [r for r in found.get("tracklets", []) if r["end_s"] >= start and r["start_s"] <= end]
+    steps.append({"tool": "list_tracklets", "args": {"category": category, "start_s": start, "end_s": end},
+                  "count": len(rows)})  # fmt: skip
+    if rows:
+        n = len(rows)
+        return Answer(
+            f"{n} {category} tracklet{'s' if n != 1 else ''} {'at' if at_s is not None else 'in'} {where} (each "
+            f"{category} the tracker followed there; one that leaves and comes back can count twice).",
+            [Citation(video_id, r["start_s"], r["end_s"]) for r in rows[:20]],
+            steps,
+        )
+    kinds = {category, "face"} if category == "person" else {category}
+    labels = [lab for s in scope for lab in s.labels if any(grounding.of_kind(k, lab.name) for k in kinds)]
+    if labels:
+        most = max(labels, key=lambda lab: lab.count)
+        name = f"{most.name}{'s' if most.count != 1 else ''}"
+        return Answer(
+            f"{most.count} {name} in one frame of {span} (the detector's or classifier's count; none was tracked "
+            "there).",
+            whole,
+            steps,
+        )
+    if found.get("available") and category == "person":  # the detector looks for people in every frame
+        return Answer(f"No person was detected in {span}.", whole, steps)
+    return Answer(NOT_FOUND, [], steps, found=False)
 
 
 def count_people(view: IndexView, video_id: str, steps: list[dict]) -> Answer:

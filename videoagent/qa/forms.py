@@ -13,7 +13,7 @@ what "that" or "it" refers to comes from the conversation (the scenes the last a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 Kind = Literal[
@@ -379,6 +379,8 @@ class Form:
     counts: Literal["scenes", "people", "things"] | None = None  # count
     thing: str = ""  # shown, count: the kind asked about ("animals"); a count of scenes counts those showing it
     state: bool = False  # shown, count: the scenes are `thing` ("which shot is underwater?"), not show it
+    within: Literal["", "time", "ordinal", "that"] = ""  # count: in one scene (by `at_s`, `index`/`middle`, or
+    # the scene the conversation last cited), not the whole video
     each: bool = False  # count of scenes: each listed with what it says, shows or has written
     other: str = ""  # order, between: the second thing ("the rocket" of "does the cat appear before the rocket?");
     # language: the language a yes/no names ("is he speaking English?")
@@ -410,13 +412,15 @@ def read(question: str) -> Form:
     if order := _order(q):
         return order
     if shown := _shown(q):
-        return shown
+        return replace(shown, **_within(q)) if shown.counts == "things" else shown
     if m := _COUNT.search(q):
         word = m.group(1).lower()
         if word in _SCENE_WORDS:
             return Form("count", counts="scenes", each=bool(_EACH.search(q)))
         if word in _PEOPLE_WORDS:
-            return Form("count", counts="people")
+            return replace(Form("count", counts="people"), **_within(q))
+        if (place := _within(q)) and word.endswith("s") and word not in _NOT_A_KIND:  # "how many cars are in it?"
+            return replace(Form("count", counts="things", thing=word), **place)
     if m := _CLOCK.search(q):
         hours, minutes, seconds = int(m.group(1) or 0), int(m.group(2)), float(m.group(3))
         return Form("time", at_s=hours * 3600 + minutes * 60 + seconds)
@@ -437,6 +441,30 @@ def read(question: str) -> Form:
     if _asks_what_said(q):
         return Form("said")
     return Form("lookup")
+
+
+_IN_THAT = re.compile(
+    r"\b(?:in|on|at)\s+(?:it|that|this|there|then|that\s+(?:scene|shot|one|moment)|this\s+(?:scene|shot|one))\s*\??\s*$"
+    r"|\bthere\s*\??\s*$",
+    re.I,
+)
+
+
+def _within(q: str) -> dict:
+    """Where a count looks: a scene by its place ("in the last scene"), a moment ("at 0:30"), or the scene the
+    conversation last cited ("in it", "there"); {} for the whole video."""
+    if m := _CLOCK.search(q):
+        hours, minutes, seconds = int(m.group(1) or 0), int(m.group(2)), float(m.group(3))
+        return {"within": "time", "at_s": hours * 3600 + minutes * 60 + seconds}
+    if m := _SECONDS.search(q):
+        return {"within": "time", "at_s": float(m.group(1) or m.group(2))}
+    if m := _ORDINAL.search(q):
+        return {"within": "ordinal", "index": _ORDINALS[(m.group(1) or m.group(2)).lower()]}
+    if _MIDDLE.search(q):
+        return {"within": "ordinal", "middle": True}
+    if _IN_THAT.search(q) and not re.search(r"\bare\s+there\s*\??\s*$", q, re.I):
+        return {"within": "that"}
+    return {}
 
 
 def _order(q: str) -> Form | None:
