@@ -1145,3 +1145,13 @@ def test_a_count_in_one_scene_counts_what_is_seen_there():
     empty = Scene("S4", 7.6, 11.7, "")
     assert exact._count_in(View(), "v", "person", [empty], []).answer == "No person was detected in 0:07.6-0:11.7."
     assert not exact._count_in(View(), "v", "giraffe", [empty], []).found  # the detector does not look for them
+
+
+def test_a_cut_summary_piece_must_still_name_a_thing_and_its_verb_takes_the_next_piece():
+    from videoagent.qa import forms, grounding
+
+    seen = ["clothing garment necktie face car vehicle setting: street outdoors"]
+    invented = "The video shows a man walking down the street, wearing a shirt, a tie, and a car."
+    assert grounding.without_unbacked(invented, seen) == "The video shows a tie, and a car."
+    assert forms.read("Describe what happens.").kind == "summary"
+    assert forms.read("Describe what happens after the cat.").kind != "summary"

@@ -214,6 +214,7 @@ _SUMMARY = re.compile(
     r"|\bwhat\s+(?:is|'s)\s+(?:this|the)\s+(?:whole\s+)?(?:video|clip|film)\s+about\b"
     r"|\bdescribe\s+(?:this|the)\s+(?:whole\s+|entire\s+)?(?:video|clip|film)\b"
     r"|\bwhat\s+happens\s+in\s+(?:this|the)\s+(?:whole\s+|entire\s+)?(?:video|clip|film)\s*\??\s*$"
+    r"|^\W*(?:please\s+)?(?:describe|tell\s+me)\s+what\s+(?:happens|is\s+happening|goes\s+on|is\s+going\s+on)\s*[?.!]*\s*$"
     r"|\bwhat\s+is\s+(?:going\s+on|happening)\s+in\s+(?:this|the)\s+(?:whole\s+|entire\s+)?(?:video|clip|film)\s*\??\s*$",
     re.I,
 )

@@ -629,20 +629,21 @@ def without_unbacked(sentence: str, evidence: list[str]) -> str:
     parts = _PIECES.split(sentence.strip().rstrip("."))
     pieces, seps = parts[0::2], ["", *parts[1::2]]
     kept: list[tuple[str, str]] = []
+    bare_verb = False  # the first piece was cut to its verb ("This video shows"): the next kept one is its object
     for i, (sep, piece) in enumerate(zip(seps, pieces, strict=True)):
         cut = _before_unbacked(piece, evidence)
         if cut is not None and i > 0 and not says_something(cut):  # "a dog, two, a car": a stray number
             continue
         if cut is None and i == 0 and (verb := _VERB_OBJECT.match(piece)):  # "This video shows" + the next piece
             kept.append(("", verb.group(1)))
-            if len(seps) > 1:
-                seps[1] = " "  # the next piece is the verb's object: no comma between them
+            bare_verb = True
             continue
         if cut is None:
             if i == 0:
                 return ""
             continue
-        kept.append((sep if kept else "", cut))
+        kept.append((" " if bare_verb else sep if kept else "", cut))  # no comma between a verb and its object
+        bare_verb = False
     text = "".join(sep + piece for sep, piece in kept).strip(" ,;")
     if not text or unbacked_things(text, evidence) or not says_something(text):
         return ""
@@ -661,8 +662,18 @@ def _before_unbacked(piece: str, evidence: list[str]) -> str | None:
             head = piece[: m.start()].rstrip(" ,;")
             while head != (shorter := _DANGLING.sub("", head)):  # "a man speaking about his" -> "a man speaking"
                 head = shorter
-            return head if says_something(head) and not unbacked_things(head, evidence) else None
+            return head if _names_a_thing(head) and not unbacked_things(head, evidence) else None
     return None
+
+
+def _names_a_thing(text: str) -> bool:
+    """Whether a cut piece still names a thing (a noun people use as one), not only an action left dangling
+    ("wearing" of "wearing a shirt" once the shirt is cut)."""
+    lex = lexicon.load()
+    words = content_words(text) - _OF_THE_VIDEO - _ABOUT_THE_VIDEO
+    if lex is None:
+        return says_something(text)
+    return any(lex.is_noun(w) and not lex.mostly_verb(w) and not _is_number(w) for w in words)
 
 
 def says_something(sentence: str) -> bool:
