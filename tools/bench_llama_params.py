@@ -13,7 +13,8 @@ shipped setting's in the same run, and how many replies equal the shipped settin
 
 Variants: `shipped` (what llama_cpp._start sets: no flash attention on the CPU); `flash-auto`
 (llama.cpp's default, flash attention where it thinks it helps); `ngram` (shipped + self-speculative
-decoding from the n-grams already in the context, `--spec-type ngram-simple`).
+decoding from the n-grams already in the context, `--spec-type ngram-simple`); `draft-0.5b` (shipped +
+speculative decoding with the fast profile's Qwen2.5-Coder-0.5B as the draft model).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from videoagent.config import use_offline_env  # noqa: E402
 
 use_offline_env()
 
-VARIANTS = ("shipped", "flash-auto", "ngram")
+VARIANTS = ("shipped", "flash-auto", "ngram", "draft-0.5b")
 
 
 def record(profile_name: str, out: Path) -> None:
@@ -78,6 +79,14 @@ def tune(variant: str):  # noqa: ANN201
             params.flash_attn_type = -1
         if variant == "ngram":
             params.speculative.types = [xllamacpp.common_speculative_type.COMMON_SPECULATIVE_TYPE_NGRAM_SIMPLE]
+        if variant == "draft-0.5b":  # the fast profile's 0.5B drafts, the 1.5B checks (the same tokenizer)
+            from videoagent.config import load_profile
+            from videoagent.models.weights import gguf_path
+
+            params.speculative.types = [xllamacpp.common_speculative_type.COMMON_SPECULATIVE_TYPE_DRAFT_SIMPLE]
+            params.speculative.draft.mparams.path = gguf_path(load_profile("fast").llm.model, "llm")
+            params.speculative.draft.cpuparams.n_threads = params.cpuparams.n_threads
+            params.speculative.draft.cpuparams_batch.n_threads = params.cpuparams.n_threads
 
     return apply
 
