@@ -1155,3 +1155,19 @@ def test_a_cut_summary_piece_must_still_name_a_thing_and_its_verb_takes_the_next
     assert grounding.without_unbacked(invented, seen) == "The video shows a tie, and a car."
     assert forms.read("Describe what happens.").kind == "summary"
     assert forms.read("Describe what happens after the cat.").kind != "summary"
+
+
+def test_a_yes_no_looks_in_a_shot_and_takes_the_person_it_names_as_given():
+    from videoagent.qa import forms, grounding
+
+    labels = "animal mammal domestic animal dog Samoyed"
+    assert grounding.backs("Is there a dog in the first shot?", "Yes, there is a dog.", labels).grounded
+    assert grounding.backs("Is there a dog in the seventh scene?", "Yes, there is a dog.", labels).grounded
+    worn = "clothing face garment necktie car vehicle"  # a face: someone is there, not who
+    assert grounding.backs("Is the man wearing a tie?", "Yes, the man is wearing a tie.", worn).grounded
+    assert not grounding.backs("Is there a man?", "Yes, there is a man.", worn).grounded
+    assert not grounding.backs("Is the chef wearing a tie?", "Yes.", "clothing garment necktie").grounded  # no one
+    assert forms.plain("Is this clip filmed under water?") == "Is this clip filmed underwater?"
+    for q in ("What does this video show, briefly?", "Briefly, what happens here?", "What does the clip show?"):
+        assert forms.read(q).kind == "summary", q
+    assert forms.read("What does the video show at 0:10?").kind == "time"

@@ -437,7 +437,7 @@ class AnsweringPlanner:
             else:  # what it adds must be in the scene: "a brown dog runs across the park" over "dog 90%"
                 backed = [s for s in focus if _shares(sentence, s, question)]
                 sentence = self._without_inventions(sentence, [s.text() for s in focus] + [question], steps)
-            if (not backed or not sentence) and not _asks_what_is_there(question, form):  # "is the dog brown?"
+            if (not backed or not sentence) and grounding.expects(question) == "yes_no":  # "is the dog brown?"
                 steps.append({"tool": "check_citations", "kept": [], "dropped": [s.sid for s in cited]})
                 return Answer(NOT_FOUND, [], steps, found=False)
             if not backed or not sentence:  # the model wrote about something else: tell the scene from its evidence

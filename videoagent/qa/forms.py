@@ -215,6 +215,10 @@ _SUMMARY = re.compile(
     r"|\bdescribe\s+(?:this|the)\s+(?:whole\s+|entire\s+)?(?:video|clip|film)\b"
     r"|\bwhat\s+happens\s+in\s+(?:this|the)\s+(?:whole\s+|entire\s+)?(?:video|clip|film)\s*\??\s*$"
     r"|^\W*(?:please\s+)?(?:describe|tell\s+me)\s+what\s+(?:happens|is\s+happening|goes\s+on|is\s+going\s+on)\s*[?.!]*\s*$"
+    r"|^\W*(?:(?:so|briefly|quickly|in\s+short),?\s+)?what\s+(?:happens|is\s+happening|is\s+going\s+on)\s+(?:here|in\s+it)"
+    r"(?:,?\s+(?:briefly|in\s+short|quickly))?\s*[?.!]*\s*$"
+    rf"|^\W*(?:(?:so|briefly|in\s+short),?\s+)?what\s+(?:does|did)\s+{_VIDEO}\s+show(?:\s+us)?(?:,?\s+(?:briefly|in\s+short|"
+    r"overall|in\s+all))?\s*[?.!]*\s*$"
     r"|\bwhat\s+is\s+(?:going\s+on|happening)\s+in\s+(?:this|the)\s+(?:whole\s+|entire\s+)?(?:video|clip|film)\s*\??\s*$",
     re.I,
 )
@@ -345,6 +349,7 @@ _CONTRACTIONS = [
     (re.compile(r"(?<=[a-z])['’]ll\b", re.I), " will"),
     (re.compile(r"\b(i)['’]m\b", re.I), r"\1 am"),
     (re.compile(r"(?<=[a-z])['’]d\b", re.I), " would"),
+    (re.compile(r"\bunder\s+water\b", re.I), "underwater"),  # one word, the way the settings spell it
 ]
 
 

@@ -203,7 +203,8 @@ def backs(
     words = _implied(content_words(evidence))
     kind = expects(question)
     if kind == "yes_no":
-        things = content_words(question) - _ABOUT_THE_VIDEO - _PLACES
+        # what the question says of the video's parts ("in the first shot") is where it looks, not a thing
+        things = content_words(question) - _ABOUT_THE_VIDEO - _PLACES - _PARTS_OF_THE_VIDEO
         if evidence_is_text_on_screen and asks_for_text(question):  # "is any text shown?": the scene's text is
             things -= ON_SCREEN_WORDS
         actions = set(asked_actions(question))  # said in its own sense: "rests" is no "sleeping"
@@ -212,6 +213,7 @@ def backs(
             for w in things
             if not (_says_action(w, held, words) or _worn(w, words) if w in actions else _mentioned(w, held, words))
             and not opposed(w, held)
+            and not _presupposed_person(w, question, words)
         )
         return Support(not missing, f"not in the evidence: {', '.join(missing)}" if missing else "all mentioned")
     if kind == "choice":
@@ -600,7 +602,23 @@ def _mentioned(word: str, held: set[str], evidence_words: set[str]) -> bool:
 
 # Where in the video a question looks ("is there a dog in the first scene?"): the code finds that scene; what
 # it must hold is the rest.
-_PLACES = set("first second third fourth fifth final opening closing middle next previous preceding following".split())
+_PLACES = set(
+    "first second third fourth fifth sixth seventh eighth ninth tenth last penultimate final opening closing middle "
+    "next previous preceding following".split()
+)
+_PARTS_OF_THE_VIDEO = set("video clip film footage recording scene shot part segment frame".split())
+_DEFINITE = r"\b(?:the|this|that)\s+"
+
+
+def _presupposed_person(word: str, question: str, words: set[str]) -> bool:
+    """Whether a yes/no question takes someone as given ("is the man wearing a tie?": it asks about the tie)
+    and the scene holds a person (a face is one): who it is, the scene need not say."""
+    if not re.search(_DEFINITE + re.escape(word) + r"\b", question, re.I):
+        return False
+    lex = lexicon.load()
+    return bool(lex and lex.names_a("person", word) and any(lex.names_a("person", w) for w in words))
+
+
 # Nouns a summary uses for the video itself and its parts, which no scene's lines need to hold.
 _OF_THE_VIDEO = set(
     "video clip film footage recording scene shot part segment sequence series moment time beginning start end "
