@@ -113,8 +113,8 @@ class AnsweringPlanner:
                 scope = self._last_cited(video_id, history)[-1:] or None  # none cited: "it" is the video
             elif form.kind == "count" and form.within:  # "how many people are in the last scene?"
                 scope, why = self._focus(video_id, replace(form, kind=form.within), scenes, question, history, steps)
-                if not scope:
-                    return why if isinstance(why, Answer) else Answer(why or NOT_FOUND, [], steps, found=False)
+                if not scope:  # a moment past the end, a place past the last scene: `why` says so
+                    return Answer(str(why), [], steps, found=False)
             return exact.answer(self.view, video_id, question, form, scenes, steps, self.similarity, that, scope)
         if form.kind == "summary" and (stored := self._stored_summary(video_id, question, scenes, form, steps)):
             return stored
@@ -414,8 +414,7 @@ class AnsweringPlanner:
             return Answer(NOT_FOUND, [], steps, found=False)
         steps.append({"tool": "list_scenes", "why": "the model wrote no summary the scenes back", "scenes": len(told)})
         more = f"; and {len(scenes) - len(told)} more scenes" if len(scenes) > len(told) else ""
-        lines = "; ".join(f"{clock(s.start_s)}-{clock(s.end_s)} {quote(s, lead='')}".rstrip(".") for s in told)
-        return self._final(video_id, question, f"Scene by scene: {lines}{more}.", told, steps)
+        return self._final(video_id, question, f"Scene by scene: {_spans_quoted(told)}{more}.", told, steps)
 
     def _check(self, video_id, question, reply, scenes, focus, form, steps) -> Answer:
         if not reply or _REFUSED.search(reply):
@@ -599,9 +598,13 @@ def _asked(question: str, answer: Answer) -> str:
 def _quoted(scenes: list[Scene]) -> str:
     """The scenes a question is about, told from their own lines: one scene as its quote, several each
     with its span ("0:03.8-0:05.6 car x2 65%; 0:05.6-0:07.6 person 61%")."""
-    if len(scenes) == 1:
-        return quote(scenes[0])
-    return "; ".join(f"{clock(s.start_s)}-{clock(s.end_s)} {quote(s, lead='')}".rstrip(".") for s in scenes) + "."
+    return quote(scenes[0]) if len(scenes) == 1 else _spans_quoted(scenes) + "."
+
+
+def _spans_quoted(scenes: list[Scene]) -> str:
+    """Each scene's span and its lines, in order: "0:00-0:03.1 "3, 2, 1."; 0:03.1-0:08.1 "Lift off."" (no
+    closing full stop)."""
+    return "; ".join(f"{clock(s.start_s)}-{clock(s.end_s)} {quote(s, lead='')}".rstrip(".") for s in scenes)
 
 
 def _focus_hint(scenes: list[Scene]) -> str:

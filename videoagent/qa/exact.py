@@ -137,12 +137,14 @@ def _showing(words: set[str], scene: Scene) -> tuple[list[Label], list[Label], l
     """How a scene shows or names every one of `words` ("animal"; "city", "night"): its labels and settings
     of those kinds, and its lines ('said: "..."') that name them; nothing when some word is neither."""
     told = " ".join([scene.said, *scene.on_screen])
-    seen = [lab for lab in (*scene.labels, *scene.settings) if any(grounding.of_kind(w, lab.name) for w in words)]
+    labels, settings = ([lab for lab in rows if any(grounding.of_kind(w, lab.name) for w in words)]
+                        for rows in (scene.labels, scene.settings))  # fmt: skip
+    seen = labels + settings
     if not all(any(grounding.of_kind(w, lab.name) for lab in seen) or grounding.names_all({w}, told) for w in words):
         return [], [], []
     lines = [f'said: "{_short(scene.said)}"'] if scene.said and _names_any(words, scene.said) else []
     lines += [f'on screen: "{t}"' for t in scene.on_screen if _names_any(words, t)]
-    return [lab for lab in seen if lab in scene.labels], [lab for lab in seen if lab in scene.settings], lines
+    return labels, settings, lines
 
 
 def _names_any(words: set[str], text: str) -> bool:
@@ -162,10 +164,7 @@ def count_things(
     found = view.list_tracklets(video_id, category) if category else {"available": False}
     steps.append({"tool": "list_tracklets", "args": {"category": category}, "count": found.get("count")})
     if found.get("count"):
-        rows, n = found["tracklets"], found["count"]
-        text = (f"{n} {category} tracklet{'s' if n != 1 else ''} (each {category} the tracker followed; one that "
-                "leaves and comes back can count twice).")  # fmt: skip
-        return Answer(text, [Citation(video_id, r["start_s"], r["end_s"]) for r in rows[:20]], steps)
+        return _tracked(video_id, category, found["tracklets"], "", steps)
     listed = shown(video_id, thing, scenes, steps)
     if not listed.found:
         return listed
@@ -181,24 +180,16 @@ def _count_in(
     moment `at_s`, when one is asked about), else the most boxes the detector found in one of its frames (the
     label's count, "car x2"); a person is also a face. Refused when neither the tracker nor the labels know
     the category there."""
-    start, end = (at_s, at_s) if at_s is not None else (scope[0].start_s, scope[-1].end_s)
-    where = f"{clock(start)}-{clock(end)}" if at_s is None else clock(at_s)
-    whole, span = (
-        [Citation(video_id, scope[0].start_s, scope[-1].end_s)],
-        f"{clock(scope[0].start_s)}-{clock(scope[-1].end_s)}",
-    )
+    first, last = scope[0].start_s, scope[-1].end_s
+    start, end = (at_s, at_s) if at_s is not None else (first, last)
+    where = f" at {clock(at_s)}" if at_s is not None else f" in {clock(first)}-{clock(last)}"
+    whole, span = [Citation(video_id, first, last)], f"{clock(first)}-{clock(last)}"
     found = view.list_tracklets(video_id, category, start, end) if category else {"available": False}
-    rows = [r for r in found.get("tracklets", []) if r["end_s"] >= start and r["start_s"] <= end]
+    rows = found.get("tracklets", [])  # those seen at some time in [start, end]
     steps.append({"tool": "list_tracklets", "args": {"category": category, "start_s": start, "end_s": end},
                   "count": len(rows)})  # fmt: skip
     if rows:
-        n = len(rows)
-        return Answer(
-            f"{n} {category} tracklet{'s' if n != 1 else ''} {'at' if at_s is not None else 'in'} {where} (each "
-            f"{category} the tracker followed there; one that leaves and comes back can count twice).",
-            [Citation(video_id, r["start_s"], r["end_s"]) for r in rows[:20]],
-            steps,
-        )
+        return _tracked(video_id, category, rows, where, steps)
     kinds = {category, "face"} if category == "person" else {category}
     labels = [lab for s in scope for lab in s.labels if any(grounding.of_kind(k, lab.name) for k in kinds)]
     if labels:
@@ -213,6 +204,18 @@ def _count_in(
     if found.get("available") and category == "person":  # the detector looks for people in every frame
         return Answer(f"No person was detected in {span}.", whole, steps)
     return Answer(NOT_FOUND, [], steps, found=False)
+
+
+def _tracked(video_id: str, category: str, rows: list[dict], where: str, steps: list[dict]) -> Answer:
+    """A count of tracklets of one category, `where` they were seen (" in 0:03-0:05", " at 0:30"; "": the
+    video), citing each."""
+    n, there = len(rows), " there" if where else ""
+    return Answer(
+        f"{n} {category} tracklet{'s' if n != 1 else ''}{where} (each {category} the tracker followed{there}; one "
+        "that leaves and comes back can count twice).",
+        [Citation(video_id, r["start_s"], r["end_s"]) for r in rows[:20]],
+        steps,
+    )
 
 
 def count_people(view: IndexView, video_id: str, steps: list[dict]) -> Answer:

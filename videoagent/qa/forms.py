@@ -427,15 +427,8 @@ def read(question: str) -> Form:
             return replace(Form("count", counts="people"), **_within(q))
         if (place := _within(q)) and word.endswith("s") and word not in _NOT_A_KIND:  # "how many cars are in it?"
             return replace(Form("count", counts="things", thing=word), **place)
-    if m := _CLOCK.search(q):
-        hours, minutes, seconds = int(m.group(1) or 0), int(m.group(2)), float(m.group(3))
-        return Form("time", at_s=hours * 3600 + minutes * 60 + seconds)
-    if m := _SECONDS.search(q):
-        return Form("time", at_s=float(m.group(1) or m.group(2)))
-    if m := _ORDINAL.search(q):
-        return Form("ordinal", index=_ORDINALS[(m.group(1) or m.group(2)).lower()])
-    if _MIDDLE.search(q):
-        return Form("ordinal", middle=True)
+    if place := _place(q):
+        return Form(**place)
     if m := _EDGE.search(q):
         return Form("ordinal", index=0 if m.group(1).lower() in ("start", "beginning", "outset") else -1)
     if (m := _BETWEEN.search(q)) and (a := _thing(m.group("a"))) and (b := _thing(m.group("b"))):
@@ -456,18 +449,26 @@ _IN_THAT = re.compile(
 )
 
 
+def _place(q: str) -> dict:
+    """The moment ("at 0:10", "20 seconds in") or the scene by its place ("the last scene", "the middle
+    scene") a question names, as a time or ordinal form's fields; {} when it names none."""
+    if m := _CLOCK.search(q):
+        hours, minutes, seconds = int(m.group(1) or 0), int(m.group(2)), float(m.group(3))
+        return {"kind": "time", "at_s": hours * 3600 + minutes * 60 + seconds}
+    if m := _SECONDS.search(q):
+        return {"kind": "time", "at_s": float(m.group(1) or m.group(2))}
+    if m := _ORDINAL.search(q):
+        return {"kind": "ordinal", "index": _ORDINALS[(m.group(1) or m.group(2)).lower()]}
+    if _MIDDLE.search(q):
+        return {"kind": "ordinal", "middle": True}
+    return {}
+
+
 def _within(q: str) -> dict:
     """Where a count looks: a scene by its place ("in the last scene"), a moment ("at 0:30"), or the scene the
     conversation last cited ("in it", "there"); {} for the whole video."""
-    if m := _CLOCK.search(q):
-        hours, minutes, seconds = int(m.group(1) or 0), int(m.group(2)), float(m.group(3))
-        return {"within": "time", "at_s": hours * 3600 + minutes * 60 + seconds}
-    if m := _SECONDS.search(q):
-        return {"within": "time", "at_s": float(m.group(1) or m.group(2))}
-    if m := _ORDINAL.search(q):
-        return {"within": "ordinal", "index": _ORDINALS[(m.group(1) or m.group(2)).lower()]}
-    if _MIDDLE.search(q):
-        return {"within": "ordinal", "middle": True}
+    if place := _place(q):
+        return {"within": place.pop("kind"), **place}
     if _IN_THAT.search(q) and not re.search(r"\bare\s+there\s*\??\s*$", q, re.I):
         return {"within": "that"}
     return {}
