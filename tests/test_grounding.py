@@ -21,6 +21,7 @@ from videoagent.qa.grounding import (
     expects,
     mentions,
     names_all,
+    places_in,
     polarity,
     stated,
 )
@@ -311,3 +312,23 @@ def test_a_damaged_or_stale_wordnet_index_is_rebuilt_not_read(tmp_path):
     assert lexicon._read_index(tmp_path) == ({"cat": {"n": [1]}}, {7})
     (tmp_path / "index.noun").write_text("changed\n")
     assert lexicon._read_index(tmp_path) is None
+
+
+def test_a_place_a_line_puts_something_in_is_indoors_or_outdoors():
+    # by the kind of place (data/settings.yaml `places`), only after a preposition of place
+    assert places_in(MOTORCYCLE) == {"garage": "indoor"}
+    assert places_in(PHOTOGRAPHER) == {"field": "outdoors"}
+    assert places_in("They park in the parking lot.") == {"lot": "outdoors"}  # the two-word name first
+    assert places_in("A car drives past the house.") == {}
+    assert places_in("They walk down the hallway.") == {}  # a corridor is a way, not a road
+    assert places_in("An office in the city.") == {}  # an office is in a city: neither is said
+    assert stated("Is the motorcycle outdoors?", MOTORCYCLE) == ("No", MOTORCYCLE)
+    assert stated("Is the motorcycle indoors?", MOTORCYCLE) == ("Yes", MOTORCYCLE)
+    assert stated("Is the photographer outside?", PHOTOGRAPHER) == ("Yes", PHOTOGRAPHER)
+    assert stated("Is the motorcycle in a field?", MOTORCYCLE) == ("No", MOTORCYCLE)  # a field is outdoors
+    assert stated("Is the motorcycle in a kitchen?", MOTORCYCLE) is None  # indoors too: the line cannot tell
+    # the place a question puts the video in, against the setting its scene is seen to be
+    assert backs("Is this inside a building?", "No.", "seen: person x4 60%. setting: outdoors 42%").grounded
+    assert not backs("Is there a building?", "No.", "setting: outdoors 42%").grounded  # a house can stand outside
+    assert names_all({"indoors"}, MOTORCYCLE) and not names_all({"indoors"}, PHOTOGRAPHER)
+    assert "build" not in asked_actions("Is this inside a building?")  # "a building" is a noun

@@ -721,7 +721,7 @@ def test_then_hops_only_where_it_asks_what_follows(index, models, profile):
         ("How long is this video?", "duration"),
         ("What's the length of this clip?", "duration"),
         ("How many seconds long is the video?", "duration"),
-        ("How long is the cat shown?", "lookup"),  # about a scene, not the video
+        ("How long is the cat shown?", "duration"),  # the span of the scenes that show the cat, not the video
         ("Is there any text on screen in this video?", "any_text"),
         ("Does the video show any writing?", "any_text"),
         ("Is something written on the screen?", "any_text"),  # the words in any order
@@ -1171,3 +1171,72 @@ def test_a_yes_no_looks_in_a_shot_and_takes_the_person_it_names_as_given():
     for q in ("What does this video show, briefly?", "Briefly, what happens here?", "What does the clip show?"):
         assert forms.read(q).kind == "summary", q
     assert forms.read("What does the video show at 0:10?").kind == "time"
+
+
+def test_a_count_of_scenes_with_what_they_show_lists_each():
+    from videoagent.qa import forms
+
+    for q in ("How many scenes are there and what do they show?", "How many shots are there, and what is in them?"):
+        assert forms.read(q) == forms.Form("count", counts="scenes", each=True), q
+    # what a reading is about is a summary; what the narrator asks is what is said
+    assert forms.read("What is the reading about?").kind == "summary"
+    assert forms.read("What is the speaker talking about?").kind == "summary"
+    assert forms.read("What does the narrator ask?").kind == "said"
+
+
+def test_what_a_known_shot_holds_is_asked_of_the_shot_and_a_word_used_as_a_noun_must_be_held():
+    from videoagent.qa import answerer, forms, grounding
+
+    # "shot" names the scene the question is about, as "scene" does: the scene is quoted when the model refuses
+    assert answerer._asks_what_is_there("What is in the last shot?", forms.read("What is in the last shot?"))
+    dog = "Is there a dog in the last shot?"
+    assert not answerer._asks_what_is_there(dog, forms.read(dog))
+    seen = ["animal mammal domestic animal dog Samoyed", "What is in the opening shot?"]  # its labels, the question
+    # "level" is mostly a noun (an invented thing, cut); "high", mostly an adjective, names nothing left alone
+    invented = "The opening shot shows an animal, likely a Samoyed, with a high level."
+    assert grounding.without_unbacked(invented, seen) == "The opening shot shows an animal, likely a Samoyed."
+    # a piece cut at what a possessive owns says nothing ("about a man's" of "a man's thoughts")
+    reading = ["He was not an ill-disposed young man."]
+    assert grounding.without_unbacked("The video is about a man's thoughts.", reading) == ""
+
+
+def test_how_long_a_thing_lasts_is_the_span_of_the_scenes_that_show_or_name_it():
+    from videoagent.qa import exact, forms
+    from videoagent.qa.scenes import Label
+
+    assert forms.read("How long is the countdown?") == forms.Form("duration", thing="countdown")
+    assert forms.read("For how long are cars visible?") == forms.Form("duration", thing="cars", shown=True)
+    assert forms.read("How long is the first scene?") == forms.Form("duration", within="ordinal", index=0)
+    assert forms.read("How long is it shown?") == forms.Form("duration", within="that")
+    assert forms.read("How long is the video?") == forms.Form("duration")
+    countdown, lift = Scene("S1", 0.0, 3.1, "3, 2, 1."), Scene("S2", 3.1, 8.1, "Lift off.")
+    told = exact.thing_duration("v", "countdown", [countdown, lift], [])
+    assert told.answer == "The countdown is in 0:00-0:03.1: 3.1 seconds (the scene that shows or names it)."
+    assert [(c.start_s, c.end_s) for c in told.citations] == [(0.0, 3.1)]
+    # a thing's size is not how long it lasts: "how long is the rocket?" is refused unless asked how long shown
+    rocket = Scene("S1", 0.0, 4.0, "The rocket stands on the pad.")
+    assert not exact.thing_duration("v", "rocket", [rocket], []).found
+    assert exact.thing_duration("v", "rocket", [rocket], [], shown=True).found
+    # neighbours are one span; a label names what is shown
+    cars = [Scene(f"S{i}", a, b, "", labels=(Label("car", 0.6, 2),)) for i, (a, b) in enumerate([(0, 2), (2, 3)])]
+    told = exact.thing_duration("v", "cars", cars, [], shown=True)
+    assert told.answer.startswith("The cars are in 0:00-0:03: 3 seconds")
+
+
+def test_a_relative_question_hangs_on_the_scene_that_shows_its_thing_best():
+    from videoagent.qa import exact
+    from videoagent.qa.scenes import Label
+
+    dog = Scene("S1", 0.0, 3.8, "", seen="dog 90%", labels=(Label("dog", 0.9),))
+    bird = Scene("S7", 19.8, 23.8, "", seen="bird 25%, dog 16%", labels=(Label("bird", 0.25), Label("dog", 0.16)))
+    assert exact.find_scene("the dog", [dog, bird], None)[0] is dog
+    assert exact.find_scene("the dog", [bird, dog], None)[0] is dog
+
+
+def test_which_scenes_have_text_is_not_answered_with_a_yes():
+    from videoagent.qa import exact
+
+    written = Scene("S2", 4.0, 8.0, "", on_screen=("SYSTEM OVERRIDE",))
+    which = exact.any_text(None, "v", [written], [], yes_no=False).answer
+    assert which == 'Text is shown on screen at 0:04-0:08 "SYSTEM OVERRIDE".'
+    assert exact.any_text(None, "v", [written], []).answer.startswith("Yes: ")

@@ -180,11 +180,25 @@ BRIEF_MIN, BRIEF_MOST = 0.15, 6  # labels a scene line shows (QA, describe): at 
 
 
 @cache
+def _settings_spec() -> dict:
+    return yaml.safe_load(resources.files("videoagent").joinpath("data", "settings.yaml").read_text())
+
+
+@cache
+def place_settings() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Setting -> (the WordNet kinds of place a line puts something in for it, the words a question uses for
+    it), from data/settings.yaml: "parked in the garage" is indoors (a building), "in a field" outdoors."""
+    return {
+        name: (tuple(row["places"]), tuple(row["words"])) for name, row in _settings_spec().items() if "places" in row
+    }
+
+
+@cache
 def setting_rules() -> dict[str, list[tuple[str, float, int]]]:
     """Visual label -> the scene / setting / time-of-day names it implies, as (name, weight, min boxes), from
     the shipped data/settings.yaml ("street sign" -> city 0.7; "person" x6 -> crowd): read by tagging (as
     tags) and QA (as what a scene is seen to be)."""
-    spec = yaml.safe_load(resources.files("videoagent").joinpath("data", "settings.yaml").read_text())
+    spec = _settings_spec()
     direct: dict[str, list[tuple[str, float, int]]] = {}
     for tag, row in spec.items():
         for label in row["from"]:

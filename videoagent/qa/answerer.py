@@ -76,7 +76,8 @@ _WHICH_SCENE = frozenset(
     "show shows shown see seen happen happens come comes right just immediately directly next then before after "
     "first second third fourth "
     "fifth sixth seventh eighth ninth tenth last final start beginning middle end say said hear heard appear "
-    "appears scene clip part moment time go going on follow precede occur".split()
+    "appears scene clip part moment time go going on follow precede occur shot segment opening closing penultimate "
+    "previous preceding following".split()
 )
 
 
@@ -109,9 +110,9 @@ class AnsweringPlanner:
                 self._anchor(video_id, "", scenes, history, steps) if form.kind == "order" and not form.anchor else None
             )
             scope = None
-            if form.kind == "count" and form.within == "that":  # "how many cars are in it?"
+            if form.kind in ("count", "duration") and form.within == "that":  # "how many cars are in it?"
                 scope = self._last_cited(video_id, history)[-1:] or None  # none cited: "it" is the video
-            elif form.kind == "count" and form.within:  # "how many people are in the last scene?"
+            elif form.kind in ("count", "duration") and form.within:  # "how many people are in the last scene?"
                 scope, why = self._focus(video_id, replace(form, kind=form.within), scenes, question, history, steps)
                 if not scope:  # a moment past the end, a place past the last scene: `why` says so
                     return Answer(str(why), [], steps, found=False)

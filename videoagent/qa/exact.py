@@ -45,10 +45,14 @@ def answer(
         return count_people(view, video_id, steps)
     if form.kind == "duration" and form.speech:
         return speech_duration(video_id, scenes, steps)
+    if form.kind == "duration" and form.thing:
+        return thing_duration(video_id, form.thing, scenes, steps, shown=form.shown)
+    if form.kind == "duration" and scope:  # "how long is the first scene?"
+        return _spans_told(video_id, "That scene runs" if len(scope) == 1 else "Those scenes run", scope, steps)
     if form.kind == "duration":
         return duration(view, video_id, scenes, steps)
     if form.kind == "any_text":
-        return any_text(view, video_id, scenes, steps)
+        return any_text(view, video_id, scenes, steps, yes_no=grounding.expects(question) == "yes_no")
     if form.kind == "language":
         return language(view, video_id, form.other, scenes, steps)
     if form.kind in ("any_speech", "said"):
@@ -265,19 +269,59 @@ def speech_duration(video_id: str, scenes: Sequence[Scene], steps: list[dict]) -
     )
 
 
-def any_text(view: IndexView, video_id: str, scenes: Sequence[Scene], steps: list[dict]) -> Answer:
-    """Whether any scene shows text, from the OCR of every scene; "not read" when OCR did not run."""
+def thing_duration(
+    video_id: str, thing: str, scenes: Sequence[Scene], steps: list[dict], shown: bool = False
+) -> Answer:
+    """How long a thing is shown or said ("the countdown"): the span of the scenes that show or name it,
+    neighbours joined (a scene is as fine as the index knows a time: the thing may be there for less).
+    Unless `shown` ("how long is the cat shown?"), only of an event: "how long is the rocket?" asks its size."""
+    if not shown and not grounding.names_an_event(thing):
+        steps.append({"tool": "refuse", "why": f"how long {thing} is, in size: nothing in the video measures it"})
+        return Answer(NOT_FOUND, [], steps, found=False)
+    words = grounding.content_words(thing)
+    hits = [s for s in scenes if words and (any(_showing(words, s)) or grounding.names_all(words, s.text()))]
+    steps.append({"tool": "find_scenes", "thing": thing, "scenes": [s.sid for s in hits]})
+    if not hits:
+        return Answer(NOT_FOUND, [], steps, found=False)
+    last = thing.split()[-1].lower()
+    are = last.endswith("s") and grounding.content_words(last) != {last}  # "cars": a plural
+    it = "them" if are else "it"
+    which = f" (the scene that shows or names {it})" if len(hits) == 1 else f" (the scenes that show or name {it})"
+    return _spans_told(video_id, f"{_capital(_the(thing))} {'are' if are else 'is'} in", hits, steps, which)
+
+
+def _spans_told(video_id: str, what: str, scenes: Sequence[Scene], steps: list[dict], which: str = "") -> Answer:
+    """ "The countdown is in 0:00-0:03.1: 3.1 seconds" (`what`: "The countdown is in"): the spans of `scenes`,
+    neighbours joined, and their length."""
+    runs: list[list[Scene]] = []
+    for s in scenes:
+        if runs and abs(runs[-1][-1].end_s - s.start_s) < 0.05:
+            runs[-1].append(s)
+        else:
+            runs.append([s])
+    spans = [(run[0].start_s, run[-1].end_s) for run in runs]
+    total = round(sum(b - a for a, b in spans), 1)
+    where = " and ".join(f"{clock(a)}-{clock(b)}" for a, b in spans[:6]) + (" and more" if len(spans) > 6 else "")
+    text = f"{what} {where}: {total:g} second{'s' if total != 1 else ''}{which}."
+    return Answer(text, [Citation(video_id, a, b) for a, b in spans], steps)
+
+
+def any_text(view: IndexView, video_id: str, scenes: Sequence[Scene], steps: list[dict], yes_no: bool = True) -> Answer:
+    """Whether any scene shows text ("is any text shown?") or which do ("which scene has text on screen?"),
+    from the OCR of every scene; "not read" when OCR did not run."""
     written = [s for s in scenes if s.on_screen]
     steps.append({"tool": "get_ocr", "scenes": [s.sid for s in written]})
     if written:
         listing = "; ".join(f"{clock(s.start_s)}-{clock(s.end_s)} " + ", ".join(f'"{t}"' for t in s.on_screen)
                             for s in written[:8])  # fmt: skip
         more = f"; and {len(written) - 8} more scenes" if len(written) > 8 else ""
-        return Answer(f"Yes: {listing}{more}.", [s.cite(video_id) for s in written], steps)
+        lead = "Yes: " if yes_no else "Text is shown on screen at "
+        return Answer(f"{lead}{listing}{more}.", [s.cite(video_id) for s in written], steps)
     if not view.has_ocr(video_id):
         return Answer("On-screen text was not read for this video (its OCR stage did not run).", [], steps, found=False)
     end = scenes[-1].end_s if scenes else view.video_info(video_id).get("duration_s") or 0.0
-    return Answer("No: no text was read on screen anywhere in this video.", [Citation(video_id, 0.0, end)], steps)
+    lead = "No: no" if yes_no else "None: no"
+    return Answer(f"{lead} text was read on screen anywhere in this video.", [Citation(video_id, 0.0, end)], steps)
 
 
 def any_speech(
@@ -391,7 +435,7 @@ def find_scene(phrase: str, scenes: Sequence[Scene], similarity: Similarity | No
     """The scene that best matches a phrase ("after the cat"), by shared words first and meaning second,
     with its score; None when no scene is a clear match."""
     words = grounding.content_words(phrase)
-    overlap = [len(words & grounding.lemmas(s.text())) for s in scenes]
+    overlap = [_overlap(words, s) for s in scenes]
     sims = similarity(phrase, [s.text() or "-" for s in scenes]) if similarity else [0.0] * len(scenes)
     scores = [2 * o + s for o, s in zip(overlap, sims, strict=True)]
     best = max(range(len(scenes)), key=scores.__getitem__)
@@ -399,6 +443,18 @@ def find_scene(phrase: str, scenes: Sequence[Scene], similarity: Similarity | No
     # By meaning alone, a clear match or a clear lead ("the countdown" is nearest "Three, two, one").
     found = overlap[best] > 0 or sims[best] >= 0.35 or (sims[best] >= 0.25 and sims[best] - runner_up >= 0.08)
     return (scenes[best] if found else None), round(scores[best], 3)
+
+
+def _overlap(words: set[str], scene: Scene) -> float:
+    """How many of `words` a scene holds: one for each its lines say, a label's score for one only its labels
+    name ("the dog": dog 90% over a bird scene's dog 16%)."""
+    said = grounding.lemmas(" ".join([scene.said, *scene.on_screen]))
+    held = grounding.lemmas(scene.text())
+    scores: dict[str, float] = {}
+    for lab in scene.labels:
+        for w in grounding.lemmas(lab.name):
+            scores[w] = max(scores.get(w, 0.0), lab.score)
+    return sum(1.0 if w in said else scores.get(w, 1.0) if w in held else 0.0 for w in words)
 
 
 def _the(thing: str) -> str:

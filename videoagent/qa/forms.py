@@ -107,6 +107,14 @@ _SPEECH_DURATION = re.compile(
     r"(?:speak|talk|read|narrate)(?:\s+for)?\s*\??\s*$",
     re.I,
 )
+# How long a thing is shown or lasts: "how long is the countdown?", "how long is the cat shown?", "how long
+# does the lift off last?": the span of the scenes that show or name it (the 1.5B guessed "5 seconds").
+_THING_DURATION = re.compile(
+    r"^\W*(?:and\s+)?(?:for\s+)?how\s+long\s+(?:is|was|are|were|does|do|did)\s+(?P<thing>(?:(?:the|this|that)\s+)?.+?)"
+    r"(?P<shown>\s+(?:shown|seen|visible|on\s+screen|in\s+(?:the\s+)?(?:video|picture|frame)|last|take|go\s+on|appear|"
+    r"stay|remain|run)(?:\s+(?:for|on\s+screen))?)?\s*\??\s*$",
+    re.I,
+)
 # Whether the video shows any text at all: answered from the OCR of every scene, not from a sample.
 _ANY_TEXT = re.compile(
     r"^\W*(?:is|are|was|were)\s+there\s+(?:any\s+)?(?:text|writing|words|captions?|subtitles|titles?|lettering)"
@@ -151,7 +159,8 @@ _SPEECH_FILLER = {"anyone", "anybody", "someone", "somebody", "can", "you", "one
 _SAID_WORDS = {
     "said", "say", "says", "saying", "spoken", "speak", "speaks", "speaking", "talk", "talks", "talking", "read",
     "reads", "reading", "recite", "recites", "recited", "narration", "narrated", "narrates", "narrate", "transcript",
-    "dialogue", "voiceover", "tell", "tells", "telling", "told", "hear", "hears", "heard",
+    "dialogue", "voiceover", "tell", "tells", "telling", "told", "hear", "hears", "heard", "ask", "asks", "asking",
+    "announce", "announces", "announced",
 }  # fmt: skip
 _SAID_FILLER = {
     "what", "exactly", "being", "be", "he", "she", "they", "we", "you", "it", "someone", "somebody", "anyone",
@@ -211,7 +220,10 @@ _ARTICLE = re.compile(r"^(?:the|a|an|any|some)\s+", re.I)
 _SUMMARY = re.compile(
     r"\b(summar\w*|overview|recap|gist|synopsis|outline|chapters|table of contents|tl;?dr|in a nutshell)\b"
     rf"|\bsum\s+(?:up\s+{_VIDEO}|{_VIDEO}\s+up|it\s+up|up)\b"
-    r"|\bwhat\s+(?:is|'s)\s+(?:this|the)\s+(?:whole\s+)?(?:video|clip|film)\s+about\b"
+    r"|\bwhat\s+(?:is|'s)\s+(?:this|the)\s+(?:whole\s+)?(?:video|clip|film|reading|talk|speech|story|narration|"
+    r"lecture|presentation|conversation|recording|footage)\s+about\b"
+    r"|\bwhat\s+(?:is|are)\s+(?:he|she|they|the\s+(?:speaker|narrator|reader|presenter|voice))\s+(?:talking|speaking|"
+    r"reading|telling\s+us)\s+about\s*[?.!]*\s*$"
     r"|\bdescribe\s+(?:this|the)\s+(?:whole\s+|entire\s+)?(?:video|clip|film)\b"
     r"|\bwhat\s+happens\s+in\s+(?:this|the)\s+(?:whole\s+|entire\s+)?(?:video|clip|film)\s*\??\s*$"
     r"|^\W*(?:please\s+)?(?:describe|tell\s+me)\s+what\s+(?:happens|is\s+happening|goes\s+on|is\s+going\s+on)\s*[?.!]*\s*$"
@@ -235,7 +247,11 @@ _SCENE_LIST = re.compile(
     re.I,
 )
 # "how many scenes are there, and what is in each?": the count with what each scene says or shows
-_EACH = re.compile(r"\b(?:each|every\s+one|list\s+them|describe\s+them|what\s+(?:they|those)\s+(?:are|show))\b", re.I)
+_EACH = re.compile(
+    r"\b(?:each|every\s+one|list\s+them|describe\s+them|what\s+(?:do\s+|did\s+)?(?:they|those|these)\s+"
+    r"(?:are|show|contain|hold|say)|what\s+(?:is|happens|is\s+said|is\s+shown)\s+in\s+them)\b",
+    re.I,
+)
 
 
 # Things of a kind, and the scenes that show one: "what animals are there?", "which scenes show a vehicle?",
@@ -377,13 +393,15 @@ class Form:
     kind: Kind
     title: bool = False  # summary: a title is asked for
     speech: bool = False  # duration: how long the speech lasts, not the video
+    shown: bool = False  # duration of a thing: asked how long it is shown or lasts ("on screen", "last")
     at_s: float | None = None  # time: the moment asked about
     index: int | None = None  # ordinal: 0-based place, negative from the end
     middle: bool = False  # ordinal: the middle scene (the middle two of an even number)
     direction: Literal["after", "before", "between"] | None = None  # relative
     anchor: str = ""  # relative, order: what the scene is after/before ("" = what the conversation last cited)
     counts: Literal["scenes", "people", "things"] | None = None  # count
-    thing: str = ""  # shown, count: the kind asked about ("animals"); a count of scenes counts those showing it
+    thing: str = ""  # shown, count: the kind asked about ("animals"); a count of scenes counts those showing it;
+    # duration: what is shown or said for how long ("the countdown")
     state: bool = False  # shown, count: the scenes are `thing` ("which shot is underwater?"), not show it
     within: Literal["", "time", "ordinal", "that"] = ""  # count: in one scene (by `at_s`, `index`/`middle`, or
     # the scene the conversation last cited), not the whole video
@@ -407,6 +425,14 @@ def read(question: str) -> Form:
         return Form("duration", speech=True)
     if _DURATION.search(q):
         return Form("duration")
+    if m := _THING_DURATION.search(q):
+        thing = _thing(m.group("thing"))
+        if thing and not _names_a_part(thing):
+            return Form("duration", thing=thing, shown=bool(m["shown"]))
+        if thing and (place := _within(q)) and place["within"] != "that":  # "how long is the first scene?"
+            return Form("duration", **place)
+        if re.fullmatch(r"(?:it|that|this|they)", m.group("thing").strip(), re.I):  # "how long is it shown?"
+            return Form("duration", within="that")
     if _asks_any_speech(q):  # before the text: "are any words spoken?"
         return Form("any_speech")
     if _ANY_TEXT.search(q) or _asks_any_text(q):
@@ -496,6 +522,14 @@ def _thing(phrase: str, article: bool = False) -> str:
     if not phrase or _NOT_A_THING.match(phrase) or len(phrase.split()) > 6:
         return ""
     return phrase if article else _ARTICLE.sub("", phrase).strip()
+
+
+def _names_a_part(phrase: str) -> bool:
+    """Whether a phrase names a part of the video ("the first scene", "the clip"), not a thing in it."""
+    return bool(set(re.findall(r"[a-z]+", phrase.lower())) & _PART_WORDS)
+
+
+_PART_WORDS = {"scene", "scenes", "shot", "shots", "part", "segment", "clip", "video", "film", "moment", "section"}
 
 
 def _direction(word: str) -> Literal["after", "before"]:

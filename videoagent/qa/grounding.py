@@ -26,6 +26,7 @@ checks that need it are skipped (`videoagent models` shows the lexicon missing).
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from importlib import resources
 
 from lemminflect import getAllLemmas
 
+from ..ingest.labels import place_settings
 from ..models.encoders.imagenet import kinds_above
 from ..tagging.keywords import lemma
 from . import forms, lexicon
@@ -102,6 +104,7 @@ _ABOUT_THE_VIDEO = set(
 _DOES_NOUN_VERB = re.compile(
     r"\b(?:do|does|did)\s+(?:(?:the|a|an|this|that|his|her|their|its)\s+)?[a-z]+\s+([a-z]+)\b", re.I
 )
+_DETERMINERS = {"a", "an", "the", "his", "her", "their", "its", "my", "your", "our"}  # not "this": "is this moving?"
 _POSSESSION = {"hold", "carry", "have", "bring"}  # "a photographer ... with his camera" holds it
 _WITH = re.compile(r"\bwith\b", re.I)
 _CONDITION = re.compile(r"\b(if|unless|whether|suppose|supposing)\b", re.I)
@@ -199,8 +202,9 @@ def backs(
     scene is what the question is about (the nearest by meaning: "the two-wheeler" is the motorcycle;
     or the question says nothing of its own: "when is it shown?"). `related`: the sentence encoder's
     word similarity, for kinds WordNet does not file a word under ("which pet": a cat, at >= 0.65)."""
-    asked, held = lemmas(question), _implied(_numbers_as_words(lemmas(evidence)))
-    words = _implied(content_words(evidence))
+    placed = placed_words(evidence)  # "parked in the garage": indoors
+    asked, held = lemmas(question), _implied(_numbers_as_words(lemmas(evidence))) | placed
+    words = _implied(content_words(evidence)) | placed
     kind = expects(question)
     if kind == "yes_no":
         # what the question says of the video's parts ("in the first shot") is where it looks, not a thing
@@ -208,11 +212,12 @@ def backs(
         if evidence_is_text_on_screen and asks_for_text(question):  # "is any text shown?": the scene's text is
             things -= ON_SCREEN_WORDS
         actions = set(asked_actions(question))  # said in its own sense: "rests" is no "sleeping"
+        asked_in = places_in(question)  # "is this inside a building?" over "setting: outdoors": a No
         missing = sorted(
             w
             for w in things
             if not (_says_action(w, held, words) or _worn(w, words) if w in actions else _mentioned(w, held, words))
-            and not opposed(w, held)
+            and not (opposed(w, held) or _opposed_place(w, asked_in, held))
             and not _presupposed_person(w, question, words)
         )
         return Support(not missing, f"not in the evidence: {', '.join(missing)}" if missing else "all mentioned")
@@ -365,7 +370,7 @@ def introduced(question: str, said: str) -> str | None:
 
 def names_all(words: set[str], evidence: str) -> bool:
     """Whether the evidence names every one of `words` (itself, something of its kind, or its sense)."""
-    held, found = lemmas(evidence), content_words(evidence)
+    held, found = _held(evidence)
     return all(_mentioned(w, held, found) for w in words)
 
 
@@ -404,6 +409,65 @@ def _tree_kinds() -> frozenset[str]:
 def _implied(words: set[str]) -> set[str]:
     """`words` of a scene's lines with what its labels imply: a detected face is a person in the scene."""
     return words | {_IMPLIES[w] for w in words if w in _IMPLIES}
+
+
+def names_an_event(phrase: str) -> bool:
+    """Whether a phrase's last word names something that happens ("the countdown", "the lift off", "the
+    song"), which lasts, not a thing ("the rocket"), which has a size. False without WordNet."""
+    lex = lexicon.load()
+    words = _WORD.findall(phrase.lower())
+    names = [_lemma(w) for w in words[-1:]] + ["".join(words[-2:]), "_".join(words[-2:])] * (len(words) > 1)
+    return bool(lex) and any(lex.is_kind(k, name) for name in names for k in _EVENTS)  # "lift off": liftoff
+
+
+_EVENTS = ("event", "act", "process", "phenomenon", "communication")
+
+
+def _held(evidence: str) -> tuple[set[str], set[str]]:
+    """The lemmas and the content words of an evidence text, with what it implies: its labels (a face is a
+    person) and the setting of a place it puts something in ("parked in the garage": indoors)."""
+    placed = placed_words(evidence)
+    return _implied(lemmas(evidence)) | placed, _implied(content_words(evidence)) | placed
+
+
+def places_in(text: str) -> dict[str, str]:
+    """The places a text puts something in, by their setting (data/settings.yaml `places`): "parked in the
+    garage" -> {"garage": "indoor"}, "stands in a field" -> {"field": "outdoors"}, "in the parking lot" (a
+    two-word name first) -> {"lot": "outdoors"}. Only after a preposition of place: "past the house" puts
+    nothing indoors. Empty without WordNet."""
+    lex = lexicon.load()
+    if lex is None:
+        return {}
+    out = {}
+    for found in _IN_PLACE.finditer(text):
+        words = list(itertools.takewhile(lambda w: w not in _STOP, found.group(1).lower().split()))
+        if not words:
+            continue
+        for name in dict.fromkeys(["_".join(words[-2:]), words[-1]]):
+            setting = next((s for s, (kinds, _) in place_settings().items() if lex.first_noun_under(name, kinds)), None)
+            if setting:
+                out[_lemma(words[-1])] = setting
+                break
+    return out
+
+
+def placed_words(text: str) -> set[str]:
+    """The words of the settings a text puts something in ("in the garage": indoor, indoors, inside)."""
+    return {w for setting in set(places_in(text).values()) for w in place_settings()[setting][1]}
+
+
+def _opposed_place(word: str, asked_in: dict[str, str], held: set[str]) -> bool:
+    """Whether the place a question puts something in ("is this inside a building?": indoors) has its
+    opposite setting in the evidence ("setting: outdoors"; "stands in a field")."""
+    setting = asked_in.get(word)
+    return bool(setting) and any(opposed(w, held) for w in place_settings()[setting][1])
+
+
+_IN_PLACE = re.compile(
+    r"\b(?:in|inside|into|within|at|on|onto|across|through|along|around)\s+"
+    r"(?:(?:a|an|the|this|that|his|her|their|its|my|our|your|some)\s+)?([a-z]+(?:\s+[a-z]+){0,2})",
+    re.I,
+)
 
 
 def _compound_tails(question: str) -> set[str]:
@@ -494,9 +558,10 @@ def stated(question: str, evidence: str) -> tuple[str, str] | None:
     if not about:
         return None
     actions = [v for v in asked_actions(question) if v not in _placed(question)]
+    asked_in = places_in(question)
     said = {}
     for sentence in re.split(r"(?<=[.!?;])\s+", evidence):
-        held, words = lemmas(sentence), content_words(sentence)
+        held, words = _held(sentence)
         rest = {w for w in about if not _mentioned(w, held, words)}  # a bike is named by "a motorcycle"
         if _CONDITION.search(sentence) or rest == about:
             continue
@@ -504,7 +569,8 @@ def stated(question: str, evidence: str) -> tuple[str, str] | None:
             continue  # "is the cat sleeping?": a sentence about the cat that says nothing of sleep states nothing
         if not rest:
             said[polarity(question, sentence)] = sentence
-        elif all(opposed(w, held) for w in rest) and not negated(sentence):  # "is the coffee cold?": "hot coffee"
+        elif all(opposed(w, held) or _opposed_place(w, asked_in, held) for w in rest) and not negated(sentence):
+            # "is the coffee cold?": "hot coffee"; "is the motorcycle outdoors?": "parked in the garage"
             said["No"] = sentence
     return next(iter(said.items())) if len(said) == 1 else None
 
@@ -543,8 +609,8 @@ def asked_actions(question: str) -> list[str]:
     "does the <noun>" ("when does the rocket lift off"); not those about the video itself ("shown", "said")."""
     words = _WORD.findall(question.lower())
     out = []
-    for word in words:
-        if word in _STOP:  # "would", "been"
+    for before, word in zip(["", *words], words, strict=False):
+        if word in _STOP or before in _DETERMINERS:  # "would", "been"; "inside a building" names no building
             continue
         found = getAllLemmas(word)
         verb, noun = found.get("VERB", ("",))[0], found.get("NOUN", (word,))[0]
@@ -633,7 +699,7 @@ _VERB_OBJECT = re.compile(
 )
 _DANGLING = re.compile(
     r"\s*\b(?:a|an|the|of|about|with|in|on|at|to|from|for|and|or|is|are|being|his|her|its|their|my|our|your|"
-    r"this|that|these|those|some|two|three|four|five|several|many)$",
+    r"this|that|these|those|some|two|three|four|five|several|many|[a-z]+'s|[a-z]+s')$",  # "about a man's"
     re.I,
 )
 
@@ -691,7 +757,12 @@ def _names_a_thing(text: str) -> bool:
     words = content_words(text) - _OF_THE_VIDEO - _ABOUT_THE_VIDEO
     if lex is None:
         return says_something(text)
-    return any(lex.is_noun(w) and not lex.mostly_verb(w) and not _is_number(w) for w in words)
+    return any(_a_thing(w, lex) for w in words)
+
+
+def _a_thing(word: str, lex: lexicon.Lexicon) -> bool:
+    """Whether people use `word` as a noun: not mostly a verb ("stands") or an adjective ("high"), nor a number."""
+    return lex.is_noun(word) and not lex.mostly_verb(word) and not lex.mostly_adjective(word) and not _is_number(word)
 
 
 def says_something(sentence: str) -> bool:
@@ -708,11 +779,7 @@ def unbacked_things(text: str, evidence: list[str]) -> list[str]:
     if lex is None:
         return []
     held, words = _held_by(tuple(evidence))
-    nouns = [
-        w
-        for w in sorted(content_words(text) - _OF_THE_VIDEO - _ABOUT_THE_VIDEO)
-        if lex.is_noun(w) and not lex.mostly_verb(w) and not lex.is_adjective(w) and not _is_number(w)
-    ]
+    nouns = [w for w in sorted(content_words(text) - _OF_THE_VIDEO - _ABOUT_THE_VIDEO) if _a_thing(w, lex)]
     actions = [v for v in asked_actions(text) if v not in nouns]  # "a whale swimming": is swimming said?
     # a colour is seen or said, never guessed: "a brown dog" over a classifier's "dog 90%"
     colours = [w for w in sorted(content_words(text)) if lex.is_adjective(w) and lex.is_kind("color", w)]
@@ -723,9 +790,8 @@ def unbacked_things(text: str, evidence: list[str]) -> list[str]:
 def _held_by(evidence: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
     """The lemmas and content words of all the evidence texts, with what labels imply (frozen: they are
     shared): read once per summary, not once for each sentence, piece and cut `without_unbacked` checks."""
-    held = _implied(set().union(*(lemmas(e) for e in evidence))) if evidence else set()
-    words = _implied(set().union(*(content_words(e) for e in evidence))) if evidence else set()
-    return frozenset(held), frozenset(words)
+    both = [_held(e) for e in evidence]
+    return frozenset().union(*(h for h, _ in both)), frozenset().union(*(w for _, w in both))
 
 
 def _says_action(verb: str, held: set[str], words: set[str]) -> bool:

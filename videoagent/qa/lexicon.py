@@ -172,13 +172,16 @@ class Lexicon:
     def mostly_verb(self, word: str) -> bool:
         """Whether people use `word` more as a verb than as a noun (SemCor counts): "stands" in "the rocket
         stands on the pad" is no small table, nor "rests" a support."""
+        return self._used(word, "v") > self._used(word, "n")
 
-        def used(pos: str) -> int:
-            return sum(
-                lem.count() for s in self._wn.synsets(word, pos) for lem in s.lemmas() if lem.name().lower() == word
-            )
+    @functools.lru_cache(maxsize=65536)  # noqa: B019
+    def mostly_adjective(self, word: str) -> bool:
+        """Whether `word` is an adjective people use at least as often as its noun ("high", "red"; not
+        "level" or "side", nouns far more often)."""
+        return self.is_adjective(word) and self._used(word, "a") + self._used(word, "s") >= self._used(word, "n")
 
-        return used("v") > used("n")
+    def _used(self, word: str, pos: str) -> int:
+        return sum(lem.count() for s in self._wn.synsets(word, pos) for lem in s.lemmas() if lem.name().lower() == word)
 
     @functools.lru_cache(maxsize=4096)  # noqa: B019
     def antonyms(self, word: str) -> frozenset[str]:
@@ -215,8 +218,16 @@ class Lexicon:
     def names_a(self, general: str, word: str) -> bool:
         """Whether `word`'s first noun sense is a `general`: stricter than `is_kind`, for "who" (a
         photographer is a person; "red", whose rarer senses include a radical, is not)."""
+        return self._first_noun_in(word, set(self._wn.synsets(general, "n")))
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019
+    def first_noun_under(self, word: str, kinds: tuple[str, ...]) -> bool:
+        """Whether `word`'s first noun sense is, or is under, one of the named synsets ("garage": building.n.01;
+        "field": tract.n.01; "hallway" no road.n.01, though both are ways)."""
+        return self._first_noun_in(word, {self._wn.synset(k) for k in kinds})
+
+    def _first_noun_in(self, word: str, kinds: set) -> bool:
         senses = self._wn.synsets(word, "n")
-        kinds = set(self._wn.synsets(general, "n"))
         if not senses:
             return False
         first = senses[0]
