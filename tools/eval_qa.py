@@ -53,7 +53,7 @@ QA_SETS = {
     "heldout16": ROOT / "tests" / "data" / "qa_heldout16.yaml",  # round 16: written in session 27, run in 28
     "heldout17": ROOT / "tests" / "data" / "qa_heldout17.yaml",  # round 17: written in session 28, run in 29
     "heldout18": ROOT / "tests" / "data" / "qa_heldout18.yaml",  # round 18: written in session 29, run in 30
-    "heldout19": ROOT / "tests" / "data" / "qa_heldout19.yaml",  # round 19: written in session 30, not run yet
+    "heldout19": ROOT / "tests" / "data" / "qa_heldout19.yaml",  # round 19: run once (session 31): seen
     "heldout20": ROOT / "tests" / "data" / "qa_heldout20.yaml",  # round 20: written in session 31, not run yet
 }
 FIXTURES = Path(os.environ.get("VIDEOAGENT_FIXTURES") or ROOT / ".fixtures")
