@@ -1182,6 +1182,7 @@ def test_a_count_of_scenes_with_what_they_show_lists_each():
     assert forms.read("What is the reading about?").kind == "summary"
     assert forms.read("What is the speaker talking about?").kind == "summary"
     assert forms.read("What does the narrator ask?").kind == "said"
+    assert forms.read("Can I get a rundown of the clip?").kind == "summary"
 
 
 def test_what_a_known_shot_holds_is_asked_of_the_shot_and_a_word_used_as_a_noun_must_be_held():

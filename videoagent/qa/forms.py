@@ -218,7 +218,8 @@ _NOT_A_THING = re.compile(
 )
 _ARTICLE = re.compile(r"^(?:the|a|an|any|some)\s+", re.I)
 _SUMMARY = re.compile(
-    r"\b(summar\w*|overview|recap|gist|synopsis|outline|chapters|table of contents|tl;?dr|in a nutshell)\b"
+    r"\b(summar\w*|overview|recap|gist|synopsis|outline|chapters|table of contents|tl;?dr|in a nutshell|run-?down|"
+    r"round-?up)\b"
     rf"|\bsum\s+(?:up\s+{_VIDEO}|{_VIDEO}\s+up|it\s+up|up)\b"
     r"|\bwhat\s+(?:is|'s)\s+(?:this|the)\s+(?:whole\s+)?(?:video|clip|film|reading|talk|speech|story|narration|"
     r"lecture|presentation|conversation|recording|footage)\s+about\b"
