@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Grounded-QA evaluation on the fixtures: answer accuracy and citation hit rate, per profile's LLM.
 
-    python tools/eval_qa.py [--profiles default fast tiny] [--set dev|heldout|heldout7..heldout20|all]
+    python tools/eval_qa.py [--profiles default fast tiny] [--set dev|heldout|heldout7..heldout21|all]
                             [--index DIR] [--json]
 
 Questions, expected answer keywords and expected spans are in tests/data/qa.yaml (dev: the set prompts,
-cutoffs and rules were tuned on) and tests/data/qa_heldout.yaml, qa_heldout7.yaml to qa_heldout20.yaml (held
+cutoffs and rules were tuned on) and tests/data/qa_heldout.yaml, qa_heldout7.yaml to qa_heldout21.yaml (held
 out: report them, never tune on them). A question is answered right when the answer contains one of its
 keywords as whole words (answerable; a summary needs `min` of them) or says the video holds no evidence
 (absent); a citation hits when a cited span overlaps the expected scene (questions without a span, counts and summaries,
@@ -55,6 +55,7 @@ QA_SETS = {
     "heldout18": ROOT / "tests" / "data" / "qa_heldout18.yaml",  # round 18: written in session 29, run in 30
     "heldout19": ROOT / "tests" / "data" / "qa_heldout19.yaml",  # round 19: run once (session 31): seen
     "heldout20": ROOT / "tests" / "data" / "qa_heldout20.yaml",  # round 20: written in session 31, not run yet
+    "heldout21": ROOT / "tests" / "data" / "qa_heldout21.yaml",  # round 21: written in session 32, not run yet
 }
 FIXTURES = Path(os.environ.get("VIDEOAGENT_FIXTURES") or ROOT / ".fixtures")
 
