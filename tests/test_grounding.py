@@ -18,6 +18,7 @@ from videoagent.qa.grounding import (
     backs,
     check,
     choice,
+    content_words,
     expects,
     mentions,
     names_all,
@@ -332,3 +333,17 @@ def test_a_place_a_line_puts_something_in_is_indoors_or_outdoors():
     assert not backs("Is there a building?", "No.", "setting: outdoors 42%").grounded  # a house can stand outside
     assert names_all({"indoors"}, MOTORCYCLE) and not names_all({"indoors"}, PHOTOGRAPHER)
     assert "build" not in asked_actions("Is this inside a building?")  # "a building" is a noun
+
+
+def test_a_hyphenated_compound_wordnet_knows_is_one_word_and_its_opposite_backs_no_yes():
+    reading = "Unless to be rather cold -hearted and rather selfish is to be ill -disposed, he might be amiable."
+    # "kind-hearted" is not a "hearted" the reading holds; the ASR's "cold -hearted" is WordNet's coldhearted
+    assert "coldhearted" in content_words(reading) and "hearted" not in content_words("Was he kind-hearted?")
+    assert not backs("Was he kind-hearted?", "Yes, he was kind-hearted.", reading).grounded
+    # what only its opposite backs is a No, never a Yes
+    assert not backs("Was he warm-hearted?", "Yes, he was warm-hearted.", reading).grounded
+    assert backs("Was he warm-hearted?", "No, he was cold-hearted.", reading).grounded
+    assert (
+        not backs("Is the coffee cold?", "Yes.", COFFEE).grounded
+        and backs("Is the coffee cold?", "No.", COFFEE).grounded
+    )

@@ -1241,3 +1241,14 @@ def test_which_scenes_have_text_is_not_answered_with_a_yes():
     which = exact.any_text(None, "v", [written], [], yes_no=False).answer
     assert which == 'Text is shown on screen at 0:04-0:08 "SYSTEM OVERRIDE".'
     assert exact.any_text(None, "v", [written], []).answer.startswith("Yes: ")
+
+
+def test_the_one_thing_of_a_kind_a_question_asks_to_be_named():
+    from videoagent.qa import forms
+
+    assert forms.kind_asked("What bird appears?") == "a bird"  # listed by the code when the model refuses
+    assert forms.kind_asked("Which animal can be seen?") == "an animal"
+    assert forms.kind_asked("What animals are there?") == ""  # the plural is the shown form's
+    assert forms.read("What animals are there?").kind == "shown"
+    assert forms.kind_asked("What thing is shown?") == "" and forms.kind_asked("What is shown?") == ""
+    assert forms.kind_asked("How many birds are there?") == ""

@@ -133,6 +133,9 @@ class AnsweringPlanner:
         answer = self._checked(video_id, question, reply, scenes, focus, form, steps)
         if not answer.found and form.kind == "lookup":
             answer = self._second_look(video_id, question, shown, scenes, form, history, steps) or answer
+        if not answer.found and form.kind == "lookup" and (kind := forms.kind_asked(question)):
+            listed = exact.shown(video_id, kind, scenes, steps)  # "what bird appears?": the scenes that show one
+            answer = listed if listed.found else answer
         return answer
 
     def _introduced(self, video_id, question, scenes, steps) -> Answer | None:

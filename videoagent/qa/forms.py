@@ -291,11 +291,11 @@ _NOT_A_STATE = set(_ORDINALS) | {
 _KIND_LIST = re.compile(
     r"^\W*(?:and\s+)?(?:(?P<count>how\s+many)(?:\s+different)?|(?:what|which)(?:\s+(?:kinds?|types?|sorts?)\s+of)?)"
     r"\s+(?P<thing>[a-z]+(?:\s+[a-z]+)?)\s+(?:"
-    r"(?:are|were)\s+(?:there|(?:being\s+)?(?:shown|seen|visible|featured|present|in\s+it))"
+    r"(?:are|were|is|was)\s+(?:there|(?:being\s+)?(?:shown|seen|visible|featured|present|in\s+it))"
     r"|(?:can|could)\s+(?:be\s+(?:seen|spotted)|(?:you|i|we|one)\s+(?:see|spot))"
-    r"|(?:appear|appears|show\s+up|do\s+(?:you|i|we)\s+see|does\s+(?:it|the\s+video|the\s+clip)\s+show)"
-    r"|(?:are|were)\s+(?:in|on)\s+(?:the|this)\s+(?:video|clip|film|footage|screen)"
-    r"|(?:are|were)\s+(?:mentioned|named|talked\s+about|spoken\s+of|referred\s+to)"
+    r"|(?:appear|appears|show\s+up|shows\s+up|do\s+(?:you|i|we)\s+see|does\s+(?:it|the\s+video|the\s+clip)\s+show)"
+    r"|(?:are|were|is|was)\s+(?:in|on)\s+(?:the|this)\s+(?:video|clip|film|footage|screen)"
+    r"|(?:are|were|is|was)\s+(?:mentioned|named|talked\s+about|spoken\s+of|referred\s+to)"
     rf")(?:\s+(?:there|again|at\s+all)){{0,2}}{_VIDEO_TAIL}\s*\??\s*$",
     re.I,
 )
@@ -323,6 +323,18 @@ def _shown(q: str) -> Form | None:
         if thing and thing.lower().split()[-1] not in _PEOPLE_WORDS | {"s"} and thing.lower().endswith("s"):
             return Form("count", counts="things", thing=thing) if m.group("count") else Form("shown", thing=thing)
     return None
+
+
+def kind_asked(q: str) -> str:
+    """The one thing of a kind a question asks to be named ("what bird appears?": "a bird"; "which vehicle
+    is shown?"), which the model answers in its words and the code lists when it refuses; "" for none."""
+    m = _KIND_LIST.search(q.strip())
+    if not m or m.group("count") or m.group("thing").lower().split()[-1] in _NOT_A_KIND | _PEOPLE_WORDS:
+        return ""
+    thing = _thing(m.group("thing"))
+    if not thing or thing.lower().endswith("s") or thing.lower().split()[-1] + "s" in _NOT_A_KIND:  # plural: shown's
+        return ""
+    return ("an " if thing[:1].lower() in "aeiou" else "a ") + thing
 
 
 # The language of the speech: "what language is spoken?", "which language is this in?", "is he speaking

@@ -220,7 +220,17 @@ def backs(
             and not (opposed(w, held) or _opposed_place(w, asked_in, held))
             and not _presupposed_person(w, question, words)
         )
-        return Support(not missing, f"not in the evidence: {', '.join(missing)}" if missing else "all mentioned")
+        if missing:
+            return Support(False, f"not in the evidence: {', '.join(missing)}")
+        # what only its opposite backs ("is he warm-hearted?" over "cold-hearted") is a No, never a Yes
+        against = sorted(
+            w
+            for w in things - actions
+            if not _mentioned(w, held, words) and not _presupposed_person(w, question, words)
+        )
+        if against and polarity(question, answer) == "Yes":
+            return Support(False, f"the evidence holds the opposite of: {', '.join(against)}")
+        return Support(True, "all mentioned")
     if kind == "choice":
         picked = choice(question, evidence)
         return Support(picked is not None, f"holds: {picked}" if picked else "holds neither choice, or both")
@@ -802,9 +812,25 @@ def _says_action(verb: str, held: set[str], words: set[str]) -> bool:
 
 
 def _words(text: str) -> list[str]:
-    """The words of `text`, its contractions written out and a possessive's "'s" dropped ("the man's name":
-    man, name; not an "s" no scene mentions)."""
+    """The words of `text`, its contractions written out, a possessive's "'s" dropped ("the man's name":
+    man, name; not an "s" no scene mentions) and a hyphenated compound WordNet knows as one word joined
+    ("kind-hearted", the ASR's "cold -hearted": not a "hearted" both share)."""
+    text = _HYPHENATED.sub(_compound, text) if "-" in text else text
     return _WORD.findall(_POSSESSIVE.sub("", forms.plain(text)))
+
+
+_HYPHENATED = re.compile(r"\b([A-Za-z]+)\s?-\s?([A-Za-z]+)\b")
+
+
+def _compound(found: re.Match) -> str:
+    joined = (found.group(1) + found.group(2)).lower()
+    return joined if _known_word(joined) else found.group()
+
+
+@functools.lru_cache(maxsize=4096)
+def _known_word(word: str) -> bool:
+    lex = lexicon.load()
+    return bool(lex and (lex.is_adjective(word) or lex.is_noun(word)))
 
 
 def lemmas(text: str) -> set[str]:
