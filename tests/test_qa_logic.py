@@ -686,11 +686,30 @@ def test_a_refused_question_about_text_on_screen_looks_at_the_scene_with_text(in
     assert text.found and spans(text) == [(VIDEO, 4.0, 8.0)] and "CAT CAFE OPEN" in text.answer
 
 
-def test_when_a_scene_just_named_starts_is_its_span(index, models, profile):
-    agent, writer = writer_agent(index, models, profile, ["On a soft blanket. [S2]", "It starts at 0:04. [S2]"])
+def test_when_a_scene_just_named_starts_or_ends_is_told_by_the_code(index, models, profile):
+    agent, writer = writer_agent(index, models, profile, ["On a soft blanket. [S2]"])
     agent.ask("What is the cat resting on?")
     start = agent.ask("When does that start?")  # "start" is the scene's, not an action to find in it
-    assert start.found and spans(start) == [(VIDEO, 4.0, 8.0)] and start.answer.startswith("At 0:04-0:08")
+    assert start.found and spans(start) == [(VIDEO, 4.0, 8.0)]
+    assert start.answer == "That scene starts at 0:04 (0:04-0:08)."
+    end = agent.ask("And when does it end?")  # the model had answered with the video's first scene
+    assert end.answer == "That scene ends at 0:08 (0:04-0:08)." and len(writer.calls) == 1
+    last = agent.ask("When does the last scene begin?")
+    assert last.answer == "That scene starts at 0:16 (0:16-0:20)." and spans(last) == [(VIDEO, 16.0, 20.0)]
+    video = agent.ask("When does the video end?")
+    assert video.answer.startswith("The video ends at 0:20") and len(writer.calls) == 1
+
+
+def test_when_a_scene_starts_or_ends_is_read_apart_from_a_thing_and_the_video_s_end():
+    from videoagent.qa import forms
+
+    assert forms.read("When does that shot begin?") == forms.Form("duration", within="that", edge="start")
+    assert forms.read("At what time does it finish?") == forms.Form("duration", within="that", edge="end")
+    assert forms.read("When does the first scene end?") == forms.Form("duration", within="ordinal", index=0, edge="end")
+    assert forms.read("When does the clip start?") == forms.Form("duration", edge="start")
+    assert forms.read("When does the countdown end?").kind == "lookup"  # a thing: the model reads, the check holds
+    assert forms.read("When does the rocket lift off?").kind == "lookup"
+    assert forms.read("What is said at the end?") == forms.Form("ordinal", index=-1)  # the end of the video
 
 
 def test_a_past_turn_goes_back_to_the_model_as_it_was_asked_so_the_prompt_cache_covers_it(index, models, profile):

@@ -111,7 +111,8 @@ class AnsweringPlanner:
             )
             scope = None
             if form.kind in ("count", "duration") and form.within == "that":  # "how many cars are in it?"
-                scope = self._last_cited(video_id, history)[-1:] or None  # none cited: "it" is the video
+                cited = self._last_cited(video_id, history)  # none cited: "it" is the video
+                scope = (cited if form.edge else cited[-1:]) or None  # when "it" starts: the first of several
             elif form.kind in ("count", "duration") and form.within:  # "how many people are in the last scene?"
                 scope, why = self._focus(video_id, replace(form, kind=form.within), scenes, question, history, steps)
                 if not scope:  # a moment past the end, a place past the last scene: `why` says so

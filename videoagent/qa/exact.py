@@ -47,6 +47,8 @@ def answer(
         return speech_duration(video_id, scenes, steps)
     if form.kind == "duration" and form.thing:
         return thing_duration(video_id, form.thing, scenes, steps, shown=form.shown)
+    if form.kind == "duration" and form.edge:  # "when does it end?"
+        return edge(view, video_id, form.edge, scope, scenes, steps)
     if form.kind == "duration" and scope:  # "how long is the first scene?"
         return _spans_told(video_id, "That scene runs" if len(scope) == 1 else "Those scenes run", scope, steps)
     if form.kind == "duration":
@@ -250,6 +252,31 @@ def duration(view: IndexView, video_id: str, scenes: Sequence[Scene], steps: lis
         return Answer("The length of this video is not known.", [], steps, found=False)
     seconds = f"{round(length, 1):g} second{'s' if round(length, 1) != 1 else ''}"
     return Answer(f"The video is {clock(length)} long ({seconds}).", [Citation(video_id, 0.0, length)], steps)
+
+
+def edge(
+    view: IndexView, video_id: str, which: str, scope: Sequence[Scene] | None, scenes: Sequence[Scene],
+    steps: list[dict],
+) -> Answer:  # fmt: skip
+    """When the scene a question points at starts or ends (`which`), with its span; a long shot's segments are
+    one scene. Without `scope`, the video's start or end."""
+    if not scope:
+        answer = duration(view, video_id, scenes, steps)
+        if answer.found and which == "end":
+            answer.answer = answer.answer.replace("The video is ", "The video ends at ", 1).replace(" long (", " (", 1)
+        elif answer.found:
+            answer.answer = f"The video starts at {clock(0.0)}; {answer.answer[0].lower()}{answer.answer[1:]}"
+        return answer
+    shots = {s.shot for s in scope if s.shot is not None}
+    sids = {s.sid for s in scope}
+    part = [s for s in scenes if s.sid in sids or s.shot is not None and s.shot in shots]
+    start, end = part[0].start_s, part[-1].end_s
+    steps.append({"tool": "scene_edge", "which": which, "scenes": [s.sid for s in part]})
+    verb, at = ("starts", start) if which == "start" else ("ends", end)
+    scene = "That scene" if len(part) == 1 or shots and len(shots) == 1 else "Those scenes"
+    verb = verb if scene == "That scene" else verb[:-1]
+    told = f"{scene} {verb} at {clock(at)} ({clock(start)}-{clock(end)})."
+    return Answer(told, [Citation(video_id, start, end)], steps)
 
 
 def speech_duration(video_id: str, scenes: Sequence[Scene], steps: list[dict]) -> Answer:

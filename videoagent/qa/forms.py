@@ -115,6 +115,14 @@ _THING_DURATION = re.compile(
     r"stay|remain|run)(?:\s+(?:for|on\s+screen))?)?\s*\??\s*$",
     re.I,
 )
+# When a scene the question points at starts or ends: "when does it start?", "when does that shot begin?" (the
+# scene the conversation last cited), "at what time does the last scene end?", "when does the video end?". The
+# code tells its span's edge: asked as a look-up, the model had answered with the video's first scene.
+_WHEN_EDGE = re.compile(
+    r"^\W*(?:and\s+)?(?:when|at\s+what\s+(?:time|point))\s+(?:does|did|do|will)\s+(?P<what>.+?)\s+"
+    r"(?P<edge>start|begin|end|finish|stop)(?:\s+(?:again|exactly|playing))?\s*\??\s*$",
+    re.I,
+)
 # Whether the video shows any text at all: answered from the OCR of every scene, not from a sample.
 _ANY_TEXT = re.compile(
     r"^\W*(?:is|are|was|were)\s+there\s+(?:any\s+)?(?:text|writing|words|captions?|subtitles|titles?|lettering)"
@@ -423,6 +431,7 @@ class Form:
     # language: the language a yes/no names ("is he speaking English?")
     first: bool | None = None  # order: a which-question asks which comes first (True) or last (False)
     adjacent: bool = False  # order: "right before", "just after": the two scenes must be neighbours
+    edge: Literal["", "start", "end"] = ""  # duration: when the scene (or the video) starts or ends, not how long
 
 
 def read(question: str) -> Form:
@@ -446,6 +455,8 @@ def read(question: str) -> Form:
             return Form("duration", **place)
         if re.fullmatch(r"(?:it|that|this|they)", m.group("thing").strip(), re.I):  # "how long is it shown?"
             return Form("duration", within="that")
+    if edge := _edge(q):
+        return edge
     if _asks_any_speech(q):  # before the text: "are any words spoken?"
         return Form("any_speech")
     if _ANY_TEXT.search(q) or _asks_any_text(q):
@@ -511,6 +522,23 @@ def _within(q: str) -> dict:
     if _IN_THAT.search(q) and not re.search(r"\bare\s+there\s*\??\s*$", q, re.I):
         return {"within": "that"}
     return {}
+
+
+def _edge(q: str) -> Form | None:
+    """When a scene starts or ends, for a scene named by the conversation ("it", "that shot"), by its place
+    ("the last scene") or the video itself; None for a thing ("when does the countdown end?": the model
+    reads it, the check holds it to the scene that names it)."""
+    m = _WHEN_EDGE.search(q)
+    if not m:
+        return None
+    what, edge = m.group("what").strip(), "start" if m.group("edge").lower() in ("start", "begin") else "end"
+    if re.fullmatch(_VIDEO, what, re.I):
+        return Form("duration", edge=edge)
+    if _PRONOUN.match(what):
+        return Form("duration", within="that", edge=edge)
+    if (place := _place(what)) and (_names_a_part(what) or re.search(r"\bone\b", what, re.I)):
+        return Form("duration", within=place.pop("kind"), edge=edge, **place)
+    return None
 
 
 def _order(q: str) -> Form | None:
