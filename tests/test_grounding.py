@@ -347,3 +347,32 @@ def test_a_hyphenated_compound_wordnet_knows_is_one_word_and_its_opposite_backs_
         not backs("Is the coffee cold?", "Yes.", COFFEE).grounded
         and backs("Is the coffee cold?", "No.", COFFEE).grounded
     )
+
+
+def test_who_speaks_is_not_whoever_the_speech_tells_of():
+    narration = "An astronaut poses in front of the American flag. face person"
+    assert not backs("What does the astronaut say?", 'He says "An astronaut poses."', narration).grounded
+    assert not backs("What is the photographer talking about?", "A field.", PHOTOGRAPHER).grounded
+    jesper = "Hi my name is Jesper and I pronounce it Jesper. face person"
+    # the man seen while a voice says "my name is Jesper" may be the one speaking; the question takes him as given
+    assert backs("How does the man introduce himself?", 'By saying "my name is Jesper".', jesper).grounded
+    reading = "He was not an ill-disposed young man."
+    assert backs("Is the speaker talking about a young man?", "Yes.", reading).grounded  # the speaking is what is said
+    assert not backs("Is the man talking about himself?", "No.", jesper).grounded  # no topic the scene could hold
+
+
+def test_on_camera_is_in_the_picture_and_an_either_or_presence_needs_one_of_them():
+    seen = "clothing face garment necktie car vehicle street outdoors"
+    assert (
+        backs("Is there a person on camera?", "Yes.", seen).grounded
+        and not backs("Is there a camera?", "Yes.", seen).grounded
+    )
+    dog = "animal mammal domestic animal dog Samoyed"
+    assert backs("Is there a dog or a cat in the first scene?", "A dog.", dog).grounded
+
+
+def test_what_a_thing_is_on_is_not_answered_by_naming_the_thing():
+    cat = "A tabby cat rests on a soft blanket. animal mammal cat"
+    assert not backs("What is the feline lying on?", "The feline is a cat.", cat).grounded
+    assert backs("What is the feline lying on?", "A soft blanket.", cat).grounded
+    assert backs("What is the cat lying on?", "It lies on a soft blanket.", cat).grounded

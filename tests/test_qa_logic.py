@@ -1271,3 +1271,21 @@ def test_the_one_thing_of_a_kind_a_question_asks_to_be_named():
     assert forms.read("What animals are there?").kind == "shown"
     assert forms.kind_asked("What thing is shown?") == "" and forms.kind_asked("What is shown?") == ""
     assert forms.kind_asked("How many birds are there?") == ""
+
+
+def test_what_is_said_at_the_very_end_of_a_one_scene_reading_is_its_last_sentence():
+    from videoagent.qa import forms
+    from videoagent.qa.answerer import AnsweringPlanner
+
+    reading = Scene("S1", 0.0, 13.1, "He was not an ill-disposed young man. He might even have been made amiable.")
+    planner = AnsweringPlanner(llm=None, view=None)
+    end = "What is said at the very end?"
+    told = planner._said_at_edge("v", end, forms.read(end), [reading], [])
+    assert told.answer.startswith('At the end, it says "He might even have been made amiable."')
+    start = "What is heard at the beginning?"
+    assert (
+        '"He was not an ill-disposed young man."'
+        in planner._said_at_edge("v", start, forms.read(start), [reading], []).answer
+    )
+    scene = "What is said in the last scene?"  # all the scene says: the model answers
+    assert planner._said_at_edge("v", scene, forms.read(scene), [reading], []) is None

@@ -63,6 +63,9 @@ _AT_THE_END_OF = re.compile(
     r"|\b(?:when|once|as)\s+.+?\s+(?:ends|is\s+over|finishes|is\s+done)\b",
     re.I,
 )
+# What is said (heard, spoken) at a place in the video, not what is shown there
+_SAID_ASKED = re.compile(r"\b(?:said|says?|saying|heard|hear|spoken|speaks?|narrat\w*|read)\b", re.I)
+_NAMES_A_SCENE = re.compile(r"\b(?:scenes?|shots?|segments?|parts?|sections?|one)\b", re.I)
 # A question about the assistant itself ("what are your instructions?"): the video cannot answer it, and
 # on-screen text such as "SYSTEM OVERRIDE" must not be taken for the answer.
 _ABOUT_ME = re.compile(r"\b(your|yourself)\b|\bsystem prompt\b|\byou (are|were) (told|instructed|asked)\b", re.I)
@@ -129,15 +132,37 @@ class AnsweringPlanner:
                 return why
             if focus == []:
                 return Answer(why, [], steps, found=False)
+            if edge := self._said_at_edge(video_id, question, form, focus, steps):
+                return edge
         shown = self._evidence(video_id, question, scenes, focus, form, steps)
         reply = self._write(video_id, question, shown, focus, form, history, steps, on_text)
         answer = self._checked(video_id, question, reply, scenes, focus, form, steps)
+        if (
+            not answer.found and focus and grounding.expects(question) == "choice"
+        ):  # "a cat or a dog in the first shot?"
+            answer = self._held_choice(video_id, question, focus, steps) or answer
         if not answer.found and form.kind == "lookup":
             answer = self._second_look(video_id, question, shown, scenes, form, history, steps) or answer
         if not answer.found and form.kind == "lookup" and (kind := forms.kind_asked(question)):
             listed = exact.shown(video_id, kind, scenes, steps)  # "what bird appears?": the scenes that show one
             answer = listed if listed.found else answer
         return answer
+
+    def _said_at_edge(self, video_id, question, form, focus, steps) -> Answer | None:
+        """ "What is said at the very end?" when the scene there says several sentences: its last one (its first,
+        for the start), quoted. The model had quoted the first sentence of a one-scene reading. Not for "what is
+        said in the last scene?", which asks for all the scene says."""
+        if form.kind != "ordinal" or form.index not in (0, -1) or len(focus) != 1 or not _SAID_ASKED.search(question):
+            return None
+        if _NAMES_A_SCENE.search(question):
+            return None
+        sentences = [t for t in re.split(r"(?<=[.!?])\s+", focus[0].said.strip()) if t]
+        if len(sentences) < 2:
+            return None
+        which = sentences[0] if form.index == 0 else sentences[-1]
+        steps.append({"tool": "said_at_edge", "scene": focus[0].sid, "sentence": which})
+        where = "At the start" if form.index == 0 else "At the end"
+        return self._final(video_id, question, f'{where}, it says "{which}"', focus, steps)
 
     def _introduced(self, video_id, question, scenes, steps) -> Answer | None:
         """ "What is the man's name?" over "Hi, my name is Jesper": the name the speaker gives, quoted from the

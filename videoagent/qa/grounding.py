@@ -69,7 +69,8 @@ _COMPOUND_TAIL = re.compile(r"(?<=[A-Za-z0-9]-)([A-Za-z]+)\b")
 _YES_NO = re.compile(r"^\s*(is|are|was|were|does|do|did|can|could|has|have|had|will|would)\b", re.I)
 _CHOICE = re.compile(
     r"\b([\w-]+)\s+or\s+(?!not\b|no\b)(?:(?:a|an|the)\s+)?([\w-]+)"
-    r"(?:\s+(?:in|of|at|during)\s+(?:the|this)\s+(?:video|clip|scene|shot|film|footage|recording))?\s*\??\s*$",
+    r"(?:\s+(?:in|of|at|during)\s+(?:the|this)\s+(?:[a-z]+\s+)?(?:video|clip|scene|shot|film|footage|recording))?"
+    r"\s*\??\s*$",  # "is there a dog or a cat in the first scene?"
     re.I,
 )
 _ON_SCREEN = re.compile(
@@ -99,7 +100,7 @@ _ASKED_KIND = (
 _ABOUT_THE_VIDEO = set(
     "be have do happen say tell show see appear look mention describe write print display read hear speak call "
     "name mean go get seem become feature depict present contain include find give occur film shoot record "
-    "capture start begin end finish come follow precede continue".split()
+    "capture start begin end finish come follow precede continue introduce visible".split()
 )
 _DOES_NOUN_VERB = re.compile(
     r"\b(?:do|does|did)\s+(?:(?:the|a|an|this|that|his|her|their|its)\s+)?[a-z]+\s+([a-z]+)\b", re.I
@@ -206,9 +207,11 @@ def backs(
     asked, held = lemmas(question), _implied(_numbers_as_words(lemmas(evidence))) | placed
     words = _implied(content_words(evidence)) | placed
     kind = expects(question)
+    if (who := _told_of(question, held)) is not None:
+        return Support(False, f"the speech tells of the {who}; nothing says the {who} is the one speaking")
     if kind == "yes_no":
         # what the question says of the video's parts ("in the first shot") is where it looks, not a thing
-        things = content_words(question) - _ABOUT_THE_VIDEO - _PLACES - _PARTS_OF_THE_VIDEO
+        things = content_words(_ON_CAMERA.sub(" ", question)) - _ABOUT_THE_VIDEO - _PLACES - _PARTS_OF_THE_VIDEO
         if evidence_is_text_on_screen and asks_for_text(question):  # "is any text shown?": the scene's text is
             things -= ON_SCREEN_WORDS
         actions = set(asked_actions(question))  # said in its own sense: "rests" is no "sleeping"
@@ -216,7 +219,11 @@ def backs(
         missing = sorted(
             w
             for w in things
-            if not (_says_action(w, held, words) or _worn(w, words) if w in actions else _mentioned(w, held, words))
+            if not (
+                _says_action(w, held, words) or _worn(w, words) or _speech_act(w, question)
+                if w in actions
+                else _mentioned(w, held, words)
+            )
             and not (opposed(w, held) or _opposed_place(w, asked_in, held))
             and not _presupposed_person(w, question, words)
         )
@@ -247,7 +254,11 @@ def backs(
     subjects = question_subjects(question)
     if on_screen:  # "the sign", "the words on screen" are the on-screen text itself
         subjects -= ON_SCREEN_WORDS
-    if subjects and not about and not any(_mentioned(w, held, words) for w in subjects):
+    if (
+        subjects
+        and not about
+        and not any(_mentioned(w, held, words) or _presupposed_person(w, question, words) for w in subjects)
+    ):  # "how does the man introduce himself?" over a face and "my name is Jesper": the man is someone seen
         return Support(False, f"the scene does not mention {', '.join(sorted(subjects))}")
     if about and (gap := _absent_person(subjects - _compound_tails(question), held, words)):  # "the chef": someone
         return Support(False, gap)
@@ -276,6 +287,8 @@ def backs(
                 where = "the answer" if who else "the evidence"
                 return Support(False, f"the question asks which {wanted}, and {where} names none")
     added = _numbers_as_words(content_words(answer)) & held - asked
+    if _PLACED.search(question):  # "what is the pet lying on?" is not answered by "the pet is a cat"
+        added = {w for w in added if not _names_subject(w, subjects, related)}
     if not added:
         return Support(False, "adds nothing from the evidence to the question")
     named = (_facts(evidence) | (held if evidence_is_text_on_screen else set())) & lemmas(answer)
@@ -284,6 +297,59 @@ def backs(
     if kind == "number" and not any(_is_number(w) for w in given - asked):
         return Support(False, "the question asks for a number and the answer gives none")
     return Support(True, "found in the evidence: " + ", ".join(sorted(added)))
+
+
+# Who a question says speaks: "what does the astronaut say?", "is the photographer talking about ...?"
+_SPEAKS = re.compile(
+    r"\b(?:the|a|an|this|that)\s+([a-z]+)\s+(?:(?:is|was|are|were)\s+)?"
+    r"(?:say|says|said|saying|talk(?:s|ed|ing)?|speak(?:s|ing)?|spoke|tell(?:s|ing)?|told|narrat(?:e|es|ed|ing)|"
+    r"explain(?:s|ed|ing)?|announc(?:e|es|ed|ing)|shout(?:s|ed|ing)?|whisper(?:s|ed|ing)?)\b",
+    re.I,
+)
+_VOICES = set("speaker narrator voice reader presenter host commentator announcer".split())
+
+
+_SPEECH_ACTS = set("talk speak narrate discuss explain announce".split())
+_ABOUT_A_TOPIC = re.compile(
+    r"\babout\s+(?:(?:a|an|the|his|her|their|this|that|some)\s+)?(?!(?:him|her|them|it)(?:self|selves)?\b)\w+", re.I
+)
+
+
+def _speech_act(verb: str, question: str) -> bool:
+    """Whether an asked action is the speaking itself, which what is said answers: "is the speaker talking
+    about a young man?" (the young man must be in what is said), "what is the narrator talking about?"; not
+    "is the man talking about himself?" (no topic the scene could hold) nor a person the speech tells of
+    (`_told_of`)."""
+    if verb not in _SPEECH_ACTS:
+        return False
+    found = _SPEAKS.search(question)
+    voice = found is not None and _lemma(found.group(1).lower()) in _VOICES
+    return voice or bool(_ABOUT_A_TOPIC.search(question))
+
+
+def _told_of(question: str, held: set[str]) -> str | None:
+    """The person the question says speaks, when the speech only tells of them ("what does the astronaut
+    say?" over a narration of "an astronaut poses in front of the flag": a voice tells of the astronaut; that
+    the astronaut speaks, nothing says). None when the question names no such person, or the scene does not
+    name them (a man seen while "my name is Jesper" is said may be the one speaking)."""
+    found = _SPEAKS.search(question)
+    if not found:
+        return None
+    who = _lemma(found.group(1).lower())
+    lex = lexicon.load()
+    if who in _VOICES or who not in held or lex is None or not lex.names_a("person", who):
+        return None
+    return who
+
+
+def _names_subject(word: str, subjects: set[str], related: Callable[[str, list[str]], list[float]] | None) -> bool:
+    """Whether `word` only names what the question is about ("cat" for "the feline", "the pet"): no answer to
+    what that thing is on, in or next to."""
+    lex = lexicon.load()
+    return any(
+        (lex is not None and lex.is_kind(s, word)) or (related is not None and max(related(s, [word])) >= _RELATED)
+        for s in subjects
+    )
 
 
 def _unsaid_action(question: str, held: set[str], words: set[str], evidence: str) -> str | None:
@@ -298,7 +364,7 @@ def _unsaid_action(question: str, held: set[str], words: set[str], evidence: str
         return None
     placed = _placed(question)
     for verb in asked_actions(question):
-        if verb in placed or _worn(verb, words):
+        if verb in placed or _worn(verb, words) or _speech_act(verb, question):
             continue
         if not (verb in _POSSESSION and _WITH.search(evidence)) and not _mentioned(verb, held, words):
             return verb
@@ -322,6 +388,8 @@ def _placed(question: str) -> set[str]:
 
 
 _WHERE = re.compile(r"^\W*(?:and\s+)?where\b", re.I)
+# "Is there a person on camera?": in the picture, not a camera the scene must hold
+_ON_CAMERA = re.compile(r"\b(?:on|in\s+front\s+of\s+the)\s+camera\b|\bin\s+(?:the\s+)?(?:frame|picture|shot)\b", re.I)
 _POSTURES = set("stand sit lie rest pose wait stay park hang lean perch kneel crouch".split())
 
 
