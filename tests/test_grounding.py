@@ -376,3 +376,13 @@ def test_what_a_thing_is_on_is_not_answered_by_naming_the_thing():
     assert not backs("What is the feline lying on?", "The feline is a cat.", cat).grounded
     assert backs("What is the feline lying on?", "A soft blanket.", cat).grounded
     assert backs("What is the cat lying on?", "It lies on a soft blanket.", cat).grounded
+
+
+def test_a_first_name_said_alone_gives_no_last_name_and_where_it_is_kept_asks_the_place():
+    from videoagent.qa.grounding import introduced
+
+    jesper = "Hi my name is Jesper and I pronounce it Jesper."
+    assert introduced("What is the man's name?", jesper) == "Jesper"
+    assert introduced("What is his last name?", jesper) is None and introduced("What is his surname?", jesper) is None
+    assert introduced("What is his surname?", "Hi, my name is Jesper Pedersen.") == "Jesper Pedersen"
+    assert backs("Where is the motorcycle stored?", "In the garage.", MOTORCYCLE).grounded  # the place, no action

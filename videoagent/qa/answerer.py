@@ -175,6 +175,9 @@ class AnsweringPlanner:
         if grounding.asks_speaker(question):
             steps.append({"tool": "refuse", "why": "who speaks is told only by the speaker naming themselves"})
             return Answer(NOT_FOUND, [], steps, found=False)
+        if grounding.asks_family_name(question) and not any(grounding.introduced(question, s.said) for s in scenes):
+            steps.append({"tool": "refuse", "why": "no one says their last name"})
+            return Answer(NOT_FOUND, [], steps, found=False)
         return None
 
     def _second_look(self, video_id, question, shown, scenes, form, history, steps) -> Answer | None:

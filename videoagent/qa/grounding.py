@@ -81,7 +81,7 @@ _WHEN = re.compile(r"^\s*(when|at what (time|point)|what time(?! of (the )?day)|
 # A name or a number is asked for by these nouns anywhere ("the price of the coffee"), or by a place
 # noun right after which/what ("which city", "what camera brand").
 _ASKS_NAME = re.compile(
-    r"\b(name|named|called|brand|company|maker|manufacturer)\b"
+    r"\b(name|named|called|surname|brand|company|maker|manufacturer)\b"
     r"|\b(which|what)\s+(\w+\s+)?(city|town|country|state|street|station|team|language|model)\b",
     re.I,
 )
@@ -390,7 +390,11 @@ def _placed(question: str) -> set[str]:
 _WHERE = re.compile(r"^\W*(?:and\s+)?where\b", re.I)
 # "Is there a person on camera?": in the picture, not a camera the scene must hold
 _ON_CAMERA = re.compile(r"\b(?:on|in\s+front\s+of\s+the)\s+camera\b|\bin\s+(?:the\s+)?(?:frame|picture|shot)\b", re.I)
-_POSTURES = set("stand sit lie rest pose wait stay park hang lean perch kneel crouch".split())
+# "where is it kept / stored / located?" asks the place too
+_POSTURES = set(
+    "stand sit lie rest pose wait stay park hang lean perch kneel crouch keep store locate situate put place "
+    "leave".split()
+)
 
 
 _PLACED = re.compile(
@@ -438,12 +442,23 @@ def introduced(question: str, said: str) -> str | None:
     """The name a speaker gives themselves in `said`, when the question asks who the speaker (the man, the
     narrator, he) is or what their name is ("what is the man's name?" over "Hi, my name is Jesper"); None
     when the question is about someone else or nobody says their name."""
-    if not _asks_who(question) or not question_subjects(question) <= _SPEAKER_WORDS:
+    if not _asks_who(question) or not question_subjects(question) - _NAME_PARTS <= _SPEAKER_WORDS:
         return None
     found = _INTRODUCES.search(forms.plain(said))
     if not found or found.group(1).lower() in stop_words():
         return None
+    if _FAMILY_NAME.search(question) and len(found.group(1).split()) < 2:
+        return None  # "what is his last name?" over "my name is Jesper": a first name only
     return found.group(1)
+
+
+def asks_family_name(question: str) -> bool:
+    """Whether the question asks for a last name ("what is his surname?"): a name said alone does not give it."""
+    return bool(_FAMILY_NAME.search(question))
+
+
+_FAMILY_NAME = re.compile(r"\b(?:last|family|second)\s+name\b|\bsurname\b", re.I)
+_NAME_PARTS = {"last", "family", "first", "full", "surname"}
 
 
 def names_all(words: set[str], evidence: str) -> bool:
@@ -572,7 +587,7 @@ ON_SCREEN_WORDS = set(
     "say".split()
 )
 _WHO = re.compile(r"^\s*(?:and\s+)?who\b", re.I)
-_NAME_ASKED = re.compile(r"\b(?:name|names|named|called|call)\b", re.I)  # not "what language is spoken?"
+_NAME_ASKED = re.compile(r"\b(?:name|names|named|called|call|surname)\b", re.I)  # not "what language is spoken?"
 _DIGITS = dict(enumerate("zero one two three four five six seven eight nine ten eleven twelve".split()))
 
 
