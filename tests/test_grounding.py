@@ -386,3 +386,10 @@ def test_a_first_name_said_alone_gives_no_last_name_and_where_it_is_kept_asks_th
     assert introduced("What is his last name?", jesper) is None and introduced("What is his surname?", jesper) is None
     assert introduced("What is his surname?", "Hi, my name is Jesper Pedersen.") == "Jesper Pedersen"
     assert backs("Where is the motorcycle stored?", "In the garage.", MOTORCYCLE).grounded  # the place, no action
+
+
+def test_a_time_of_day_is_none_of_its_opposites():
+    night = "dark reflector solar dish electronic equipment setting: night"
+    assert not backs("Is it daytime in this clip?", "Yes, it is daytime.", night).grounded
+    assert backs("Was this filmed during the day?", "No, at night.", night).grounded
+    assert backs("Is there a woman?", "Yes.", "A man and a woman walk.").grounded  # people are no times of day

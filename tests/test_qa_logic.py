@@ -1289,3 +1289,30 @@ def test_what_is_said_at_the_very_end_of_a_one_scene_reading_is_its_last_sentenc
     )
     scene = "What is said in the last scene?"  # all the scene says: the model answers
     assert planner._said_at_edge("v", scene, forms.read(scene), [reading], []) is None
+
+
+def test_whether_people_or_things_move_is_told_by_the_tracker():
+    from videoagent.qa import exact, forms
+
+    assert forms.read("Are there people walking?") == forms.Form("moving", thing="person")
+    assert forms.read("Do the cars move?") == forms.Form("moving", thing="cars")
+    assert forms.read("Is he walking?").kind == "lookup"  # "he": the conversation's, the model reads it
+    assert forms.read("Is there a man walking in the first scene?").kind == "ordinal"  # one scene: the model
+
+    class View:
+        def list_tracklets(self, video_id, category=None, start_s=None, end_s=None):
+            rows = [
+                {"category": "person", "start_s": 0.2, "end_s": 15.2, "motion": "moving right", "moved": 0.6},
+                {"category": "person", "start_s": 1.8, "end_s": 4.2, "motion": "still", "moved": 0.01},
+                {"category": "car", "start_s": 28.8, "end_s": 52.8, "motion": "still", "moved": 0.001},
+            ]
+            rows = [r for r in rows if r["category"] == category]
+            return {"available": True, "count": len(rows), "tracklets": rows}
+
+    walking = exact.moving(View(), "v", "person", [])
+    assert walking.answer.startswith("Yes: 1 of the 2 people tracked moves across the frame")
+    assert "0:00.2-0:15.2 moving right" in walking.answer and [(c.start_s, c.end_s) for c in walking.citations] == [
+        (0.2, 15.2)
+    ]
+    assert exact.moving(View(), "v", "cars", []).answer.startswith("No: the car tracked stays in place")
+    assert not exact.moving(View(), "v", "dog", []).found  # nothing of that kind tracked: not told

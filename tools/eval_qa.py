@@ -54,7 +54,7 @@ QA_SETS = {
     "heldout17": ROOT / "tests" / "data" / "qa_heldout17.yaml",  # round 17: written in session 28, run in 29
     "heldout18": ROOT / "tests" / "data" / "qa_heldout18.yaml",  # round 18: written in session 29, run in 30
     "heldout19": ROOT / "tests" / "data" / "qa_heldout19.yaml",  # round 19: run once (session 31): seen
-    "heldout20": ROOT / "tests" / "data" / "qa_heldout20.yaml",  # round 20: written in session 31, not run yet
+    "heldout20": ROOT / "tests" / "data" / "qa_heldout20.yaml",  # round 20: run once (session 32): seen
     "heldout21": ROOT / "tests" / "data" / "qa_heldout21.yaml",  # round 21: written in session 32, not run yet
 }
 FIXTURES = Path(os.environ.get("VIDEOAGENT_FIXTURES") or ROOT / ".fixtures")

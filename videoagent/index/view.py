@@ -10,6 +10,7 @@ Everything it returns names its `video_id`, `start_s` and `end_s`, so an answer 
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import threading
 from pathlib import Path
@@ -155,7 +156,8 @@ class IndexView:
             "available": True,
             "count": len(rows),
             "tracklets": [
-                {"video_id": video_id, "start_s": r["start_s"], "end_s": r["end_s"], **describe(r)} for r in rows
+                {"video_id": video_id, "start_s": r["start_s"], "end_s": r["end_s"], **describe(r), "moved": _moved(r)}
+                for r in rows
             ],
         }
 
@@ -177,3 +179,9 @@ class IndexView:
 
     def close(self) -> None:
         self.store.close()
+
+
+def _moved(rec: dict[str, Any]) -> float:
+    """How far the tracklet's centre ends from where it began, as a fraction of the frame."""
+    dx, dy = rec["trajectory"].get("displacement") or (0.0, 0.0)
+    return round(math.hypot(dx, dy), 4)

@@ -18,7 +18,17 @@ from . import forms, grounding
 from .planner import NOT_FOUND, Answer, Citation
 from .scenes import Label, Scene, clock, quote
 
-KINDS = ("count", "duration", "any_text", "any_speech", "said", "order", "shown", "language")  # the forms answered here
+KINDS = (
+    "count",
+    "duration",
+    "any_text",
+    "any_speech",
+    "said",
+    "order",
+    "shown",
+    "language",
+    "moving",
+)  # the forms answered here
 Similarity = Callable[[str, list[str]], list[float]]
 # A thing an order question names, found by meaning alone (no scene has its words): a stricter bar than a
 # relative question's anchor (0.35), since the answer is stated by the code and nothing checks it after.
@@ -55,6 +65,8 @@ def answer(
         return duration(view, video_id, scenes, steps)
     if form.kind == "any_text":
         return any_text(view, video_id, scenes, steps, yes_no=grounding.expects(question) == "yes_no")
+    if form.kind == "moving":
+        return moving(view, video_id, form.thing, steps)
     if form.kind == "language":
         return language(view, video_id, form.other, scenes, steps)
     if form.kind in ("any_speech", "said"):
@@ -277,6 +289,37 @@ def edge(
     verb = verb if scene == "That scene" else verb[:-1]
     told = f"{scene} {verb} at {clock(at)} ({clock(start)}-{clock(end)})."
     return Answer(told, [Citation(video_id, start, end)], steps)
+
+
+_MOVES = 0.1  # a tracklet whose centre ends at least this far (a fraction of the frame) from where it began moves
+
+
+def moving(view: IndexView, video_id: str, thing: str, steps: list[dict]) -> Answer:
+    """Whether the `thing`s ("person", "cars") move, from the tracker's trajectories: a tracklet whose centre
+    travels at least a tenth of the frame moves. The tracker sees motion, not gait: walking and running are
+    both "moving". Refused when nothing of that kind is tracked (the model may still read the scenes)."""
+    category = next(iter(grounding.content_words(thing)), "")
+    rows = (view.list_tracklets(video_id, category) if category else {}).get("tracklets") or []
+    steps.append({"tool": "list_tracklets", "args": {"category": category}, "count": len(rows)})
+    if not rows:
+        return Answer(NOT_FOUND, [], steps, found=False)
+    movers = [r for r in rows if r["moved"] >= _MOVES]
+    if not movers:
+        them = (
+            f"the {category} tracked stays" if len(rows) == 1 else f"the {len(rows)} {_plural(category)} tracked stay"
+        )
+        text = f"No: {them} in place (the tracker sees motion, not gait)."
+        return Answer(text, [Citation(video_id, r["start_s"], r["end_s"]) for r in rows[:6]], steps)
+    shown = "; ".join(f"{clock(r['start_s'])}-{clock(r['end_s'])} {r['motion']}" for r in movers[:6])
+    more = f"; and {len(movers) - 6} more" if len(movers) > 6 else ""
+    who = f"the {category} tracked moves" if len(rows) == 1 else f"{len(movers)} of the {len(rows)} {_plural(category)}"
+    who += "" if len(rows) == 1 else " tracked move" if len(movers) > 1 else " tracked moves"
+    text = f"Yes: {who} across the frame (the tracker sees motion, not gait): {shown}{more}."
+    return Answer(text, [Citation(video_id, r["start_s"], r["end_s"]) for r in movers], steps)
+
+
+def _plural(category: str, n: int = 2) -> str:
+    return category if n == 1 else "people" if category == "person" else f"{category}s"
 
 
 def speech_duration(video_id: str, scenes: Sequence[Scene], steps: list[dict]) -> Answer:

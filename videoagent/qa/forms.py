@@ -30,6 +30,7 @@ Kind = Literal[
     "summary",
     "shown",
     "language",
+    "moving",
 ]
 
 _ORDINALS = {
@@ -123,6 +124,19 @@ _WHEN_EDGE = re.compile(
     r"(?P<edge>start|begin|end|finish|stop)(?:\s+(?:again|exactly|playing))?\s*\??\s*$",
     re.I,
 )
+# Whether people (cars, the dog) move: "are there people walking?", "is anyone moving?", "do the cars move?".
+# The tracker's trajectories answer it, for the whole video; asked of one scene, the model reads it.
+_MOVING = re.compile(
+    r"^\W*(?:and\s+)?(?:(?:is|are|was|were)\s+(?:there\s+)?|(?:does|do|did)\s+)"
+    r"(?:any(?:one|body)?\s+|some(?:one|body)?\s+|the\s+|a\s+|an\s+)?(?P<thing>[a-z]+)\s+"
+    r"(?P<verb>walk(?:s|ing)?|mov(?:e|es|ing)|run(?:s|ning)?|driv(?:e|es|ing)|cross(?:es|ing)?|pass(?:es|ing)?|"
+    r"go(?:es|ing)?\s+by|stroll(?:s|ing)?|wander(?:s|ing)?)"
+    rf"(?:\s+(?:around|about|by|past|along|across\s+the\s+\w+|in\s+the\s+street))?(?:\s+(?:in|of)\s+{_VIDEO})?\s*\??\s*$",
+    re.I,
+)
+_SOMEONE = {"one", "body", "people", "persons", "person", "pedestrian", "pedestrians", "men", "man", "women",
+            "woman", "humans", "human", "individuals", "someone", "somebody", "anyone", "anybody"}  # fmt: skip
+_PERSONAL = {"he", "she", "it", "they", "this", "that", "these", "those", "him", "her", "them", "there"}
 # Whether the video shows any text at all: answered from the OCR of every scene, not from a sample.
 _ANY_TEXT = re.compile(
     r"^\W*(?:is|are|was|were)\s+there\s+(?:any\s+)?(?:text|writing|words|captions?|subtitles|titles?|lettering)"
@@ -457,6 +471,9 @@ def read(question: str) -> Form:
             return Form("duration", within="that")
     if edge := _edge(q):
         return edge
+    if (m := _MOVING.search(q)) and not _place(q) and m.group("thing").lower() not in _PERSONAL:  # "is he walking?"
+        thing = m.group("thing").lower()
+        return Form("moving", thing="person" if thing in _SOMEONE else thing)
     if _asks_any_speech(q):  # before the text: "are any words spoken?"
         return Form("any_speech")
     if _ANY_TEXT.search(q) or _asks_any_text(q):

@@ -684,7 +684,11 @@ def opposed(word: str, held: set[str]) -> bool:
         same = _SAME_COLOUR.get(word, word)
         return any(_SAME_COLOUR.get(w, w) != same for w in held & _COLOURS)
     lex = lexicon.load()
-    return lex is not None and (lex.is_adjective(word) or lex.is_adverb(word)) and bool(lex.antonyms(word) & held)
+    if lex is None:
+        return False
+    if (lex.is_adjective(word) or lex.is_adverb(word)) and lex.antonyms(word) & held:
+        return True
+    return bool(lex.is_noun(word) and lex.period_antonyms(word) & held)  # "daytime": "setting: night"
 
 
 def asked_kind(question: str) -> str | None:

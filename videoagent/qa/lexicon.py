@@ -198,6 +198,20 @@ class Lexicon:
                 out |= {a.name().lower() for lem in head.lemmas() for a in lem.antonyms()}
         return frozenset(out - {word})
 
+    @functools.lru_cache(maxsize=1024)  # noqa: B019
+    def period_antonyms(self, word: str) -> frozenset[str]:
+        """The opposites of a time of day or year `word` names ("daytime": night, nighttime, dark): one moment is
+        in one of them. Only for periods of time: other nouns' opposites (man, woman) can be seen together."""
+        period = self._wn.synset("time_period.n.01")
+        out = set()
+        for sense in self._wn.synsets(word, "n")[:4]:
+            if period not in sense.closure(lambda s: s.hypernyms()):
+                continue
+            for lem in sense.lemmas():
+                for a in lem.antonyms():
+                    out |= {n.lower() for n in a.synset().lemma_names()}
+        return frozenset(out - {word})
+
     @functools.lru_cache(maxsize=65536)  # noqa: B019
     def is_kind(self, general: str, word: str) -> bool:
         """Whether `word`, in one of its common senses, is a `general` (a noun): a cat is an animal,
