@@ -71,8 +71,6 @@ _NAMES_A_SCENE = re.compile(r"\b(?:scenes?|shots?|segments?|parts?|sections?|one
 _ABOUT_ME = re.compile(r"\b(your|yourself)\b|\bsystem prompt\b|\byou (are|were) (told|instructed|asked)\b", re.I)
 # A summary question that asks for the chapters: answered from the describe stage's, when it wrote them
 _CHAPTERS = re.compile(r"\b(chapters?|table of contents|sections|outline)\b", re.I)
-# Words that point back into the conversation ("what color is it?", "where is he?", "what is written then?")
-_REFERS = re.compile(r"\b(it|its|he|him|his|she|her|they|them|their|that|this|there|then|those|these|one)\b", re.I)
 # The words of a question that only say which scene ("what is shown at 0:17?", "what happens in the first
 # scene?", "and then?"): one that names nothing else asks for whatever the scene holds.
 _WHICH_SCENE = frozenset(
@@ -388,10 +386,6 @@ class AnsweringPlanner:
             )
         elif focus:
             ask = f"{question}\n{_focus_hint(focus)}"
-        elif history and _REFERS.search(question):
-            last = self._last_cited(video_id, history)
-            if last:
-                ask = f"{question}\n(The previous answer was about scene {', '.join(s.sid for s in last)}.)"
         messages.append(("human", ask))
         reply = self._reply(messages, self.answer_tokens if form.kind == "summary" else 90, on_text)
         text = str(reply.content).strip()

@@ -110,7 +110,11 @@ _POSSESSION = {"hold", "carry", "have", "bring"}  # "a photographer ... with his
 _WITH = re.compile(r"\bwith\b", re.I)
 _CONDITION = re.compile(r"\b(if|unless|whether|suppose|supposing)\b", re.I)
 _NEGATION = re.compile(r"\b(not|no|never|nobody|nothing|none|neither|nor|without)\b|n't\b", re.I)
-_ASKS_NUMBER = re.compile(r"\b(price|cost|costs|year|age|speed)\b|\bhow\s+(much|many|old|far|fast|long|often)\b", re.I)
+_ASKS_NUMBER = re.compile(
+    r"\b(price|cost|costs|year|age|speed|height|weight)\b"
+    r"|\bhow\s+(much|many|old|far|fast|long|often|high|tall|heavy|deep|wide)\b",  # "how high does it fly?"
+    re.I,
+)
 
 
 @dataclass(frozen=True)
