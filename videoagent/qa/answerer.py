@@ -63,6 +63,7 @@ _AT_THE_END_OF = re.compile(
     r"|\b(?:when|once|as)\s+.+?\s+(?:ends|is\s+over|finishes|is\s+done)\b",
     re.I,
 )
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")
 # What is said (heard, spoken) at a place in the video, not what is shown there
 _SAID_ASKED = re.compile(r"\b(?:said|says?|saying|heard|hear|spoken|speaks?|narrat\w*|read)\b", re.I)
 _NAMES_A_SCENE = re.compile(r"\b(?:scenes?|shots?|segments?|parts?|sections?|one)\b", re.I)
@@ -135,9 +136,8 @@ class AnsweringPlanner:
         shown = self._evidence(video_id, question, scenes, focus, form, steps)
         reply = self._write(video_id, question, shown, focus, form, history, steps, on_text)
         answer = self._checked(video_id, question, reply, scenes, focus, form, steps)
-        if (
-            not answer.found and focus and grounding.expects(question) == "choice"
-        ):  # "a cat or a dog in the first shot?"
+        # "is there a cat or a dog in the first shot?", refused: told by the code from the shot it found
+        if not answer.found and focus and grounding.expects(question) == "choice":
             answer = self._held_choice(video_id, question, focus, steps) or answer
         if not answer.found and form.kind == "lookup":
             answer = self._second_look(video_id, question, shown, scenes, form, history, steps) or answer
@@ -154,7 +154,7 @@ class AnsweringPlanner:
             return None
         if _NAMES_A_SCENE.search(question):
             return None
-        sentences = [t for t in re.split(r"(?<=[.!?])\s+", focus[0].said.strip()) if t]
+        sentences = [t for t in _SENTENCE_BREAK.split(focus[0].said.strip()) if t]
         if len(sentences) < 2:
             return None
         which = sentences[0] if form.index == 0 else sentences[-1]
@@ -222,7 +222,7 @@ class AnsweringPlanner:
             return None
         held = {}
         for scene in named:
-            said = [t for t in re.split(r"(?<=[.!?])\s+", scene.said) if grounding.names_all(about, t)]
+            said = [t for t in _SENTENCE_BREAK.split(scene.said) if grounding.names_all(about, t)]
             if len(said) == 1 and not grounding.unasked(question, said[0]):
                 if grounding.backs(question, said[0], scene.text(), about=True, related=self.similarity).grounded:
                     held[scene.sid] = said[0].rstrip()
@@ -564,7 +564,7 @@ class AnsweringPlanner:
         the narrated one, a theme, "a space mission"): the phrase or listed thing is cut, or the sentence when
         nothing else in it stands; "" when none is left."""
         kept, cut = [], []
-        for sentence in re.split(r"(?<=[.!?])\s+", summary):
+        for sentence in _SENTENCE_BREAK.split(summary):
             if not grounding.says_something(sentence):  # "The scenes are [S1], [S2]." less its ids
                 continue
             plain = SCORE.sub("", sentence)

@@ -258,12 +258,17 @@ def count_people(view: IndexView, video_id: str, steps: list[dict]) -> Answer:
 
 def duration(view: IndexView, video_id: str, scenes: Sequence[Scene], steps: list[dict]) -> Answer:
     """The video's length as probed at ingest (the end of its last scene when the probe gave none)."""
+    return _told_length(view, video_id, scenes, steps, "The video is {at} long ({seconds}).")
+
+
+def _told_length(view: IndexView, video_id: str, scenes: Sequence[Scene], steps: list[dict], told: str) -> Answer:
+    """`told` with the video's length filled in (`{at}`: its clock, `{seconds}`); "not known" without one."""
     length = view.video_info(video_id).get("duration_s") or (scenes[-1].end_s if scenes else None)
     steps.append({"tool": "video_info", "duration_s": length})
     if not length:
         return Answer("The length of this video is not known.", [], steps, found=False)
     seconds = f"{round(length, 1):g} second{'s' if round(length, 1) != 1 else ''}"
-    return Answer(f"The video is {clock(length)} long ({seconds}).", [Citation(video_id, 0.0, length)], steps)
+    return Answer(told.format(at=clock(length), seconds=seconds), [Citation(video_id, 0.0, length)], steps)
 
 
 def edge(
@@ -273,12 +278,12 @@ def edge(
     """When the scene a question points at starts or ends (`which`), with its span; a long shot's segments are
     one scene. Without `scope`, the video's start or end."""
     if not scope:
-        answer = duration(view, video_id, scenes, steps)
-        if answer.found and which == "end":
-            answer.answer = answer.answer.replace("The video is ", "The video ends at ", 1).replace(" long (", " (", 1)
-        elif answer.found:
-            answer.answer = f"The video starts at {clock(0.0)}; {answer.answer[0].lower()}{answer.answer[1:]}"
-        return answer
+        told = (
+            "The video ends at {at} ({seconds})."
+            if which == "end"
+            else f"The video starts at {clock(0.0)}; the video is {{at}} long ({{seconds}})."
+        )
+        return _told_length(view, video_id, scenes, steps, told)
     shots = {s.shot for s in scope if s.shot is not None}
     sids = {s.sid for s in scope}
     part = [s for s in scenes if s.sid in sids or s.shot is not None and s.shot in shots]
@@ -312,14 +317,16 @@ def moving(view: IndexView, video_id: str, thing: str, steps: list[dict]) -> Ans
         return Answer(text, [Citation(video_id, r["start_s"], r["end_s"]) for r in rows[:6]], steps)
     shown = "; ".join(f"{clock(r['start_s'])}-{clock(r['end_s'])} {r['motion']}" for r in movers[:6])
     more = f"; and {len(movers) - 6} more" if len(movers) > 6 else ""
-    who = f"the {category} tracked moves" if len(rows) == 1 else f"{len(movers)} of the {len(rows)} {_plural(category)}"
-    who += "" if len(rows) == 1 else " tracked move" if len(movers) > 1 else " tracked moves"
+    if len(rows) == 1:
+        who = f"the {category} tracked moves"
+    else:
+        who = f"{len(movers)} of the {len(rows)} {_plural(category)} tracked {'move' if len(movers) > 1 else 'moves'}"
     text = f"Yes: {who} across the frame (the tracker sees motion, not gait): {shown}{more}."
     return Answer(text, [Citation(video_id, r["start_s"], r["end_s"]) for r in movers], steps)
 
 
-def _plural(category: str, n: int = 2) -> str:
-    return category if n == 1 else "people" if category == "person" else f"{category}s"
+def _plural(category: str) -> str:
+    return "people" if category == "person" else f"{category}s"
 
 
 def speech_duration(video_id: str, scenes: Sequence[Scene], steps: list[dict]) -> Answer:

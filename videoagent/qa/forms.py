@@ -134,8 +134,9 @@ _MOVING = re.compile(
     rf"(?:\s+(?:around|about|by|past|along|across\s+the\s+\w+|in\s+the\s+street))?(?:\s+(?:in|of)\s+{_VIDEO})?\s*\??\s*$",
     re.I,
 )
-_SOMEONE = {"one", "body", "people", "persons", "person", "pedestrian", "pedestrians", "men", "man", "women",
-            "woman", "humans", "human", "individuals", "someone", "somebody", "anyone", "anybody"}  # fmt: skip
+_SOMEONE = (_PEOPLE_WORDS - {"faces"}) | {
+    "one", "body", "pedestrian", "man", "woman", "human", "someone", "somebody", "anyone", "anybody"
+}  # fmt: skip
 _PERSONAL = {"he", "she", "it", "they", "this", "that", "these", "those", "him", "her", "them", "there"}
 # Whether the video shows any text at all: answered from the OCR of every scene, not from a sample.
 _ANY_TEXT = re.compile(

@@ -324,11 +324,13 @@ def _speech_act(verb: str, question: str) -> bool:
     about a young man?" (the young man must be in what is said), "what is the narrator talking about?"; not
     "is the man talking about himself?" (no topic the scene could hold) nor a person the speech tells of
     (`_told_of`)."""
-    if verb not in _SPEECH_ACTS:
-        return False
+    return verb in _SPEECH_ACTS and (_said_by(question) in _VOICES or bool(_ABOUT_A_TOPIC.search(question)))
+
+
+def _said_by(question: str) -> str | None:
+    """Who the question says speaks ("the astronaut" of "what does the astronaut say?"), as a lemma."""
     found = _SPEAKS.search(question)
-    voice = found is not None and _lemma(found.group(1).lower()) in _VOICES
-    return voice or bool(_ABOUT_A_TOPIC.search(question))
+    return _lemma(found.group(1).lower()) if found else None
 
 
 def _told_of(question: str, held: set[str]) -> str | None:
@@ -336,12 +338,11 @@ def _told_of(question: str, held: set[str]) -> str | None:
     say?" over a narration of "an astronaut poses in front of the flag": a voice tells of the astronaut; that
     the astronaut speaks, nothing says). None when the question names no such person, or the scene does not
     name them (a man seen while "my name is Jesper" is said may be the one speaking)."""
-    found = _SPEAKS.search(question)
-    if not found:
+    who = _said_by(question)
+    if who is None or who in _VOICES or who not in held:
         return None
-    who = _lemma(found.group(1).lower())
     lex = lexicon.load()
-    if who in _VOICES or who not in held or lex is None or not lex.names_a("person", who):
+    if lex is None or not lex.names_a("person", who):
         return None
     return who
 
